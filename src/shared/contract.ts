@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import { GenerationKind, JobRequest } from './params';
+
+/**
+ * The whole renderer-facing API. Every call has an input and an output schema; types are inferred
+ * from them, so the runtime checks and the TypeScript types cannot drift apart.
+ */
+const Id = z.string().min(1).max(100);
+const Empty = z.strictObject({});
+
+export const ExecutionProviderInfo = z.object({
+  name: z.string(),
+  available: z.boolean(),
+  reason: z.string().optional(),
+});
+
+export const AppInfo = z.object({
+  name: z.string(),
+  version: z.string(),
+  mode: z.enum(['electron', 'browser', 'cli']),
+  versions: z.record(z.string(), z.string()),
+  platform: z.string(),
+  arch: z.string(),
+  dataDir: z.string(),
+  libraryDir: z.string(),
+  modelsDir: z.string(),
+  providers: z.array(ExecutionProviderInfo),
+  preferredProvider: z.string(),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+export const Settings = z.object({
+  theme: z.enum(['system', 'light', 'dark']),
+  provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu']),
+  intraOpThreads: z.number().int().min(0).max(256),
+  memoryBudgetMb: z.number().int().min(256).max(1_048_576),
+  hubEndpoint: z.string().url(),
+  panelSizes: z.record(z.string(), z.number().min(0).max(100)),
+});
+export type Settings = z.infer<typeof Settings>;
+export const SettingsPatch = Settings.partial().strict();
+
+export const AssetRef = z.object({
+  id: z.string(),
+  sha256: z.string(),
+  mime: z.string(),
+  bytes: z.number(),
+  role: z.string(),
+  width: z.number().nullable(),
+  height: z.number().nullable(),
+  durationMs: z.number().nullable(),
+});
+export type AssetRef = z.infer<typeof AssetRef>;
+
+export const Generation = z.object({
+  id: z.string(),
+  kind: GenerationKind,
+  model: z.string(),
+  modelDigest: z.string().nullable(),
+  prompt: z.string(),
+  negativePrompt: z.string(),
+  seed: z.number().nullable(),
+  params: z.record(z.string(), z.unknown()),
+  parentId: z.string().nullable(),
+  provider: z.string().nullable(),
+  providerNote: z.string().nullable(),
+  timings: z.record(z.string(), z.number()),
+  outputText: z.string().nullable(),
+  rating: z.number().int().min(0).max(5),
+  favourite: z.boolean(),
+  notes: z.string(),
+  tags: z.array(z.string()),
+  assets: z.array(AssetRef),
+  createdAt: z.number(),
+  deletedAt: z.number().nullable(),
+});
+export type Generation = z.infer<typeof Generation>;
+
+export const LibraryQuery = z.strictObject({
+  kind: GenerationKind.optional(),
+  model: z.string().max(500).optional(),
+  tag: z.string().max(100).optional(),
+  minRating: z.number().int().min(0).max(5).optional(),
+  favourite: z.boolean().optional(),
+  trash: z.boolean().default(false),
+  sort: z.enum(['newest', 'oldest', 'rating']).default('newest'),
+  cursor: z.string().max(200).optional(),
+  limit: z.number().int().min(1).max(500).default(60),
+});
+export type LibraryQuery = z.input<typeof LibraryQuery>;
+
+export const LibraryPage = z.object({
+  items: z.array(Generation),
+  nextCursor: z.string().nullable(),
+  total: z.number(),
+});
+export type LibraryPage = z.infer<typeof LibraryPage>;
+
+export const SearchQuery = z.strictObject({
+  query: z.string().min(1).max(500),
+  kind: GenerationKind.optional(),
+  limit: z.number().int().min(1).max(500).default(60),
+});
+
+export const SearchHit = z.object({ generation: Generation, snippet: z.string() });
+export const SearchResult = z.object({ items: z.array(SearchHit) });
+
+export const DocumentSummary = z.object({
+  id: z.string(),
+  title: z.string(),
+  words: z.number(),
+  updatedAt: z.number(),
+  deletedAt: z.number().nullable(),
+});
+export type DocumentSummary = z.infer<typeof DocumentSummary>;
+
+export const StudioDocument = DocumentSummary.extend({
+  body: z.string(),
+  notes: z.string(),
+  createdAt: z.number(),
+});
+export type StudioDocument = z.infer<typeof StudioDocument>;
+
+export const JobState = z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted', 'paused']);
+export type JobState = z.infer<typeof JobState>;
+
+export const Job = z.object({
+  id: z.string(),
+  kind: GenerationKind,
+  params: z.record(z.string(), z.unknown()),
+  parentId: z.string().nullable(),
+  state: JobState,
+  priority: z.number(),
+  progress: z.number().min(0).max(1),
+  step: z.number(),
+  totalSteps: z.number(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  generationIds: z.array(z.string()),
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+});
+export type Job = z.infer<typeof Job>;
+
+export const InstalledModel = z.object({
+  id: z.string(),
+  kind: GenerationKind,
+  name: z.string(),
+  path: z.string(),
+  bytes: z.number(),
+  source: z.string(),
+  installedAt: z.number(),
+});
+export type InstalledModel = z.infer<typeof InstalledModel>;
+
+function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
+  return { input, output };
+}
+
+export const calls = {
+  'app.info': call(Empty, AppInfo),
+  'settings.get': call(Empty, Settings),
+  'settings.set': call(SettingsPatch, Settings),
+
+  'library.list': call(LibraryQuery, LibraryPage),
+  'library.get': call(z.strictObject({ id: Id }), Generation),
+  'library.search': call(SearchQuery, SearchResult),
+  'library.rate': call(
+    z.strictObject({ id: Id, rating: z.number().int().min(0).max(5).optional(), favourite: z.boolean().optional() }),
+    Generation,
+  ),
+  'library.tag': call(
+    z.strictObject({ id: Id, add: z.array(z.string().trim().min(1).max(64)).max(50).default([]), remove: z.array(z.string().max(64)).max(50).default([]) }),
+    Generation,
+  ),
+  'library.delete': call(z.strictObject({ ids: z.array(Id).min(1).max(1000) }), z.object({ count: z.number() })),
+  'library.restore': call(z.strictObject({ ids: z.array(Id).min(1).max(1000) }), z.object({ count: z.number() })),
+
+  'documents.create': call(z.strictObject({ title: z.string().max(300).default('Untitled'), body: z.string().max(5_000_000).default('') }), StudioDocument),
+  'documents.get': call(z.strictObject({ id: Id }), StudioDocument),
+  'documents.update': call(
+    z.strictObject({ id: Id, title: z.string().max(300).optional(), body: z.string().max(5_000_000).optional(), notes: z.string().max(100_000).optional() }),
+    StudioDocument,
+  ),
+  'documents.list': call(z.strictObject({ trash: z.boolean().default(false) }), z.object({ items: z.array(DocumentSummary) })),
+  'documents.delete': call(z.strictObject({ id: Id }), z.object({ id: z.string() })),
+  'documents.restore': call(z.strictObject({ id: Id }), StudioDocument),
+
+  'jobs.start': call(JobRequest, z.object({ jobId: z.string() })),
+  'jobs.cancel': call(z.strictObject({ jobId: Id, hard: z.boolean().default(false) }), z.object({ jobId: z.string(), state: JobState })),
+  'jobs.list': call(z.strictObject({ limit: z.number().int().min(1).max(500).default(100) }), z.object({ items: z.array(Job) })),
+  'jobs.resume': call(z.strictObject({ jobId: Id }), z.object({ jobId: z.string() })),
+
+  'models.list': call(Empty, z.object({ items: z.array(InstalledModel) })),
+} as const;
+
+export type Calls = typeof calls;
+export type CallName = keyof Calls;
+export type CallInput<N extends CallName> = z.input<Calls[N]['input']>;
+export type CallArgs<N extends CallName> = z.output<Calls[N]['input']>;
+export type CallOutput<N extends CallName> = z.output<Calls[N]['output']>;
+export const CALL_NAMES = Object.keys(calls) as CallName[];
+
+export const events = {
+  'jobs.changed': Job,
+  'jobs.progress': z.object({
+    jobId: z.string(),
+    step: z.number(),
+    totalSteps: z.number(),
+    progress: z.number(),
+    etaMs: z.number().nullable(),
+    message: z.string().optional(),
+  }),
+  'jobs.token': z.object({ jobId: z.string(), text: z.string(), tokens: z.number(), tokensPerSecond: z.number().nullable(), firstTokenMs: z.number().nullable() }),
+  /** A small preview image as a data: URL (PNG), produced from latents every step. */
+  'jobs.preview': z.object({ jobId: z.string(), step: z.number(), dataUrl: z.string() }),
+  'library.changed': z.object({ ids: z.array(z.string()) }),
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<N extends EventName> = z.output<Events[N]>;
+export const EVENT_NAMES = Object.keys(events) as EventName[];

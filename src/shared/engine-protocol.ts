@@ -1,0 +1,106 @@
+import type { StudioErrorShape } from './errors';
+import type { GenerationKind, ImageParams, MusicParams, TextParams } from './params';
+
+/**
+ * The typed protocol between the main process and the engine process. Requests carry a sequence
+ * number; every request gets exactly one `reply` with the same seq. Streaming messages (progress,
+ * token, preview) carry the job id. Binary data never travels here: outputs are files the engine
+ * writes into a staging folder given by main, which main then moves into the content-addressed store.
+ */
+export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+export type ProviderPreference = 'auto' | ProviderName;
+
+export interface EngineOptions {
+  provider: ProviderPreference;
+  /** 0 = pick from the machine's cores. */
+  intraOpThreads: number;
+  memoryBudgetMb: number;
+}
+
+export type RunParams =
+  | { kind: 'text'; params: TextParams }
+  | { kind: 'image'; params: ImageParams; initImagePath?: string }
+  | { kind: 'music'; params: MusicParams };
+
+export type EngineRequest =
+  | { seq: number; type: 'configure'; options: EngineOptions }
+  | { seq: number; type: 'info' }
+  | { seq: number; type: 'inspect'; modelDir: string }
+  | { seq: number; type: 'load'; kind: GenerationKind; modelDir: string }
+  | { seq: number; type: 'unload'; modelDir?: string }
+  | { seq: number; type: 'run'; jobId: string; modelDir: string; outDir: string; run: RunParams }
+  | { seq: number; type: 'cancel'; jobId: string }
+  | { seq: number; type: 'status' };
+
+export type EngineRequestBody = EngineRequest extends infer R ? (R extends { seq: number } ? Omit<R, 'seq'> : never) : never;
+
+export interface ProviderStatus {
+  name: ProviderName;
+  available: boolean;
+  reason?: string;
+}
+
+export interface EngineInfo {
+  pid: number;
+  platform: string;
+  arch: string;
+  onnxruntime: string;
+  transformers: string;
+  providers: ProviderStatus[];
+  /** The chain the engine will try, in order, for the current preference. */
+  chain: ProviderName[];
+  intraOpThreads: number;
+}
+
+export interface ModelInspection {
+  kind: GenerationKind | 'unknown';
+  ok: boolean;
+  /** What is missing or wrong, each phrased so a person can act on it. */
+  problems: string[];
+  files: { path: string; bytes: number }[];
+  totalBytes: number;
+  architecture?: string;
+}
+
+export interface OutputFile {
+  /** Absolute path of a file the engine wrote inside the run's outDir. */
+  path: string;
+  mime: string;
+  role: 'image' | 'audio' | 'text' | 'thumbnail' | 'peaks';
+  width?: number;
+  height?: number;
+  durationMs?: number;
+  /** Seed that produced this output (image batch items and music variations each have one). */
+  seed?: number;
+}
+
+export interface RunResult {
+  outputs: OutputFile[];
+  text?: string;
+  tokens?: number;
+  seed: number | null;
+  provider: ProviderName;
+  /** Why the provider differs from the one asked for, when it does. */
+  providerNote?: string;
+  modelDigest?: string;
+  timings: Record<string, number>;
+  /** Extra facts to store with the generation (sample rate, extension method, …). */
+  meta?: Record<string, unknown>;
+}
+
+export type EngineMessage =
+  | { type: 'ready'; pid: number }
+  | { type: 'reply'; seq: number; ok: true; value: unknown }
+  | { type: 'reply'; seq: number; ok: false; error: StudioErrorShape }
+  | { type: 'progress'; jobId: string; step: number; totalSteps: number; message?: string }
+  | { type: 'token'; jobId: string; text: string; tokens: number }
+  | { type: 'preview'; jobId: string; step: number; dataUrl: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+/** What a pipeline receives besides its params: how to report, and how to learn it was cancelled. */
+export interface RunHooks {
+  signal: AbortSignal;
+  onProgress(step: number, totalSteps: number, message?: string): void;
+  onToken?(text: string, tokens: number): void;
+  onPreview?(step: number, dataUrl: string): void;
+}

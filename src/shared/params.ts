@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/** Generation parameters per kind. The library stores these JSON objects verbatim. */
+export const Seed = z.number().int().min(0).max(2 ** 32 - 1);
+
+export const TextParams = z.strictObject({
+  model: z.string().min(1).max(500),
+  prompt: z.string().max(200_000),
+  /** 'continue' uses plain continuation; the other actions use the model's chat template when it has one. */
+  action: z.enum(['continue', 'rewrite', 'shorten', 'expand', 'summarize', 'brainstorm', 'instruct']).default('continue'),
+  instruction: z.string().max(4000).optional(),
+  notes: z.string().max(20_000).optional(),
+  documentId: z.string().max(100).optional(),
+  maxNewTokens: z.number().int().min(1).max(8192).default(128),
+  temperature: z.number().min(0).max(5).default(0.8),
+  topP: z.number().gt(0).max(1).default(0.95),
+  topK: z.number().int().min(0).max(1000).default(50),
+  repetitionPenalty: z.number().min(1).max(3).default(1.1),
+  seed: Seed.optional(),
+});
+export type TextParams = z.infer<typeof TextParams>;
+
+export const SCHEDULERS = ['euler', 'euler-a', 'ddim', 'dpmpp-2m-karras', 'lcm'] as const;
+export const Scheduler = z.enum(SCHEDULERS);
+export type Scheduler = z.infer<typeof Scheduler>;
+
+const multipleOf8 = z.number().int().min(64).max(2048).multipleOf(8);
+
+export const ImageParams = z.strictObject({
+  model: z.string().min(1).max(500),
+  prompt: z.string().max(4000),
+  negativePrompt: z.string().max(4000).default(''),
+  width: multipleOf8.default(512),
+  height: multipleOf8.default(512),
+  steps: z.number().int().min(1).max(150).default(20),
+  guidance: z.number().min(0).max(30).default(7),
+  scheduler: Scheduler.default('euler'),
+  seed: Seed.optional(),
+  batch: z.number().int().min(1).max(16).default(1),
+  /** img2img: an asset id from the library (the renderer never sends paths). */
+  initAssetId: z.string().max(100).optional(),
+  strength: z.number().min(0).max(1).default(0.75),
+});
+export type ImageParams = z.infer<typeof ImageParams>;
+
+export const MusicParams = z.strictObject({
+  model: z.string().min(1).max(500),
+  prompt: z.string().max(4000),
+  seconds: z.number().min(0.5).max(300).default(8),
+  guidance: z.number().min(0).max(20).default(3),
+  temperature: z.number().min(0).max(5).default(1),
+  topK: z.number().int().min(0).max(2048).default(250),
+  seed: Seed.optional(),
+  variations: z.number().int().min(1).max(8).default(1),
+  format: z.enum(['pcm16', 'float32']).default('pcm16'),
+});
+export type MusicParams = z.infer<typeof MusicParams>;
+
+export const GenerationKind = z.enum(['text', 'image', 'music']);
+export type GenerationKind = z.infer<typeof GenerationKind>;
+
+export const JobRequest = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('text'), params: TextParams, parentId: z.string().max(100).optional(), priority: z.number().int().min(-10).max(10).default(0) }),
+  z.strictObject({ kind: z.literal('image'), params: ImageParams, parentId: z.string().max(100).optional(), priority: z.number().int().min(-10).max(10).default(0) }),
+  z.strictObject({ kind: z.literal('music'), params: MusicParams, parentId: z.string().max(100).optional(), priority: z.number().int().min(-10).max(10).default(0) }),
+]);
+export type JobRequest = z.infer<typeof JobRequest>;
