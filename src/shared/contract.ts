@@ -192,6 +192,9 @@ export const calls = {
   'jobs.resume': call(z.strictObject({ jobId: Id }), z.object({ jobId: z.string() })),
 
   'models.list': call(Empty, z.object({ items: z.array(InstalledModel) })),
+  /** Registers a model folder already on disk after the engine validated its layout. */
+  'models.import': call(z.strictObject({ path: z.string().min(1).max(4096), name: z.string().max(200).optional() }), InstalledModel),
+  'models.remove': call(z.strictObject({ id: Id }), z.object({ id: z.string(), usedBy: z.number() })),
 } as const;
 
 export type Calls = typeof calls;
