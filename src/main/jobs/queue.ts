@@ -1,0 +1,265 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Generation, Job } from '../../shared/contract';
+import type { EngineMessage, OutputFile, RunParams, RunResult } from '../../shared/engine-protocol';
+import { StudioError, toErrorShape } from '../../shared/errors';
+import type { GenerationKind, JobRequest } from '../../shared/params';
+import type { EngineHost } from '../engine-host/host';
+import type { EventBus } from '../ipc/events';
+
+/** What the queue needs from the library's jobs table. */
+export interface JobStore {
+  insertJob(input: { kind: GenerationKind; params: Record<string, unknown>; parentId: string | null; priority: number }): Job;
+  getJob(id: string): Job | null;
+  updateJob(id: string, patch: Partial<Pick<Job, 'state' | 'progress' | 'step' | 'totalSteps' | 'error' | 'generationIds' | 'startedAt' | 'finishedAt' | 'priority'>>): Job;
+  listJobs(limit: number): Job[];
+  nextQueuedJob(): Job | null;
+  markRunningInterrupted(): number;
+}
+
+export interface CommitInput {
+  kind: GenerationKind;
+  model: string;
+  modelDigest: string | null;
+  prompt: string;
+  negativePrompt: string;
+  seed: number | null;
+  params: Record<string, unknown>;
+  parentId: string | null;
+  provider: string | null;
+  providerNote: string | null;
+  timings: Record<string, number>;
+  outputText: string | null;
+  files: { sourcePath: string; mime: string; role: string; width?: number; height?: number; durationMs?: number }[];
+}
+
+export interface GenerationSink {
+  /** Moves the files into the store and writes the generation and its assets in one transaction. */
+  commitGenerations(inputs: CommitInput[]): Generation[];
+}
+
+export interface JobQueueDeps {
+  store: JobStore;
+  library: GenerationSink;
+  engine: EngineHost;
+  events: EventBus;
+  /** Turns the `model` parameter into a folder: an installed model id, or (CLI only) a folder path. */
+  resolveModel(model: string, kind: GenerationKind): string;
+  /** Library asset id → file path for img2img init images. */
+  resolveAssetPath(assetId: string): string | null;
+  stagingDir: string;
+}
+
+interface Running {
+  jobId: string;
+  startedAt: number;
+  lastProgressWrite: number;
+  cancelled: boolean;
+}
+
+/**
+ * The persistent job queue: rows in SQLite so nothing is lost across a crash or restart; one job at
+ * a time goes to the engine (highest priority, then oldest); progress, tokens and previews become
+ * contract events; a finished job commits its generations and files in one transaction.
+ */
+export class JobQueue {
+  private running: Running | null = null;
+  private paused = false;
+  private pumping = false;
+  private readonly waiters = new Map<string, ((job: Job) => void)[]>();
+
+  constructor(private readonly deps: JobQueueDeps) {}
+
+  /** At start-up: jobs that were running when the app died come back as interrupted (resumable). */
+  recover(): number {
+    return this.deps.store.markRunningInterrupted();
+  }
+
+  enqueue(request: JobRequest): Job {
+    const job = this.deps.store.insertJob({
+      kind: request.kind,
+      params: request.params as Record<string, unknown>,
+      parentId: request.parentId ?? null,
+      priority: request.priority ?? 0,
+    });
+    this.deps.events.emit('jobs.changed', job);
+    this.pump();
+    return job;
+  }
+
+  list(limit: number): Job[] {
+    return this.deps.store.listJobs(limit);
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (!paused) this.pump();
+  }
+
+  /** Waits until the job reaches a final state (used by the CLI and tests). */
+  waitFor(jobId: string): Promise<Job> {
+    const job = this.deps.store.getJob(jobId);
+    if (job && isFinal(job.state)) return Promise.resolve(job);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(jobId) ?? [];
+      list.push(resolve);
+      this.waiters.set(jobId, list);
+    });
+  }
+
+  async cancel(jobId: string, hard: boolean): Promise<Job> {
+    const job = this.require(jobId);
+    if (job.state === 'queued' || job.state === 'interrupted' || job.state === 'paused') {
+      return this.finish(jobId, { state: 'cancelled', finishedAt: Date.now() });
+    }
+    if (job.state !== 'running' || this.running?.jobId !== jobId) return job;
+    this.running.cancelled = true;
+    if (hard) {
+      await this.deps.engine.restart('Cancelled: the engine was restarted to stop the job at once.');
+    } else {
+      await this.deps.engine.request({ type: 'cancel', jobId }).catch(() => undefined);
+    }
+    return this.require(jobId);
+  }
+
+  resume(jobId: string): Job {
+    const job = this.require(jobId);
+    if (job.state !== 'interrupted' && job.state !== 'failed' && job.state !== 'cancelled') {
+      throw new StudioError('INVALID_INPUT', `Only interrupted, failed or cancelled jobs can be resumed; this one is ${job.state}.`);
+    }
+    const updated = this.deps.store.updateJob(jobId, { state: 'queued', progress: 0, step: 0, error: null, startedAt: null, finishedAt: null });
+    this.deps.events.emit('jobs.changed', updated);
+    this.pump();
+    return updated;
+  }
+
+  /** Engine stream messages for the running job. */
+  handleStream(message: Extract<EngineMessage, { type: 'progress' | 'token' | 'preview' | 'log' }>): void {
+    if (message.type === 'log') return;
+    const running = this.running;
+    if (!running || running.jobId !== message.jobId) return;
+    if (message.type === 'progress') {
+      const progress = message.totalSteps > 0 ? Math.min(1, message.step / message.totalSteps) : 0;
+      const elapsed = Date.now() - running.startedAt;
+      const etaMs = message.step > 0 ? Math.round((elapsed / message.step) * (message.totalSteps - message.step)) : null;
+      this.deps.events.emit('jobs.progress', { jobId: message.jobId, step: message.step, totalSteps: message.totalSteps, progress, etaMs, message: message.message });
+      // Progress rows are for recovery and the queue view; a few writes a second are plenty.
+      const now = Date.now();
+      if (now - running.lastProgressWrite > 250 || message.step === message.totalSteps) {
+        running.lastProgressWrite = now;
+        this.deps.store.updateJob(message.jobId, { progress, step: message.step, totalSteps: message.totalSteps });
+      }
+    } else if (message.type === 'token') {
+      const elapsed = (Date.now() - running.startedAt) / 1000;
+      this.deps.events.emit('jobs.token', {
+        jobId: message.jobId,
+        text: message.text,
+        tokens: message.tokens,
+        tokensPerSecond: elapsed > 0 ? message.tokens / elapsed : null,
+        firstTokenMs: null,
+      });
+    } else {
+      this.deps.events.emit('jobs.preview', { jobId: message.jobId, step: message.step, dataUrl: message.dataUrl });
+    }
+  }
+
+  private require(jobId: string): Job {
+    const job = this.deps.store.getJob(jobId);
+    if (!job) throw new StudioError('NOT_FOUND', `There is no job ${jobId}.`);
+    return job;
+  }
+
+  private finish(jobId: string, patch: Parameters<JobStore['updateJob']>[1]): Job {
+    const job = this.deps.store.updateJob(jobId, patch);
+    this.deps.events.emit('jobs.changed', job);
+    if (isFinal(job.state)) {
+      for (const resolve of this.waiters.get(jobId) ?? []) resolve(job);
+      this.waiters.delete(jobId);
+    }
+    return job;
+  }
+
+  private pump(): void {
+    if (this.pumping || this.running || this.paused) return;
+    this.pumping = true;
+    queueMicrotask(() => {
+      this.pumping = false;
+      if (this.running || this.paused) return;
+      const next = this.deps.store.nextQueuedJob();
+      if (next) void this.run(next);
+    });
+  }
+
+  private async run(job: Job): Promise<void> {
+    const startedAt = Date.now();
+    this.running = { jobId: job.id, startedAt, lastProgressWrite: 0, cancelled: false };
+    this.finish(job.id, { state: 'running', startedAt, progress: 0, step: 0 });
+    const outDir = path.join(this.deps.stagingDir, job.id);
+    try {
+      const modelDir = this.deps.resolveModel(String(job.params.model), job.kind);
+      const run = this.runParams(job);
+      await fs.mkdir(outDir, { recursive: true });
+      const result = await this.deps.engine.request<RunResult>({ type: 'run', jobId: job.id, modelDir, outDir, run });
+      const generations = this.deps.library.commitGenerations(this.toCommits(job, result));
+      this.finish(job.id, { state: 'done', progress: 1, finishedAt: Date.now(), generationIds: generations.map((g) => g.id) });
+      this.deps.events.emit('library.changed', { ids: generations.map((g) => g.id) });
+    } catch (error) {
+      const shape = toErrorShape(error);
+      const cancelled = shape.code === 'CANCELLED' || this.running?.cancelled === true;
+      this.finish(job.id, cancelled ? { state: 'cancelled', finishedAt: Date.now() } : { state: 'failed', finishedAt: Date.now(), error: shape });
+    } finally {
+      this.running = null;
+      await fs.rm(outDir, { recursive: true, force: true }).catch(() => undefined);
+      this.pump();
+    }
+  }
+
+  private runParams(job: Job): RunParams {
+    const params = job.params;
+    if (job.kind === 'image') {
+      const initAssetId = typeof params.initAssetId === 'string' ? params.initAssetId : undefined;
+      const initImagePath = initAssetId ? this.deps.resolveAssetPath(initAssetId) : undefined;
+      if (initAssetId && !initImagePath) throw new StudioError('NOT_FOUND', 'The init image is no longer in the library. Pick another image for img2img.');
+      return { kind: 'image', params: params as Extract<RunParams, { kind: 'image' }>['params'], initImagePath: initImagePath ?? undefined };
+    }
+    if (job.kind === 'music') return { kind: 'music', params: params as Extract<RunParams, { kind: 'music' }>['params'] };
+    return { kind: 'text', params: params as Extract<RunParams, { kind: 'text' }>['params'] };
+  }
+
+  /** One generation per seed: an image batch or a set of music variations become separate, remixable items. */
+  private toCommits(job: Job, result: RunResult): CommitInput[] {
+    const params = job.params;
+    const groups = new Map<string, OutputFile[]>();
+    for (const output of result.outputs) {
+      const key = output.seed === undefined ? 'main' : String(output.seed);
+      groups.set(key, [...(groups.get(key) ?? []), output]);
+    }
+    if (groups.size === 0) groups.set('main', []);
+    return [...groups.entries()].map(([key, outputs]) => {
+      const seed = key === 'main' ? result.seed : Number(key);
+      const itemParams: Record<string, unknown> = { ...params, ...(seed !== null ? { seed } : {}) };
+      if (job.kind === 'image') itemParams.batch = 1;
+      if (job.kind === 'music') itemParams.variations = 1;
+      if (result.meta) itemParams.meta = result.meta;
+      return {
+        kind: job.kind,
+        model: String(params.model),
+        modelDigest: result.modelDigest ?? null,
+        prompt: typeof params.prompt === 'string' ? params.prompt : '',
+        negativePrompt: typeof params.negativePrompt === 'string' ? params.negativePrompt : '',
+        seed,
+        params: itemParams,
+        parentId: job.parentId,
+        provider: result.provider,
+        providerNote: result.providerNote ?? null,
+        timings: result.timings,
+        outputText: result.text ?? null,
+        files: outputs.map((o) => ({ sourcePath: o.path, mime: o.mime, role: o.role, width: o.width, height: o.height, durationMs: o.durationMs })),
+      };
+    });
+  }
+}
+
+function isFinal(state: Job['state']): boolean {
+  return state === 'done' || state === 'failed' || state === 'cancelled';
+}

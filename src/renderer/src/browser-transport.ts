@@ -1,0 +1,78 @@
+import type { CallName, EventName } from '../../shared/contract';
+import type { Result } from '../../shared/errors';
+import { createStudioApi } from '../../shared/studio-api';
+
+/**
+ * Browser mode: when no preload has provided `window.studio` (Electron), connect to the loopback
+ * WebSocket that `npm run serve` opened, using the per-run token from the URL fragment. The token
+ * is moved to sessionStorage and removed from the address bar so it does not end up in history.
+ */
+const TOKEN_KEY = 'atelier.token';
+
+function takeToken(): string | null {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromHash) {
+    sessionStorage.setItem(TOKEN_KEY, fromHash);
+    history.replaceState(null, '', location.pathname + location.search);
+    return fromHash;
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export async function ensureStudio(): Promise<void> {
+  if ('studio' in window && window.studio) return;
+  const token = takeToken();
+  if (!token) {
+    throw new Error('This page needs the link that "npm run serve" printed (it carries a one-time token).');
+  }
+  document.cookie = `atelier_token=${encodeURIComponent(token)}; path=/asset; SameSite=Strict`;
+
+  let socket: WebSocket | null = null;
+  let nextId = 1;
+  const pending = new Map<number, (result: Result<unknown>) => void>();
+  const listeners = new Map<EventName, Set<(payload: unknown) => void>>();
+
+  const connect = () =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(`ws://${location.host}/ws?token=${encodeURIComponent(token)}`);
+      ws.onopen = () => resolve(ws);
+      ws.onerror = () => reject(new Error('Could not reach Atelier. Is "npm run serve" still running?'));
+      ws.onmessage = (message) => {
+        const data = JSON.parse(String(message.data)) as { id?: number; result?: Result<unknown>; event?: EventName; payload?: unknown };
+        if (data.event) {
+          for (const callback of listeners.get(data.event) ?? []) callback(data.payload);
+        } else if (typeof data.id === 'number' && data.result) {
+          pending.get(data.id)?.(data.result);
+          pending.delete(data.id);
+        }
+      };
+      ws.onclose = () => {
+        socket = null;
+        for (const settle of pending.values()) {
+          settle({ ok: false, error: { code: 'ENGINE_UNAVAILABLE', message: 'The connection to Atelier closed. Reload the page once "npm run serve" runs again.' } });
+        }
+        pending.clear();
+      };
+    });
+
+  socket = await connect();
+
+  const invoke = async (name: CallName, input: unknown): Promise<Result<unknown>> => {
+    socket ??= await connect();
+    const id = nextId++;
+    const open = socket;
+    return new Promise((resolve) => {
+      pending.set(id, resolve);
+      open.send(JSON.stringify({ id, name, input }));
+    });
+  };
+  const subscribe = (event: EventName, callback: (payload: unknown) => void) => {
+    let set = listeners.get(event);
+    if (!set) listeners.set(event, (set = new Set()));
+    set.add(callback);
+    return () => {
+      set.delete(callback);
+    };
+  };
+  Object.defineProperty(window, 'studio', { value: createStudioApi(invoke, subscribe), configurable: false, writable: false });
+}
