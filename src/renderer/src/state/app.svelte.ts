@@ -1,0 +1,86 @@
+import type { AppInfo, Settings } from '../../../shared/contract';
+import { messageOf } from '../lib/errors';
+import { toasts } from './toasts.svelte';
+
+export const VIEWS = ['write', 'image', 'music', 'library', 'models', 'queue', 'settings'] as const;
+export type ViewName = (typeof VIEWS)[number];
+
+type SettingsPatch = Partial<Settings>;
+const PANEL_STORAGE_KEY = 'atelier.panelSizes';
+
+function readStoredPanels(): Record<string, number> {
+  try {
+    const raw = localStorage.getItem(PANEL_STORAGE_KEY);
+    const parsed: unknown = raw ? JSON.parse(raw) : {};
+    if (!parsed || typeof parsed !== 'object') return {};
+    const result: Record<string, number> = {};
+    for (const [key, value] of Object.entries(parsed)) {
+      if (typeof value === 'number' && value >= 0 && value <= 100) result[key] = value;
+    }
+    return result;
+  } catch {
+    return {};
+  }
+}
+
+/** Which view is open, the app's info and settings, theme and remembered panel sizes. */
+class AppState {
+  view = $state<ViewName>('write');
+  info = $state.raw<AppInfo | null>(null);
+  settings = $state.raw<Settings | null>(null);
+  panelSizes = $state<Record<string, number>>(readStoredPanels());
+  loadError = $state<string | null>(null);
+  #panelTimer: ReturnType<typeof setTimeout> | undefined;
+
+  async load(): Promise<void> {
+    try {
+      const [info, settings] = await Promise.all([window.studio.app.info(), window.studio.settings.get()]);
+      this.info = info;
+      this.settings = settings;
+      this.panelSizes = { ...settings.panelSizes, ...this.panelSizes };
+      this.applyTheme();
+    } catch (error) {
+      this.loadError = messageOf(error);
+    }
+  }
+
+  applyTheme(): void {
+    const theme = this.settings?.theme ?? 'system';
+    if (theme === 'system') document.documentElement.removeAttribute('data-theme');
+    else document.documentElement.setAttribute('data-theme', theme);
+  }
+
+  async updateSettings(patch: SettingsPatch): Promise<boolean> {
+    try {
+      this.settings = await window.studio.settings.set(patch);
+      this.applyTheme();
+      return true;
+    } catch (error) {
+      toasts.error(messageOf(error));
+      return false;
+    }
+  }
+
+  panelSize(key: string, fallback: number): number {
+    return this.panelSizes[key] ?? fallback;
+  }
+
+  /** Remembered at once locally, and in settings after the drag settles. */
+  setPanelSize(key: string, percent: number): void {
+    this.panelSizes[key] = Math.round(percent * 10) / 10;
+    const snapshot = { ...this.panelSizes };
+    try {
+      localStorage.setItem(PANEL_STORAGE_KEY, JSON.stringify(snapshot));
+    } catch {
+      // storage full or disabled: settings below still keep it
+    }
+    clearTimeout(this.#panelTimer);
+    this.#panelTimer = setTimeout(() => {
+      window.studio.settings.set({ panelSizes: snapshot }).catch(() => {
+        // panel sizes are a convenience; localStorage already has them
+      });
+    }, 600);
+  }
+}
+
+export const app = new AppState();

@@ -1,0 +1,93 @@
+import type { EventPayload, Job, JobState } from '../../../shared/contract';
+import { messageOf } from '../lib/errors';
+import { toasts } from './toasts.svelte';
+
+export type JobProgress = EventPayload<'jobs.progress'>;
+type FinishedListener = (job: Job) => void;
+
+const FINISHED: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled', 'interrupted']);
+const KIND_LABEL = { text: 'Text', image: 'Image', music: 'Music' } as const;
+
+export function isFinished(state: JobState): boolean {
+  return FINISHED.has(state);
+}
+
+/** The queue as the renderer sees it: jobs.list once, then jobs.changed / jobs.progress events. */
+class Jobs {
+  items = $state.raw<Job[]>([]);
+  progress = $state.raw<Record<string, JobProgress>>({});
+  loaded = $state(false);
+  error = $state<string | null>(null);
+  running = $derived(this.items.find((job) => job.state === 'running') ?? null);
+  active = $derived(this.items.filter((job) => job.state === 'running' || job.state === 'queued'));
+  #listeners = new Set<FinishedListener>();
+  #unsubscribe: (() => void)[] = [];
+
+  start(): void {
+    if (this.#unsubscribe.length > 0) return;
+    this.#unsubscribe.push(
+      window.studio.on('jobs.changed', (job) => this.#apply(job)),
+      window.studio.on('jobs.progress', (progress) => {
+        this.progress = { ...this.progress, [progress.jobId]: progress };
+      }),
+    );
+    void this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const { items } = await window.studio.jobs.list({ limit: 200 });
+      this.items = items;
+      this.error = null;
+    } catch (error) {
+      this.error = messageOf(error);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  /** Called with every job that reaches done/failed/cancelled/interrupted while the app is open. */
+  onFinished(listener: FinishedListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get(jobId: string): Job | undefined {
+    return this.items.find((job) => job.id === jobId);
+  }
+
+  async cancel(jobId: string, hard = false): Promise<void> {
+    try {
+      await window.studio.jobs.cancel({ jobId, hard });
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
+  }
+
+  async resume(jobId: string): Promise<void> {
+    try {
+      await window.studio.jobs.resume({ jobId });
+      toasts.show('Job resumed', 'info');
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
+  }
+
+  #apply(job: Job): void {
+    const previous = this.items.find((item) => item.id === job.id);
+    this.items = previous
+      ? this.items.map((item) => (item.id === job.id ? job : item))
+      : [job, ...this.items];
+    const justFinished = isFinished(job.state) && (!previous || previous.state !== job.state);
+    if (!justFinished) return;
+    if (job.state === 'done') {
+      const count = job.generationIds.length;
+      toasts.show(`${KIND_LABEL[job.kind]} job finished${count > 1 ? ` — ${count} results` : ''}`, 'success');
+    } else if (job.state === 'failed') {
+      toasts.error(`${KIND_LABEL[job.kind]} job failed: ${job.error?.message ?? 'no reason was given'}`);
+    }
+    for (const listener of this.#listeners) listener(job);
+  }
+}
+
+export const jobs = new Jobs();
