@@ -1,0 +1,161 @@
+import type { DocumentSummary, StudioDocument } from '../../shared/contract';
+import { StudioError } from '../../shared/errors';
+import { prepare, type ReadableDB, type WritableDB } from './db';
+import { toFtsQuery, toSnippetHtml } from './generations';
+
+interface DocumentRow {
+  id: string;
+  title: string;
+  body: string;
+  notes: string;
+  words: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface DocumentVersionSummary {
+  id: string;
+  documentId: string;
+  title: string;
+  words: number;
+  reason: string;
+  createdAt: number;
+}
+
+export interface DocumentVersion extends DocumentVersionSummary {
+  body: string;
+}
+
+const WORD = /[\p{L}\p{N}]+(?:['’\-.][\p{L}\p{N}]+)*/gu;
+
+/**
+ * Words as a writer counts them: runs of letters and digits, with inner apostrophes, hyphens and
+ * dots kept in the word ("don't", "well-known", "3.14"). Markdown markup is not letters, so it is
+ * not counted. A regex, not Intl.Segmenter: it runs on every autosave.
+ */
+export function countWords(text: string): number {
+  let count = 0;
+  WORD.lastIndex = 0;
+  while (WORD.exec(text) !== null) count++;
+  return count;
+}
+
+function notFound(id: string): StudioError {
+  return new StudioError('NOT_FOUND', `Document ${id} no longer exists. It may have been deleted; check the trash.`);
+}
+
+function toDocument(row: DocumentRow): StudioDocument {
+  return {
+    id: row.id,
+    title: row.title,
+    body: row.body,
+    notes: row.notes,
+    words: row.words,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
+  };
+}
+
+export function getDocument(db: ReadableDB, id: string): StudioDocument {
+  const row = prepare<DocumentRow>(db, 'SELECT * FROM documents WHERE id = ?').get(id);
+  if (!row) throw notFound(id);
+  return toDocument(row);
+}
+
+export function createDocument(db: WritableDB, id: string, input: { title?: string; body?: string; notes?: string }, now: number): StudioDocument {
+  const body = input.body ?? '';
+  prepare(
+    db,
+    `INSERT INTO documents (id, search_rowid, title, body, notes, words, created_at, updated_at)
+     VALUES (?, (SELECT coalesce(max(search_rowid), 0) + 1 FROM documents), ?, ?, ?, ?, ?, ?)`,
+  ).run(id, input.title ?? 'Untitled', body, input.notes ?? '', countWords(body), now, now);
+  return getDocument(db, id);
+}
+
+/**
+ * One UPDATE of the fields given. Autosave sends the body every second, so this touches only the
+ * row itself: the title/notes search index is updated by trigger only when those change.
+ */
+export function updateDocument(db: WritableDB, id: string, patch: { title?: string; body?: string; notes?: string }, now: number): StudioDocument {
+  const sets: string[] = ['updated_at = @now'];
+  if (patch.title !== undefined) sets.push('title = @title');
+  if (patch.body !== undefined) sets.push('body = @body', 'words = @words');
+  if (patch.notes !== undefined) sets.push('notes = @notes');
+  const result = prepare(db, `UPDATE documents SET ${sets.join(', ')} WHERE id = @id`).run({
+    id,
+    now,
+    title: patch.title ?? null,
+    body: patch.body ?? null,
+    words: patch.body !== undefined ? countWords(patch.body) : null,
+    notes: patch.notes ?? null,
+  });
+  if (result.changes === 0) throw notFound(id);
+  return getDocument(db, id);
+}
+
+export function listDocuments(db: ReadableDB, options: { trash?: boolean } = {}): DocumentSummary[] {
+  const where = options.trash ? 'deleted_at IS NOT NULL' : 'deleted_at IS NULL';
+  return prepare<DocumentSummary>(
+    db,
+    `SELECT id, title, words, updated_at AS updatedAt, deleted_at AS deletedAt FROM documents WHERE ${where} ORDER BY updated_at DESC, id DESC`,
+  ).all();
+}
+
+export function softDeleteDocument(db: WritableDB, id: string, now: number): void {
+  if (prepare(db, 'UPDATE documents SET deleted_at = coalesce(deleted_at, ?) WHERE id = ?').run(now, id).changes === 0) throw notFound(id);
+}
+
+export function restoreDocument(db: WritableDB, id: string): StudioDocument {
+  if (prepare(db, 'UPDATE documents SET deleted_at = NULL WHERE id = ?').run(id).changes === 0) throw notFound(id);
+  return getDocument(db, id);
+}
+
+/** Deletes trashed documents and their versions for good. */
+export function purgeDeletedDocuments(db: WritableDB): number {
+  return prepare(db, 'DELETE FROM documents WHERE deleted_at IS NOT NULL').run().changes;
+}
+
+/** Saves the current title and body as a version, e.g. before an AI rewrite or on demand. */
+export function snapshotDocument(db: WritableDB, versionId: string, documentId: string, reason: string, now: number): DocumentVersionSummary {
+  const result = prepare(
+    db,
+    `INSERT INTO document_versions (id, document_id, title, body, words, reason, created_at)
+     SELECT ?, id, title, body, words, ?, ? FROM documents WHERE id = ?`,
+  ).run(versionId, reason, now, documentId);
+  if (result.changes === 0) throw notFound(documentId);
+  return { id: versionId, documentId, title: getDocument(db, documentId).title, words: getDocument(db, documentId).words, reason, createdAt: now };
+}
+
+/** Versions of a document, newest first, without their bodies. */
+export function listDocumentVersions(db: ReadableDB, documentId: string): DocumentVersionSummary[] {
+  return prepare<DocumentVersionSummary>(
+    db,
+    `SELECT id, document_id AS documentId, title, words, reason, created_at AS createdAt
+     FROM document_versions WHERE document_id = ? ORDER BY created_at DESC, id DESC`,
+  ).all(documentId);
+}
+
+export function getDocumentVersion(db: ReadableDB, versionId: string): DocumentVersion {
+  const row = prepare<DocumentVersion>(
+    db,
+    `SELECT id, document_id AS documentId, title, body, words, reason, created_at AS createdAt FROM document_versions WHERE id = ?`,
+  ).get(versionId);
+  if (!row) throw new StudioError('NOT_FOUND', `That version (${versionId}) no longer exists; reopen the version list.`);
+  return row;
+}
+
+/** Finds live documents by title or notes (bodies are not indexed; see migration 002). */
+export function searchDocuments(db: ReadableDB, query: string, limit = 50): { document: DocumentSummary; snippet: string }[] {
+  const match = toFtsQuery(query);
+  if (!match) return [];
+  const rows = prepare<DocumentSummary & { snippet: string }>(
+    db,
+    `SELECT d.id, d.title, d.words, d.updated_at AS updatedAt, d.deleted_at AS deletedAt,
+       snippet(documents_fts, -1, '\u0002', '\u0003', '…', 16) AS snippet
+     FROM documents_fts f JOIN documents d ON d.search_rowid = f.rowid
+     WHERE documents_fts MATCH ? AND d.deleted_at IS NULL ORDER BY f.rank LIMIT ?`,
+  ).all(match, limit);
+  return rows.map(({ snippet, ...document }) => ({ document, snippet: toSnippetHtml(snippet) }));
+}

@@ -1,0 +1,297 @@
+import path from 'node:path';
+import type { DocumentSummary, Generation, InstalledModel, Job, JobState, LibraryPage, LibraryQuery, StudioDocument } from '../../shared/contract';
+import { StudioError } from '../../shared/errors';
+import type { GenerationKind } from '../../shared/params';
+import { newId } from './clock';
+import * as collections from './collections';
+import type { WritableDB } from './db';
+import * as documents from './documents';
+import { extensionFor, FileStore, storeKey, type SweepReport } from './file-store';
+import * as generations from './generations';
+import * as jobs from './jobs';
+import * as models from './models-registry';
+import { openDatabase } from './open-database';
+import * as settings from './settings-store';
+
+export { restoreFrom, validateBackup, type RestoreResult } from './backup';
+export { LATEST_VERSION } from './migrations';
+export { countWords, type DocumentVersion, type DocumentVersionSummary } from './documents';
+export type { Collection } from './collections';
+export type { SearchHit } from './generations';
+export type { JobPatch, NewJob } from './jobs';
+export type { InstalledModelRecord } from './models-registry';
+export type { SweepReport } from './file-store';
+
+export interface LibraryOptions {
+  /** better_sqlite3.node built for the running ABI, when it differs from the default (Electron). */
+  nativeBinding?: string;
+  /** Source of timestamps (ms); tests pass a fake clock. */
+  now?: () => number;
+}
+
+/** A file a generation produced, waiting in a scratch location; the caller deletes it afterwards. */
+export interface GenerationFileInput {
+  sourcePath: string;
+  mime: string;
+  role: string;
+  width?: number | null;
+  height?: number | null;
+  durationMs?: number | null;
+}
+
+export interface CommitGenerationInput {
+  kind: GenerationKind;
+  model: string;
+  modelDigest?: string | null;
+  prompt?: string;
+  negativePrompt?: string;
+  seed?: number | null;
+  params?: Record<string, unknown>;
+  parentId?: string | null;
+  provider?: string | null;
+  providerNote?: string | null;
+  timings?: Record<string, number>;
+  outputText?: string | null;
+  notes?: string;
+  files?: GenerationFileInput[];
+}
+
+export interface ResolvedAsset {
+  /** Absolute path, always inside the library's files/ folder. */
+  path: string;
+  mime: string;
+  bytes: number;
+}
+
+export interface PurgeReport {
+  generations: number;
+  files: number;
+  bytesFreed: number;
+}
+
+/**
+ * The library: one SQLite connection (the only writer) plus the content-addressed file store.
+ * Naming says what touches the database: get/find/list/search/resolve/next only read;
+ * commit/insert/update/set/rate/tag/create/snapshot/softDelete/restore/purge/upsert/remove/
+ * mark/reorder/add/delete write. `get*` throws NOT_FOUND (MODEL_NOT_INSTALLED for models);
+ * `find*`/`resolve*` return null.
+ */
+export interface Library {
+  readonly dir: string;
+  /** Schema version found on disk before this open migrated it (0 for a new library). */
+  readonly openedFromVersion: number;
+  /** The copy made before migrating, if this open migrated an existing library. */
+  readonly migrationBackup: string | null;
+  /** What the sweep at open removed. */
+  readonly sweptAtOpen: SweepReport;
+
+  // Generations
+  /** Stores the files (hash, temp file, fsync, rename) and then inserts the rows in one transaction. */
+  commitGeneration(input: CommitGenerationInput): Promise<Generation>;
+  getGeneration(id: string): Generation;
+  findGeneration(id: string): Generation | null;
+  listGenerations(query?: LibraryQuery): LibraryPage;
+  searchGenerations(input: { query: string; kind?: GenerationKind; limit?: number }): { items: generations.SearchHit[] };
+  rateGeneration(id: string, rating: number): Generation;
+  setFavourite(id: string, favourite: boolean): Generation;
+  setGenerationNotes(id: string, notes: string): Generation;
+  tagGeneration(id: string, change: { add?: string[]; remove?: string[] }): Generation;
+  listTags(): { name: string; count: number }[];
+  softDeleteGenerations(ids: string[]): number;
+  restoreGenerations(ids: string[]): number;
+  /** Empties the trash (optionally only items trashed before `olderThan`) and unlinks files nothing uses. */
+  purgeDeleted(options?: { olderThan?: number }): PurgeReport;
+  listChildren(id: string): Generation[];
+  listAncestors(id: string): Generation[];
+  resolveAsset(assetId: string): ResolvedAsset | null;
+
+  // Collections
+  createCollection(name: string): collections.Collection;
+  listCollections(): collections.Collection[];
+  listCollectionItems(collectionId: string): string[];
+  addToCollection(collectionId: string, generationIds: string[]): number;
+  removeFromCollection(collectionId: string, generationIds: string[]): number;
+  deleteCollection(collectionId: string): boolean;
+
+  // Documents
+  createDocument(input?: { title?: string; body?: string; notes?: string }): StudioDocument;
+  getDocument(id: string): StudioDocument;
+  updateDocument(id: string, patch: { title?: string; body?: string; notes?: string }): StudioDocument;
+  listDocuments(options?: { trash?: boolean }): DocumentSummary[];
+  searchDocuments(query: string, limit?: number): { document: DocumentSummary; snippet: string }[];
+  softDeleteDocument(id: string): void;
+  restoreDocument(id: string): StudioDocument;
+  purgeDeletedDocuments(): number;
+  snapshotDocument(id: string, reason: string): documents.DocumentVersionSummary;
+  listDocumentVersions(documentId: string): documents.DocumentVersionSummary[];
+  getDocumentVersion(versionId: string): documents.DocumentVersion;
+
+  // Jobs
+  insertJob(job: jobs.NewJob): Job;
+  updateJob(id: string, patch: jobs.JobPatch): Job;
+  getJob(id: string): Job;
+  listJobs(options?: { limit?: number; states?: JobState[] }): Job[];
+  nextQueuedJob(): Job | null;
+  /** Returns the ids that were running. */
+  markRunningInterrupted(): string[];
+  reorderJob(id: string, priority: number): Job;
+  deleteFinishedJobs(before: number): number;
+
+  // Installed models
+  upsertModel(model: Omit<InstalledModel, 'installedAt'> & { installedAt?: number; digest?: string | null }): models.InstalledModelRecord;
+  listModels(kind?: GenerationKind): models.InstalledModelRecord[];
+  getModel(id: string): models.InstalledModelRecord;
+  findModel(id: string): models.InstalledModelRecord | null;
+  removeModel(id: string): boolean;
+
+  // Settings (JSON values)
+  getSetting(key: string): unknown;
+  listSettings(): Record<string, unknown>;
+  setSetting(key: string, value: unknown): void;
+
+  // Maintenance
+  sweepOrphans(): SweepReport;
+  /** Online backup of the database (not the file store) to `file`. */
+  backupTo(file: string): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Opens (creating, checking and migrating as needed) the library in `dir`:
+ * dir/atelier.db, dir/files/ (content-addressed store), dir/tmp/ (writes in progress),
+ * dir/backups/. Sweeps orphan files before returning.
+ */
+export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
+  const root = path.resolve(dir);
+  const now = opts.now ?? Date.now;
+  const store = new FileStore(root);
+  const opened = openDatabase(root, { nativeBinding: opts.nativeBinding, now });
+  const db: WritableDB = opened.db;
+  let closed = false;
+
+  const live = (): WritableDB => {
+    if (closed) throw new StudioError('INTERNAL', 'The library was closed; reopen Atelier.');
+    return db;
+  };
+
+  const sweepOrphans = (): SweepReport => {
+    const referenced = generations.listReferencedFiles(live());
+    return store.sweepSync((key) => referenced.has(key));
+  };
+
+  let sweptAtOpen: SweepReport;
+  try {
+    sweptAtOpen = sweepOrphans();
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const library: Library = {
+    dir: root,
+    openedFromVersion: opened.previousVersion,
+    migrationBackup: opened.migrationBackup,
+    sweptAtOpen,
+
+    async commitGeneration(input) {
+      const reserved: string[] = [];
+      try {
+        const stored: generations.CommittedFile[] = [];
+        for (const file of input.files ?? []) {
+          const put = await store.put(file.sourcePath, extensionFor(file.mime, file.sourcePath));
+          reserved.push(storeKey(put.sha256, put.ext));
+          stored.push({ ...put, mime: file.mime, role: file.role, width: file.width, height: file.height, durationMs: file.durationMs });
+        }
+        const w = live();
+        const createdAt = now();
+        const id = newId(createdAt);
+        w.transaction(() => generations.insertGeneration(w, id, input, stored, createdAt, () => newId(createdAt)))();
+        return generations.getGeneration(w, id);
+      } finally {
+        // A file whose row failed to commit stays an orphan until the next sweep.
+        for (const key of reserved) store.release(key);
+      }
+    },
+    getGeneration: (id) => generations.getGeneration(live(), id),
+    findGeneration: (id) => generations.findGeneration(live(), id),
+    listGenerations: (query = {}) => generations.listGenerations(live(), query),
+    searchGenerations: (input) => generations.searchGenerations(live(), input),
+    rateGeneration: (id, rating) => generations.rateGeneration(live(), id, rating),
+    setFavourite: (id, favourite) => generations.setFavourite(live(), id, favourite),
+    setGenerationNotes: (id, notes) => generations.setGenerationNotes(live(), id, notes),
+    tagGeneration: (id, change) => generations.tagGeneration(live(), id, change),
+    listTags: () => generations.listTags(live()),
+    softDeleteGenerations: (ids) => generations.softDeleteGenerations(live(), ids, now()),
+    restoreGenerations: (ids) => generations.restoreGenerations(live(), ids),
+    purgeDeleted(options = {}) {
+      const w = live();
+      const removed = w.transaction(() => generations.deleteTrashedRows(w, options.olderThan ?? null))();
+      // Unlink only after the commit: a crash before this leaves orphans the sweep removes.
+      let files = 0;
+      let bytesFreed = 0;
+      for (const file of removed.unreferenced) {
+        const freed = store.removeSync(file.sha256, file.ext);
+        if (freed > 0) files++;
+        bytesFreed += freed;
+      }
+      return { generations: removed.generations, files, bytesFreed };
+    },
+    listChildren: (id) => generations.listChildren(live(), id),
+    listAncestors: (id) => generations.listAncestors(live(), id),
+    resolveAsset(assetId) {
+      const asset = generations.findAsset(live(), assetId);
+      if (!asset) return null;
+      const file = store.pathOf(asset.sha256, asset.ext);
+      return file ? { path: file, mime: asset.mime, bytes: asset.bytes } : null;
+    },
+
+    createCollection: (name) => collections.createCollection(live(), newId(now()), name, now()),
+    listCollections: () => collections.listCollections(live()),
+    listCollectionItems: (collectionId) => collections.listCollectionItems(live(), collectionId),
+    addToCollection: (collectionId, ids) => collections.addToCollection(live(), collectionId, ids, now()),
+    removeFromCollection: (collectionId, ids) => collections.removeFromCollection(live(), collectionId, ids),
+    deleteCollection: (collectionId) => collections.deleteCollection(live(), collectionId),
+
+    createDocument: (input = {}) => documents.createDocument(live(), newId(now()), input, now()),
+    getDocument: (id) => documents.getDocument(live(), id),
+    updateDocument: (id, patch) => documents.updateDocument(live(), id, patch, now()),
+    listDocuments: (options) => documents.listDocuments(live(), options),
+    searchDocuments: (query, limit) => documents.searchDocuments(live(), query, limit),
+    softDeleteDocument: (id) => documents.softDeleteDocument(live(), id, now()),
+    restoreDocument: (id) => documents.restoreDocument(live(), id),
+    purgeDeletedDocuments: () => documents.purgeDeletedDocuments(live()),
+    snapshotDocument: (id, reason) => documents.snapshotDocument(live(), newId(now()), id, reason, now()),
+    listDocumentVersions: (documentId) => documents.listDocumentVersions(live(), documentId),
+    getDocumentVersion: (versionId) => documents.getDocumentVersion(live(), versionId),
+
+    insertJob: (job) => jobs.insertJob(live(), newId(now()), job, now()),
+    updateJob: (id, patch) => jobs.updateJob(live(), id, patch, now()),
+    getJob: (id) => jobs.getJob(live(), id),
+    listJobs: (options) => jobs.listJobs(live(), options),
+    nextQueuedJob: () => jobs.nextQueuedJob(live()),
+    markRunningInterrupted: () => jobs.markRunningInterrupted(live(), now()),
+    reorderJob: (id, priority) => jobs.reorderJob(live(), id, priority),
+    deleteFinishedJobs: (before) => jobs.deleteFinishedJobs(live(), before),
+
+    upsertModel: (model) => models.upsertModel(live(), model, now()),
+    listModels: (kind) => models.listModels(live(), kind),
+    getModel: (id) => models.getModel(live(), id),
+    findModel: (id) => models.findModel(live(), id),
+    removeModel: (id) => models.removeModel(live(), id),
+
+    getSetting: (key) => settings.getSetting(live(), key),
+    listSettings: () => settings.listSettings(live()),
+    setSetting: (key, value) => settings.setSetting(live(), key, value),
+
+    sweepOrphans,
+    async backupTo(file) {
+      await live().backup(file);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+  return library;
+}

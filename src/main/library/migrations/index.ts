@@ -1,0 +1,10 @@
+import type { Migration } from './types';
+import * as initial from './001-initial';
+import * as documentSearch from './002-document-search';
+
+export type { Migration } from './types';
+
+/** Every schema step, in order. Add a file per version; never edit a shipped one. */
+export const MIGRATIONS: readonly Migration[] = [initial, documentSearch];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
