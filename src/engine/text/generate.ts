@@ -1,0 +1,231 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  AutoModelForCausalLM,
+  AutoTokenizer,
+  LogitsProcessorList,
+  TextStreamer,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+  type Tensor,
+} from '@huggingface/transformers';
+import type { ProviderName, RunHooks, RunResult } from '../../shared/engine-protocol';
+import { StudioError } from '../../shared/errors';
+import type { TextParams } from '../../shared/params';
+import type { EngineContext } from '../runtime/context';
+import { inspectModelDir } from '../runtime/layout';
+import { loadOnDeviceChain } from '../runtime/transformers';
+import { resolveThreads } from '../runtime/sessions';
+import { buildPrompt, type PromptTokenizer } from './prompt';
+import { seedSampler, TopKTopPLogitsProcessor, yieldToEventLoop } from './sampling';
+
+export interface LoadedTextModel {
+  tokenizer: PreTrainedTokenizer;
+  model: PreTrainedModel;
+  provider: ProviderName;
+  providerNote?: string;
+  dtype: string;
+  contextLength: number;
+}
+
+const loaded = new Map<string, LoadedTextModel>();
+
+function cancelled(): StudioError {
+  return new StudioError('CANCELLED', 'The generation was cancelled.');
+}
+
+function numberField(obj: unknown, ...keys: string[]): number | undefined {
+  if (!obj || typeof obj !== 'object') return undefined;
+  for (const key of keys) {
+    const value = (obj as Record<string, unknown>)[key];
+    if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  }
+  return undefined;
+}
+
+/** The model's context window in tokens, from its config (falling back to the tokenizer's limit). */
+function contextLengthOf(model: PreTrainedModel, tokenizer: PreTrainedTokenizer): number {
+  const fromConfig = numberField(model.config, 'max_position_embeddings', 'n_positions', 'n_ctx', 'max_sequence_length', 'seq_length');
+  if (fromConfig) return fromConfig;
+  const fromTokenizer: unknown = tokenizer.model_max_length;
+  // Tokenizers without a limit report ~1e30; ignore that.
+  if (typeof fromTokenizer === 'number' && fromTokenizer > 0 && fromTokenizer < 1_000_000) return fromTokenizer;
+  return 2048;
+}
+
+/** Loads (or reuses) tokenizer + model for a folder, on the first provider of the chain that works. */
+export async function loadTextModel(ctx: EngineContext, modelDir: string): Promise<LoadedTextModel> {
+  const dir = path.resolve(modelDir);
+  const options = ctx.options();
+  const key = `text:${dir}|${options.provider}|${resolveThreads(options)}`;
+  const cached = loaded.get(key);
+  if (cached && ctx.resident.get(key)) return cached;
+
+  const inspection = inspectModelDir(dir);
+  if (inspection.kind !== 'text' || !inspection.ok) {
+    const what = inspection.kind === 'text' ? inspection.problems.join('; ') : `this is not a text model folder (${inspection.problems.join('; ') || `it looks like a ${inspection.kind} model`})`;
+    throw new StudioError('MODEL_INVALID', `${dir}: ${what}`);
+  }
+
+  let tokenizer: PreTrainedTokenizer;
+  try {
+    tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+  } catch (error) {
+    throw new StudioError('MODEL_INVALID', `The tokenizer in ${dir} could not be loaded (${error instanceof Error ? error.message : String(error)}). Download tokenizer.json and tokenizer_config.json again.`);
+  }
+  const result = await loadOnDeviceChain(ctx.registry, options, dir, { model: 'onnx/model' }, (device, dtype, sessionOptions) =>
+    AutoModelForCausalLM.from_pretrained(dir, { local_files_only: true, device, dtype: dtype['model'], session_options: sessionOptions }),
+  );
+  const entry: LoadedTextModel = {
+    tokenizer,
+    model: result.value,
+    provider: result.provider,
+    providerNote: result.providerNote,
+    dtype: result.dtypes['model'] ?? 'fp32',
+    contextLength: contextLengthOf(result.value, tokenizer),
+  };
+  loaded.set(key, entry);
+  await ctx.resident.add({
+    key,
+    kind: 'text',
+    bytes: result.bytes,
+    dispose: async () => {
+      loaded.delete(key);
+      await entry.model.dispose();
+    },
+  });
+  return entry;
+}
+
+function promptTokenizer(tokenizer: PreTrainedTokenizer): PromptTokenizer {
+  const template: unknown = tokenizer.chat_template;
+  return {
+    encode: (text, options) => tokenizer.encode(text, options),
+    decode: (ids, options) => tokenizer.decode(ids, options),
+    hasChatTemplate: typeof template === 'string' ? template.length > 0 : Boolean(template),
+    applyChatTemplate: (messages) => {
+      const render = (list: typeof messages) => tokenizer.apply_chat_template(list, { tokenize: false, add_generation_prompt: true });
+      let out: unknown;
+      try {
+        out = render(messages);
+      } catch {
+        // Some templates (Gemma, Mistral) refuse a system role: fold it into the user turn.
+        const system = messages.filter((m) => m.role === 'system').map((m) => m.content).join('\n');
+        const rest = messages.filter((m) => m.role !== 'system');
+        if (rest[0] && system) rest[0] = { ...rest[0], content: `${system}\n\n${rest[0].content}` };
+        out = render(rest);
+      }
+      if (typeof out !== 'string') throw new StudioError('INTERNAL', 'The chat template did not render to text.');
+      return out;
+    },
+  };
+}
+
+/**
+ * Makes every decoding step first yield to the event loop (so a cancel message can arrive) and
+ * then refuse to run when the job was cancelled: the run stops before its next step.
+ */
+function guardSteps(model: PreTrainedModel, signal: AbortSignal): () => void {
+  const original = model.forward;
+  model.forward = async (inputs: unknown) => {
+    await yieldToEventLoop();
+    if (signal.aborted) throw cancelled();
+    return original.call(model, inputs);
+  };
+  return () => {
+    model.forward = original;
+  };
+}
+
+export interface TextRunOptions {
+  ctx: EngineContext;
+  hooks: RunHooks;
+  outDir: string;
+}
+
+export async function generateText(modelDir: string, params: TextParams, { ctx, hooks, outDir }: TextRunOptions): Promise<RunResult> {
+  const started = performance.now();
+  if (hooks.signal.aborted) throw cancelled();
+  hooks.onProgress(0, params.maxNewTokens, 'Loading the language model');
+  const entry = await loadTextModel(ctx, modelDir);
+  const loadedAt = performance.now();
+  if (hooks.signal.aborted) throw cancelled();
+
+  const maxNewTokens = Math.min(params.maxNewTokens, Math.max(1, entry.contextLength - 8));
+  const inputBudget = Math.max(8, entry.contextLength - maxNewTokens);
+  const prompt = buildPrompt(promptTokenizer(entry.tokenizer), params, inputBudget);
+  const inputs = entry.tokenizer(prompt.text, { add_special_tokens: !prompt.chat });
+  const inputIds: Tensor = inputs.input_ids;
+  const promptTokens = inputIds.dims.at(-1) ?? 0;
+
+  const greedy = params.temperature === 0;
+  const seed = greedy ? null : seedSampler(params.seed);
+
+  const generatedIds: bigint[] = [];
+  let streamedTokens = 0;
+  let firstTokenAt = 0;
+  const streamer = new TextStreamer(entry.tokenizer, {
+    skip_prompt: true,
+    skip_special_tokens: true,
+    token_callback_function: (tokens) => {
+      if (firstTokenAt === 0) firstTokenAt = performance.now();
+      generatedIds.push(...tokens);
+      streamedTokens += tokens.length;
+      hooks.onProgress(streamedTokens, maxNewTokens);
+    },
+    callback_function: (text) => {
+      if (text.length > 0) hooks.onToken?.(text, streamedTokens);
+    },
+  });
+
+  const logitsProcessor = new LogitsProcessorList();
+  if (!greedy && (params.topP < 1 || params.topK > 0)) logitsProcessor.push(new TopKTopPLogitsProcessor(params.topK, params.topP));
+
+  const restore = guardSteps(entry.model, hooks.signal);
+  const generateStarted = performance.now();
+  try {
+    await entry.model.generate({
+      ...inputs,
+      max_new_tokens: maxNewTokens,
+      do_sample: !greedy,
+      temperature: greedy ? 1 : params.temperature,
+      top_k: greedy ? 0 : params.topK,
+      repetition_penalty: params.repetitionPenalty,
+      streamer,
+      logits_processor: logitsProcessor,
+    });
+  } finally {
+    restore();
+  }
+  if (hooks.signal.aborted) throw cancelled();
+  const finished = performance.now();
+
+  const text = entry.tokenizer.decode(generatedIds, { skip_special_tokens: true });
+  await mkdir(outDir, { recursive: true });
+  const file = path.join(outDir, 'text.txt');
+  await writeFile(file, text, 'utf8');
+
+  const decodeSeconds = firstTokenAt ? (finished - firstTokenAt) / 1000 : 0;
+  const tokensPerSecond = streamedTokens > 1 && decodeSeconds > 0 ? (streamedTokens - 1) / decodeSeconds : streamedTokens / Math.max(1e-3, (finished - generateStarted) / 1000);
+  return {
+    outputs: [{ path: file, mime: 'text/plain; charset=utf-8', role: 'text' }],
+    text,
+    tokens: streamedTokens,
+    seed,
+    provider: entry.provider,
+    providerNote: entry.providerNote,
+    timings: {
+      loadMs: loadedAt - started,
+      timeToFirstTokenMs: firstTokenAt ? firstTokenAt - generateStarted : finished - generateStarted,
+      generateMs: finished - generateStarted,
+      tokensPerSecond,
+      totalMs: finished - started,
+    },
+    meta: { promptTokens, contextLength: entry.contextLength, trimmedPrompt: prompt.trimmed, chatTemplate: prompt.chat, dtype: entry.dtype, maxNewTokens },
+  };
+}
+
+/** Drops cached text models for a folder (or all). */
+export async function unloadTextModels(ctx: EngineContext, modelDir?: string): Promise<string[]> {
+  return ctx.resident.clear(modelDir === undefined ? 'text:' : `text:${path.resolve(modelDir)}|`);
+}
