@@ -1,46 +1,18 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Generation, Job } from '../../shared/contract';
+import type { Job } from '../../shared/contract';
 import type { EngineMessage, OutputFile, RunParams, RunResult } from '../../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../../shared/errors';
 import type { GenerationKind, JobRequest } from '../../shared/params';
 import type { EngineHost } from '../engine-host/host';
 import type { EventBus } from '../ipc/events';
+import type { CommitGenerationInput, JobPatch, Library } from '../library';
 
-/** What the queue needs from the library's jobs table. */
-export interface JobStore {
-  insertJob(input: { kind: GenerationKind; params: Record<string, unknown>; parentId: string | null; priority: number }): Job;
-  getJob(id: string): Job | null;
-  updateJob(id: string, patch: Partial<Pick<Job, 'state' | 'progress' | 'step' | 'totalSteps' | 'error' | 'generationIds' | 'startedAt' | 'finishedAt' | 'priority'>>): Job;
-  listJobs(limit: number): Job[];
-  nextQueuedJob(): Job | null;
-  markRunningInterrupted(): number;
-}
-
-export interface CommitInput {
-  kind: GenerationKind;
-  model: string;
-  modelDigest: string | null;
-  prompt: string;
-  negativePrompt: string;
-  seed: number | null;
-  params: Record<string, unknown>;
-  parentId: string | null;
-  provider: string | null;
-  providerNote: string | null;
-  timings: Record<string, number>;
-  outputText: string | null;
-  files: { sourcePath: string; mime: string; role: string; width?: number; height?: number; durationMs?: number }[];
-}
-
-export interface GenerationSink {
-  /** Moves the files into the store and writes the generation and its assets in one transaction. */
-  commitGenerations(inputs: CommitInput[]): Generation[];
-}
+/** What the queue needs from the library: its jobs table and the one-transaction generation commit. */
+export type JobStore = Pick<Library, 'insertJob' | 'getJob' | 'updateJob' | 'listJobs' | 'nextQueuedJob' | 'markRunningInterrupted' | 'commitGeneration'>;
 
 export interface JobQueueDeps {
   store: JobStore;
-  library: GenerationSink;
   engine: EngineHost;
   events: EventBus;
   /** Turns the `model` parameter into a folder: an installed model id, or (CLI only) a folder path. */
@@ -71,7 +43,7 @@ export class JobQueue {
   constructor(private readonly deps: JobQueueDeps) {}
 
   /** At start-up: jobs that were running when the app died come back as interrupted (resumable). */
-  recover(): number {
+  recover(): string[] {
     return this.deps.store.markRunningInterrupted();
   }
 
@@ -88,7 +60,7 @@ export class JobQueue {
   }
 
   list(limit: number): Job[] {
-    return this.deps.store.listJobs(limit);
+    return this.deps.store.listJobs({ limit });
   }
 
   setPaused(paused: boolean): void {
@@ -99,7 +71,7 @@ export class JobQueue {
   /** Waits until the job reaches a final state (used by the CLI and tests). */
   waitFor(jobId: string): Promise<Job> {
     const job = this.deps.store.getJob(jobId);
-    if (job && isFinal(job.state)) return Promise.resolve(job);
+    if (isFinal(job.state)) return Promise.resolve(job);
     return new Promise((resolve) => {
       const list = this.waiters.get(jobId) ?? [];
       list.push(resolve);
@@ -110,7 +82,7 @@ export class JobQueue {
   async cancel(jobId: string, hard: boolean): Promise<Job> {
     const job = this.require(jobId);
     if (job.state === 'queued' || job.state === 'interrupted' || job.state === 'paused') {
-      return this.finish(jobId, { state: 'cancelled', finishedAt: Date.now() });
+      return this.finish(jobId, { state: 'cancelled' });
     }
     if (job.state !== 'running' || this.running?.jobId !== jobId) return job;
     this.running.cancelled = true;
@@ -127,7 +99,7 @@ export class JobQueue {
     if (job.state !== 'interrupted' && job.state !== 'failed' && job.state !== 'cancelled') {
       throw new StudioError('INVALID_INPUT', `Only interrupted, failed or cancelled jobs can be resumed; this one is ${job.state}.`);
     }
-    const updated = this.deps.store.updateJob(jobId, { state: 'queued', progress: 0, step: 0, error: null, startedAt: null, finishedAt: null });
+    const updated = this.deps.store.updateJob(jobId, { state: 'queued', progress: 0, step: 0, error: null });
     this.deps.events.emit('jobs.changed', updated);
     this.pump();
     return updated;
@@ -164,12 +136,10 @@ export class JobQueue {
   }
 
   private require(jobId: string): Job {
-    const job = this.deps.store.getJob(jobId);
-    if (!job) throw new StudioError('NOT_FOUND', `There is no job ${jobId}.`);
-    return job;
+    return this.deps.store.getJob(jobId);
   }
 
-  private finish(jobId: string, patch: Parameters<JobStore['updateJob']>[1]): Job {
+  private finish(jobId: string, patch: JobPatch): Job {
     const job = this.deps.store.updateJob(jobId, patch);
     this.deps.events.emit('jobs.changed', job);
     if (isFinal(job.state)) {
@@ -193,20 +163,21 @@ export class JobQueue {
   private async run(job: Job): Promise<void> {
     const startedAt = Date.now();
     this.running = { jobId: job.id, startedAt, lastProgressWrite: 0, cancelled: false };
-    this.finish(job.id, { state: 'running', startedAt, progress: 0, step: 0 });
+    this.finish(job.id, { state: 'running', progress: 0, step: 0 });
     const outDir = path.join(this.deps.stagingDir, job.id);
     try {
       const modelDir = this.deps.resolveModel(String(job.params.model), job.kind);
       const run = this.runParams(job);
       await fs.mkdir(outDir, { recursive: true });
       const result = await this.deps.engine.request<RunResult>({ type: 'run', jobId: job.id, modelDir, outDir, run });
-      const generations = this.deps.library.commitGenerations(this.toCommits(job, result));
-      this.finish(job.id, { state: 'done', progress: 1, finishedAt: Date.now(), generationIds: generations.map((g) => g.id) });
+      const generations = [];
+      for (const commit of this.toCommits(job, result)) generations.push(await this.deps.store.commitGeneration(commit));
+      this.finish(job.id, { state: 'done', progress: 1, generationIds: generations.map((g) => g.id) });
       this.deps.events.emit('library.changed', { ids: generations.map((g) => g.id) });
     } catch (error) {
       const shape = toErrorShape(error);
       const cancelled = shape.code === 'CANCELLED' || this.running?.cancelled === true;
-      this.finish(job.id, cancelled ? { state: 'cancelled', finishedAt: Date.now() } : { state: 'failed', finishedAt: Date.now(), error: shape });
+      this.finish(job.id, cancelled ? { state: 'cancelled' } : { state: 'failed', error: shape });
     } finally {
       this.running = null;
       await fs.rm(outDir, { recursive: true, force: true }).catch(() => undefined);
@@ -227,7 +198,7 @@ export class JobQueue {
   }
 
   /** One generation per seed: an image batch or a set of music variations become separate, remixable items. */
-  private toCommits(job: Job, result: RunResult): CommitInput[] {
+  private toCommits(job: Job, result: RunResult): CommitGenerationInput[] {
     const params = job.params;
     const groups = new Map<string, OutputFile[]>();
     for (const output of result.outputs) {
@@ -252,7 +223,7 @@ export class JobQueue {
         parentId: job.parentId,
         provider: result.provider,
         providerNote: result.providerNote ?? null,
-        timings: result.timings,
+        timings: result.tokens === undefined ? result.timings : { ...result.timings, tokens: result.tokens },
         outputText: result.text ?? null,
         files: outputs.map((o) => ({ sourcePath: o.path, mime: o.mime, role: o.role, width: o.width, height: o.height, durationMs: o.durationMs })),
       };

@@ -102,7 +102,10 @@ export function contentSecurityPolicy(dev: boolean): string {
   ].join('; ');
 }
 
-/** Pulls the asset id out of `asset://<id>` (or `asset://<id>/`); anything else is refused. */
+/**
+ * Pulls the asset id out of `asset://library/<id>`. The id sits in the path, not the host, because
+ * Chromium case-folds hosts of standard schemes and ids are case-sensitive. Anything else is refused.
+ */
 export function assetIdFromUrl(raw: string): string | null {
   let url: URL;
   try {
@@ -110,6 +113,7 @@ export function assetIdFromUrl(raw: string): string | null {
   } catch {
     return null;
   }
-  if (url.protocol !== 'asset:' || (url.pathname !== '' && url.pathname !== '/') || url.search || url.username || url.port) return null;
-  return url.hostname || null;
+  if (url.protocol !== 'asset:' || url.hostname.toLowerCase() !== 'library' || url.search || url.username || url.port) return null;
+  const match = /^\/([^/]+)\/?$/.exec(url.pathname);
+  return match ? match[1] : null;
 }

@@ -1,0 +1,419 @@
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CallInput, CallName, CallOutput, Generation, Job } from '../../shared/contract';
+import type { EngineInfo, ModelInspection } from '../../shared/engine-protocol';
+import { StudioError, toErrorShape } from '../../shared/errors';
+import { spawnNodeEngine } from '../engine-host/spawn-node';
+import { defaultDataDir } from '../paths';
+import { createStudio, type Studio } from '../studio';
+import { startBrowserServer } from '../transport/ws-server';
+
+/**
+ * `atelier <command>`: the same studio as the app (library, engine, queue, handlers), driven from a
+ * terminal. Results go to stdout (`--json` for machines); progress and messages go to stderr.
+ */
+const USAGE = `Usage: atelier <command> [options]
+
+Commands:
+  info                                 versions, data folders, execution providers
+  engine info                          providers available, the chain Atelier will try, and why
+  library list [--kind K] [--limit N]  recent generations
+  library search QUERY                 full-text search over prompts, texts and tags
+  library show ID                      one generation with every parameter
+  library export ID... --to DIR        copy generations' files (with their provenance) to DIR
+  models list                          installed models
+  models inspect DIR                   which kind of model a folder holds and what is missing
+  models import DIR [--name NAME]      register a local model folder
+  generate text  --model DIR|ID --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
+  generate image --model DIR|ID --prompt TEXT [--negative TEXT] [--steps N] [--guidance G] [--scheduler S]
+                 [--seed S] [--width W --height H] [--init FILE --strength F] [--batch N] --out FILE.png
+  generate music --model DIR|ID --prompt TEXT [--seconds S] [--guidance G] [--temperature T] [--top-k K] [--seed N] --out FILE.wav
+  serve [--port N]                     browser mode on 127.0.0.1; prints the URL to open
+
+Options for every command:
+  --library DIR   the data folder (database, files, installed models); default ${defaultDataDir()}
+  --json          machine-readable output on stdout
+`;
+
+const OPTIONS = {
+  library: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  kind: { type: 'string' },
+  limit: { type: 'string' },
+  to: { type: 'string' },
+  name: { type: 'string' },
+  model: { type: 'string' },
+  prompt: { type: 'string' },
+  negative: { type: 'string' },
+  steps: { type: 'string' },
+  guidance: { type: 'string' },
+  scheduler: { type: 'string' },
+  seed: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  init: { type: 'string' },
+  strength: { type: 'string' },
+  batch: { type: 'string' },
+  out: { type: 'string' },
+  seconds: { type: 'string' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'top-k': { type: 'string' },
+  'max-new-tokens': { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+class Cli {
+  private studioPromise: Promise<Studio> | null = null;
+  constructor(
+    readonly values: Values,
+    private readonly mode: 'cli' | 'browser' = 'cli',
+  ) {}
+
+  studio(): Promise<Studio> {
+    return (this.studioPromise ??= createStudio({
+      dataDir: path.resolve(this.values.library ?? defaultDataDir()),
+      mode: this.mode,
+      spawnEngine: () => spawnNodeEngine(),
+      log: (message) => process.stderr.write(`${message}\n`),
+    }));
+  }
+
+  async call<N extends CallName>(name: N, input: CallInput<N>): Promise<CallOutput<N>> {
+    const studio = await this.studio();
+    const result = await studio.dispatch(name, input, { transport: 'cli' });
+    if (!result.ok) throw new StudioError(result.error.code, result.error.message);
+    return result.value as CallOutput<N>;
+  }
+
+  print(value: unknown, human: () => string): void {
+    process.stdout.write(this.values.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+  }
+
+  async close(): Promise<void> {
+    if (this.studioPromise) await (await this.studioPromise).close();
+  }
+}
+
+function num(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new StudioError('INVALID_INPUT', `--${flag} needs a number, got "${value}".`);
+  return n;
+}
+
+function need(value: string | undefined, flag: string): string {
+  if (!value) throw new StudioError('INVALID_INPUT', `--${flag} is required. See atelier --help.`);
+  return value;
+}
+
+function modelArg(value: string | undefined): string {
+  const model = need(value, 'model');
+  return existsSync(model) ? path.resolve(model) : model;
+}
+
+function summary(g: Generation): string {
+  const text = (g.outputText ?? g.prompt).replace(/\s+/g, ' ').slice(0, 70);
+  return `${g.id}  ${g.kind.padEnd(5)}  ${new Date(g.createdAt).toISOString().slice(0, 16)}  ${'★'.repeat(g.rating).padEnd(5)}  ${text}`;
+}
+
+async function runJob(cli: Cli, request: CallInput<'jobs.start'>, streamTokens: boolean): Promise<{ job: Job; generations: Generation[] }> {
+  const studio = await cli.studio();
+  const unsubscribe = studio.events.subscribe((event, payload) => {
+    if (event === 'jobs.token' && streamTokens) process.stdout.write((payload as { text: string }).text);
+    if (event === 'jobs.progress') {
+      const p = payload as { step: number; totalSteps: number };
+      process.stderr.write(`\rstep ${p.step}/${p.totalSteps}`);
+    }
+  });
+  const { jobId } = await cli.call('jobs.start', request);
+  const job = await studio.queue.waitFor(jobId);
+  unsubscribe();
+  if (!streamTokens || !cli.values.json) process.stderr.write('\n');
+  if (job.state !== 'done') {
+    throw new StudioError((job.error?.code as StudioError['code']) ?? 'CANCELLED', job.error?.message ?? `The job ended as ${job.state}.`);
+  }
+  const generations = job.generationIds.map((id) => studio.library.getGeneration(id));
+  return { job, generations };
+}
+
+async function copyOutputs(cli: Cli, generations: Generation[], out: string, role: string): Promise<string[]> {
+  const studio = await cli.studio();
+  const files = generations.flatMap((g) => g.assets.filter((a) => a.role === role));
+  const written: string[] = [];
+  const ext = path.extname(out);
+  const stem = out.slice(0, out.length - ext.length);
+  for (const [index, asset] of files.entries()) {
+    const source = studio.library.resolveAsset(asset.id);
+    if (!source) continue;
+    const target = files.length === 1 ? out : `${stem}-${index + 1}${ext}`;
+    await fs.mkdir(path.dirname(path.resolve(target)), { recursive: true });
+    await fs.copyFile(source.path, target);
+    written.push(path.resolve(target));
+  }
+  return written;
+}
+
+async function generate(cli: Cli, what: string | undefined): Promise<void> {
+  const v = cli.values;
+  if (what === 'text') {
+    const { generations } = await runJob(
+      cli,
+      {
+        kind: 'text',
+        params: {
+          model: modelArg(v.model),
+          prompt: need(v.prompt, 'prompt'),
+          maxNewTokens: num(v['max-new-tokens'], 'max-new-tokens'),
+          temperature: num(v.temperature, 'temperature'),
+          topP: num(v['top-p'], 'top-p'),
+          topK: num(v['top-k'], 'top-k'),
+          seed: num(v.seed, 'seed'),
+        },
+      },
+      !v.json,
+    );
+    const g = generations[0];
+    if (v.json) {
+      const tokens = typeof g.timings.tokens === 'number' ? g.timings.tokens : null;
+      process.stdout.write(`${JSON.stringify({ generationId: g.id, text: g.outputText ?? '', tokens, provider: g.provider })}\n`);
+    } else process.stdout.write('\n');
+    return;
+  }
+  if (what === 'image') {
+    const out = need(v.out, 'out');
+    let initAssetId: string | undefined;
+    if (v.init) initAssetId = await importInitImage(cli, v.init);
+    const { generations } = await runJob(
+      cli,
+      {
+        kind: 'image',
+        params: {
+          model: modelArg(v.model),
+          prompt: need(v.prompt, 'prompt'),
+          negativePrompt: v.negative,
+          steps: num(v.steps, 'steps'),
+          guidance: num(v.guidance, 'guidance'),
+          scheduler: v.scheduler as 'euler' | undefined,
+          seed: num(v.seed, 'seed'),
+          width: num(v.width, 'width'),
+          height: num(v.height, 'height'),
+          batch: num(v.batch, 'batch'),
+          initAssetId,
+          strength: num(v.strength, 'strength'),
+        },
+      },
+      false,
+    );
+    const files = await copyOutputs(cli, generations, out, 'image');
+    cli.print({ generationId: generations[0]?.id, generationIds: generations.map((g) => g.id), files, seed: generations[0]?.seed, provider: generations[0]?.provider }, () => files.join('\n'));
+    return;
+  }
+  if (what === 'music') {
+    const out = need(v.out, 'out');
+    const { generations } = await runJob(
+      cli,
+      {
+        kind: 'music',
+        params: {
+          model: modelArg(v.model),
+          prompt: need(v.prompt, 'prompt'),
+          seconds: num(v.seconds, 'seconds'),
+          guidance: num(v.guidance, 'guidance'),
+          temperature: num(v.temperature, 'temperature'),
+          topK: num(v['top-k'], 'top-k'),
+          seed: num(v.seed, 'seed'),
+        },
+      },
+      false,
+    );
+    const files = await copyOutputs(cli, generations, out, 'audio');
+    const g = generations[0];
+    const meta = (g?.params.meta ?? {}) as { sampleRate?: number };
+    const audio = g?.assets.find((a) => a.role === 'audio');
+    cli.print({ generationId: g?.id, files, seconds: (audio?.durationMs ?? 0) / 1000, sampleRate: meta.sampleRate ?? null, provider: g?.provider }, () => files.join('\n'));
+    return;
+  }
+  throw new StudioError('INVALID_INPUT', 'generate needs a kind: text, image or music.');
+}
+
+/** img2img from the command line: the init file goes into the library first, so lineage can point at it. */
+async function importInitImage(cli: Cli, file: string): Promise<string> {
+  const studio = await cli.studio();
+  const staged = path.join(studio.layout.stagingDir, `init-${Date.now()}${path.extname(file) || '.png'}`);
+  await fs.copyFile(file, staged);
+  const mime = /\.jpe?g$/i.test(file) ? 'image/jpeg' : /\.webp$/i.test(file) ? 'image/webp' : 'image/png';
+  const generation = await studio.library.commitGeneration({
+    kind: 'image',
+    model: 'import',
+    prompt: `Imported ${path.basename(file)}`,
+    params: { source: 'import', file: path.basename(file) },
+    files: [{ sourcePath: staged, mime, role: 'image' }],
+  });
+  await fs.rm(staged, { force: true });
+  return generation.assets[0].id;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const [command, sub, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const cli = new Cli(values, command === 'serve' ? 'browser' : 'cli');
+  try {
+    switch (command) {
+      case 'info': {
+        const info = await cli.call('app.info', {});
+        cli.print(info, () =>
+          [
+            `Atelier ${info.version} (${info.mode})`,
+            `data:      ${info.dataDir}`,
+            `library:   ${info.libraryDir}`,
+            `models:    ${info.modelsDir}`,
+            `providers: ${info.providers.map((p) => `${p.name}${p.available ? '' : ' (unavailable)'}`).join(', ')}`,
+            `preferred: ${info.preferredProvider}`,
+            ...Object.entries(info.versions).map(([k, v]) => `${k.padEnd(10)} ${v}`),
+          ].join('\n'),
+        );
+        return 0;
+      }
+      case 'engine': {
+        if (sub !== 'info') throw new StudioError('INVALID_INPUT', 'Try: atelier engine info');
+        const studio = await cli.studio();
+        const info = await studio.engine.request<EngineInfo>({ type: 'info' });
+        cli.print(info, () =>
+          [
+            `onnxruntime-node ${info.onnxruntime}, transformers.js ${info.transformers}, ${info.intraOpThreads} threads`,
+            `chain: ${info.chain.join(' → ')}`,
+            ...info.providers.map((p) => `  ${p.name.padEnd(7)} ${p.available ? 'available' : 'unavailable'}${p.reason ? ` — ${p.reason}` : ''}`),
+          ].join('\n'),
+        );
+        return 0;
+      }
+      case 'library':
+        return await libraryCommand(cli, sub, rest);
+      case 'models':
+        return await modelsCommand(cli, sub, rest);
+      case 'generate':
+        await generate(cli, sub);
+        return 0;
+      case 'serve':
+        return await serve(cli);
+      default:
+        throw new StudioError('INVALID_INPUT', `Unknown command "${command}". See atelier --help.`);
+    }
+  } finally {
+    if (command !== 'serve') await cli.close();
+  }
+}
+
+async function libraryCommand(cli: Cli, sub: string | undefined, rest: string[]): Promise<number> {
+  const v = cli.values;
+  if (sub === 'list') {
+    const page = await cli.call('library.list', { kind: v.kind as 'text' | undefined, limit: num(v.limit, 'limit') ?? 50 });
+    cli.print(page, () => (page.items.length ? page.items.map(summary).join('\n') : 'The library is empty.'));
+    return 0;
+  }
+  if (sub === 'search') {
+    const result = await cli.call('library.search', { query: rest.join(' ') || need(undefined, 'query') });
+    cli.print(result, () => (result.items.length ? result.items.map((h) => `${summary(h.generation)}\n    ${h.snippet.replace(/<\/?mark>/g, '*')}`).join('\n') : 'No matches.'));
+    return 0;
+  }
+  if (sub === 'show') {
+    const g = await cli.call('library.get', { id: rest[0] ?? need(undefined, 'id') });
+    cli.print(g, () => JSON.stringify(g, null, 2));
+    return 0;
+  }
+  if (sub === 'export') {
+    const to = need(v.to, 'to');
+    const studio = await cli.studio();
+    await fs.mkdir(to, { recursive: true });
+    const written: string[] = [];
+    for (const id of rest) {
+      const g = studio.library.getGeneration(id);
+      for (const asset of g.assets) {
+        const source = studio.library.resolveAsset(asset.id);
+        if (!source) continue;
+        const target = path.join(to, `${g.id}-${asset.role}${path.extname(source.path)}`);
+        await fs.copyFile(source.path, target);
+        written.push(target);
+      }
+      if (g.kind === 'text' && g.outputText !== null) {
+        const target = path.join(to, `${g.id}.md`);
+        const front = ['---', `generator: Atelier`, `model: ${JSON.stringify(g.model)}`, `prompt: ${JSON.stringify(g.prompt)}`, `ai_generated: true`, `created: ${new Date(g.createdAt).toISOString()}`, '---', ''].join('\n');
+        await fs.writeFile(target, front + g.outputText + '\n');
+        written.push(target);
+      }
+    }
+    cli.print({ files: written }, () => written.join('\n'));
+    return 0;
+  }
+  throw new StudioError('INVALID_INPUT', 'Try: atelier library list|search QUERY|show ID|export ID... --to DIR');
+}
+
+async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]): Promise<number> {
+  if (sub === 'list') {
+    const { items } = await cli.call('models.list', {});
+    cli.print({ items }, () => (items.length ? items.map((m) => `${m.id.padEnd(30)} ${m.kind.padEnd(5)} ${(m.bytes / 1e6).toFixed(1).padStart(8)} MB  ${m.path}`).join('\n') : 'No models installed. Import a folder with: atelier models import DIR'));
+    return 0;
+  }
+  if (sub === 'inspect') {
+    const dir = path.resolve(rest[0] ?? need(undefined, 'dir'));
+    const studio = await cli.studio();
+    const inspection = await studio.engine.request<ModelInspection>({ type: 'inspect', modelDir: dir });
+    cli.print(inspection, () => [`${dir}: ${inspection.kind}${inspection.architecture ? ` (${inspection.architecture})` : ''}, ${(inspection.totalBytes / 1e6).toFixed(1)} MB`, ...(inspection.ok ? ['Layout is complete.'] : inspection.problems.map((p) => `  - ${p}`))].join('\n'));
+    return inspection.ok ? 0 : 1;
+  }
+  if (sub === 'import') {
+    const model = await cli.call('models.import', { path: path.resolve(rest[0] ?? need(undefined, 'dir')), name: cli.values.name });
+    cli.print(model, () => `Imported ${model.id} (${model.kind}) from ${model.path}`);
+    return 0;
+  }
+  throw new StudioError('INVALID_INPUT', 'Try: atelier models list|inspect DIR|import DIR');
+}
+
+function rendererDir(): string | undefined {
+  const candidates = [path.resolve(__dirname, '../renderer'), path.resolve(__dirname, '../../../out/renderer')];
+  return candidates.find((dir) => existsSync(path.join(dir, 'index.html')));
+}
+
+async function serve(cli: Cli): Promise<number> {
+  const studio = await cli.studio();
+  const staticDir = rendererDir();
+  if (!staticDir) process.stderr.write('The renderer is not built yet: run `npm run build` (npm run serve does it for you).\n');
+  const server = await startBrowserServer({
+    dispatch: studio.dispatch,
+    events: studio.events,
+    assets: studio.assets,
+    filesRoot: studio.filesRoot,
+    staticDir,
+    host: cli.values.host,
+    port: num(cli.values.port, 'port'),
+  });
+  if (cli.values.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, token: server.token })}\n`);
+  else process.stdout.write(`Atelier is running in browser mode. Open:\n\n  ${server.url}\n\nPress Ctrl+C to stop.\n`);
+  const stop = async () => {
+    await server.close();
+    await studio.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  return new Promise<number>(() => undefined);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const shape = error instanceof Error && 'code' in error && (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? { code: 'INVALID_INPUT', message: `${error.message}. See atelier --help.` } : toErrorShape(error);
+    process.stderr.write(`atelier: ${shape.message} [${shape.code}]\n`);
+    process.exit(shape.code === 'INVALID_INPUT' ? 2 : 1);
+  },
+);

@@ -1,0 +1,124 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { app, BrowserWindow, ipcMain, nativeTheme, protocol, session, shell } from 'electron';
+import { serveAsset } from '../assets/serve';
+import { defaultDataDir } from '../paths';
+import { createStudio, type Studio } from '../studio';
+import { spawnUtilityEngine } from './spawn-utility';
+import {
+  EVENT_CHANNEL,
+  IPC_CHANNEL,
+  assetIdFromUrl,
+  contentSecurityPolicy,
+  decideNavigation,
+  decidePermission,
+  decideWindowOpen,
+  isTrustedSender,
+  secureWebPreferences,
+} from './security';
+
+// Must run before `ready`: asset:// behaves like a real origin (fetch, media streaming, Range).
+protocol.registerSchemesAsPrivileged([
+  { scheme: 'asset', privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+]);
+app.enableSandbox();
+
+const isDev = !app.isPackaged && !!process.env.ELECTRON_RENDERER_URL;
+const appUrl = isDev ? process.env.ELECTRON_RENDERER_URL! : pathToFileUrl(path.join(__dirname, '../renderer/index.html'));
+let studio: Studio | null = null;
+
+function pathToFileUrl(file: string): string {
+  return new URL(`file://${file.startsWith('/') ? '' : '/'}${file.replace(/\\/g, '/')}`).toString();
+}
+
+function electronSqliteBinding(): string | undefined {
+  // The Node build of better-sqlite3 serves tests and the CLI; the app needs one built for Electron's
+  // ABI, which scripts/start.cjs keeps beside it (see README).
+  const candidate = path.join(app.getAppPath(), '.cache', 'electron-native', 'better_sqlite3.node');
+  return existsSync(candidate) ? candidate : undefined;
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1440,
+    height: 900,
+    minWidth: 960,
+    minHeight: 600,
+    show: false,
+    title: 'Atelier',
+    backgroundColor: nativeTheme.shouldUseDarkColors ? '#121316' : '#f7f7f8',
+    webPreferences: secureWebPreferences(path.join(__dirname, '../preload/index.js')),
+  });
+  win.once('ready-to-show', () => win.show());
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    const decision = decideWindowOpen(url);
+    if (decision.openExternally) void shell.openExternal(url);
+    return { action: decision.action };
+  });
+  win.webContents.on('will-navigate', (event, url) => {
+    if (decideNavigation(url, appUrl) === 'block') {
+      event.preventDefault();
+      if (decideWindowOpen(url).openExternally) void shell.openExternal(url);
+    }
+  });
+  win.webContents.on('will-attach-webview', (event) => event.preventDefault());
+  void win.loadURL(appUrl);
+  return win;
+}
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_wc, permission, callback) => callback(decidePermission(permission)));
+  ses.setPermissionCheckHandler((_wc, permission) => decidePermission(permission));
+  if (!isDev) {
+    ses.webRequest.onHeadersReceived((details, callback) => {
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy(false)] } });
+    });
+  }
+
+  studio = await createStudio({
+    dataDir: process.env.ATELIER_HOME ?? defaultDataDir(),
+    mode: 'electron',
+    spawnEngine: spawnUtilityEngine,
+    nativeBinding: electronSqliteBinding(),
+    versions: { electron: process.versions.electron ?? '', chrome: process.versions.chrome ?? '' },
+  });
+  const current = studio;
+
+  protocol.handle('asset', async (request) => {
+    const id = assetIdFromUrl(request.url);
+    if (!id) return new Response('Malformed asset URL', { status: 400 });
+    const answer = await serveAsset(current.assets, current.filesRoot, id, request.headers.get('range'));
+    const body = answer.body ? (Readable.toWeb(answer.body) as ReadableStream<Uint8Array>) : null;
+    return new Response(body, { status: answer.status, headers: answer.headers });
+  });
+
+  ipcMain.handle(IPC_CHANNEL, async (event, name: unknown, input: unknown) => {
+    if (!isTrustedSender(event.senderFrame ? { url: event.senderFrame.url, isMainFrame: event.senderFrame === event.sender.mainFrame } : null, appUrl)) {
+      return { ok: false, error: { code: 'FORBIDDEN', message: 'This page is not allowed to talk to Atelier.' } };
+    }
+    return current.dispatch(name, input, { transport: 'ipc' });
+  });
+  current.events.subscribe((event, payload) => {
+    for (const win of BrowserWindow.getAllWindows()) win.webContents.send(EVENT_CHANNEL, event, payload);
+  });
+
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+app.on('before-quit', () => {
+  void studio?.close();
+});
+
+main().catch((error: unknown) => {
+  console.error('Atelier could not start:', error);
+  app.exit(1);
+});

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assetIdFromUrl,
+  contentSecurityPolicy,
+  decideNavigation,
+  decidePermission,
+  decideWindowOpen,
+  isAllowedExternalUrl,
+  isTrustedSender,
+  secureWebPreferences,
+} from '../../../src/main/shell/security';
+
+const APP_FILE = 'file:///opt/Atelier/resources/app/out/renderer/index.html';
+const APP_DEV = 'http://localhost:5173/';
+
+describe('Electron shell security rules', () => {
+  it('creates windows sandboxed, context-isolated and without Node', () => {
+    const prefs = secureWebPreferences('/app/preload.js');
+    expect(prefs).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, nodeIntegrationInWorker: false, nodeIntegrationInSubFrames: false, webSecurity: true, webviewTag: false, allowRunningInsecureContent: false });
+  });
+
+  it('denies every window.open and only hands allow-listed https links to the browser', () => {
+    expect(decideWindowOpen('https://huggingface.co/stabilityai/sd-turbo')).toEqual({ action: 'deny', openExternally: true });
+    expect(decideWindowOpen('http://huggingface.co/')).toEqual({ action: 'deny', openExternally: false });
+    expect(decideWindowOpen('https://evil.example/')).toEqual({ action: 'deny', openExternally: false });
+    expect(decideWindowOpen('file:///etc/passwd')).toEqual({ action: 'deny', openExternally: false });
+    expect(decideWindowOpen('javascript:alert(1)')).toEqual({ action: 'deny', openExternally: false });
+  });
+
+  it('refuses external URLs that dress up as allow-listed hosts', () => {
+    expect(isAllowedExternalUrl('https://huggingface.co.evil.example/')).toBe(false);
+    expect(isAllowedExternalUrl('https://user:pw@huggingface.co/')).toBe(false);
+    expect(isAllowedExternalUrl('https://huggingface.co:8443/')).toBe(false);
+    expect(isAllowedExternalUrl('not a url')).toBe(false);
+  });
+
+  it('blocks navigation away from the app', () => {
+    expect(decideNavigation(APP_FILE, APP_FILE)).toBe('allow');
+    expect(decideNavigation('file:///etc/passwd', APP_FILE)).toBe('block');
+    expect(decideNavigation('https://huggingface.co/', APP_FILE)).toBe('block');
+    expect(decideNavigation('http://localhost:5173/#/image', APP_DEV)).toBe('allow');
+    expect(decideNavigation('http://localhost:5174/', APP_DEV)).toBe('block');
+  });
+
+  it('denies all permission requests', () => {
+    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'unknown']) {
+      expect(decidePermission(permission)).toBe(false);
+    }
+  });
+
+  it('answers IPC only from the app page in the top frame', () => {
+    expect(isTrustedSender({ url: APP_FILE, isMainFrame: true }, APP_FILE)).toBe(true);
+    expect(isTrustedSender({ url: APP_FILE, isMainFrame: false }, APP_FILE)).toBe(false);
+    expect(isTrustedSender({ url: 'https://evil.example/', isMainFrame: true }, APP_FILE)).toBe(false);
+    expect(isTrustedSender({ url: 'file:///tmp/other.html', isMainFrame: true }, APP_FILE)).toBe(false);
+    expect(isTrustedSender(null, APP_FILE)).toBe(false);
+  });
+
+  it('has a strict production CSP without inline or remote scripts', () => {
+    const csp = contentSecurityPolicy(false);
+    const script = csp.split('; ').find((d) => d.startsWith('script-src'));
+    expect(script).toBe("script-src 'self'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-eval');
+    expect(csp).not.toMatch(/https?:/);
+  });
+
+  it('reads asset ids only from plain asset://library/<id> URLs', () => {
+    expect(assetIdFromUrl('asset://library/01HZX3')).toBe('01HZX3');
+    expect(assetIdFromUrl('asset://library/abc/')).toBe('abc');
+    expect(assetIdFromUrl('asset://library/abc/../../etc/passwd')).toBeNull();
+    expect(assetIdFromUrl('asset://library/%2e%2e')).toBeNull();
+    expect(assetIdFromUrl('asset://library/a/b')).toBeNull();
+    expect(assetIdFromUrl('asset://other/abc')).toBeNull();
+    expect(assetIdFromUrl('asset://library/abc?x=1')).toBeNull();
+    expect(assetIdFromUrl('file:///etc/passwd')).toBeNull();
+  });
+});
