@@ -1,0 +1,333 @@
+import { randomInt } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { StudioError } from '../../shared/errors';
+import type { OutputFile, ProviderName, RunHooks, RunResult } from '../../shared/engine-protocol';
+import { ImageParams, type Scheduler } from '../../shared/params';
+import type { LoadedSession, SessionSource } from '../runtime/types';
+import { encodeImagePng, encodePng, type ImageProvenance } from '../media/png';
+import { writeThumbnail } from '../media/png-thumbnail';
+import { ClipTokenizer } from './clip-tokenizer';
+import { NoiseGenerator } from './noise';
+import { createScheduler, type DiffusionScheduler, type SchedulerConfig } from './schedulers';
+import { floatTensor, floatTypeOf, inputInfo, toFloat32, type InputInfo } from './tensors';
+
+export interface GenerateImageOptions {
+  sessions: SessionSource;
+  hooks: RunHooks;
+  /** Folder the PNGs (and thumbnails) are written into; created when missing. */
+  outDir: string;
+  /** img2img source picture (any format sharp reads); resized to width × height. */
+  initImagePath?: string;
+  /** Replace the sampler (tests use this to prove a broken sampler is caught). */
+  createScheduler?: (name: Scheduler, config: SchedulerConfig) => DiffusionScheduler;
+  /** Write 256 px webp thumbnails next to the images (default true). */
+  thumbnails?: boolean;
+}
+
+/** SD 1.5 latent → RGB factors (as AUTOMATIC1111 / ComfyUI use for cheap previews), [c][rgb]. */
+export const SD15_LATENT_RGB: readonly (readonly [number, number, number])[] = [
+  [0.3512, 0.2297, 0.3227],
+  [0.325, 0.4974, 0.235],
+  [-0.2829, 0.1762, 0.2721],
+  [-0.212, -0.2616, -0.7177],
+];
+
+const DEFAULT_VAE_SCALE = 0.18215;
+
+function readJson<T>(path: string, what: string): T {
+  if (!existsSync(path)) throw new StudioError('MODEL_INVALID', `The image model is missing ${what} (${path}). Re-download or re-import the model.`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    throw new StudioError('MODEL_INVALID', `${path} is not valid JSON. Re-download or re-import the model.`);
+  }
+}
+
+function cancelled(): StudioError {
+  return new StudioError('CANCELLED', 'The image generation was cancelled.');
+}
+
+function vaeScale(modelDir: string): number {
+  for (const p of ['vae_decoder/config.json', 'vae/config.json']) {
+    const f = join(modelDir, p);
+    if (existsSync(f)) {
+      const cfg = JSON.parse(readFileSync(f, 'utf8')) as { scaling_factor?: unknown };
+      if (typeof cfg.scaling_factor === 'number' && cfg.scaling_factor > 0) return cfg.scaling_factor;
+    }
+  }
+  return DEFAULT_VAE_SCALE;
+}
+
+/** Latent (4 × h × w) → small RGB PNG data URL via the SD 1.5 linear projection. */
+export function latentPreview(latent: Float32Array, h: number, w: number): string {
+  const px = new Uint8Array(h * w * 3);
+  const n = h * w;
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < 3; k++) {
+      let v = 0;
+      for (let c = 0; c < 4; c++) v += latent[c * n + i] * SD15_LATENT_RGB[c][k];
+      px[i * 3 + k] = Math.round(Math.min(1, Math.max(0, (v + 1) / 2)) * 255);
+    }
+  }
+  return `data:image/png;base64,${encodePng(px, w, h, 3).toString('base64')}`;
+}
+
+/** Decoder output [1, 3, H, W] in [−1, 1] → RGB bytes (diffusers: round(clamp(x/2 + 0.5)·255)). */
+function toPixels(img: Float32Array, H: number, W: number): Uint8Array {
+  const px = new Uint8Array(H * W * 3);
+  const n = H * W;
+  for (let k = 0; k < 3; k++) {
+    for (let i = 0; i < n; i++) px[i * 3 + k] = Math.round(Math.min(1, Math.max(0, img[k * n + i] / 2 + 0.5)) * 255);
+  }
+  return px;
+}
+
+/** Guidance-scale embedding for LCM unets with `timestep_cond` (diffusers get_guidance_scale_embedding). */
+function guidanceEmbedding(w: number, dim: number): Float32Array {
+  const half = Math.floor(dim / 2);
+  const out = new Float32Array(dim);
+  const base = Math.log(10000) / (half - 1);
+  for (let i = 0; i < half; i++) {
+    const v = w * 1000 * Math.exp(-base * i);
+    out[i] = Math.sin(v);
+    out[half + i] = Math.cos(v);
+  }
+  return out;
+}
+
+interface Loaded {
+  text: LoadedSession;
+  unet: LoadedSession;
+  decoder: LoadedSession;
+}
+
+/**
+ * Stable Diffusion 1.x/2.x on onnxruntime-node from a diffusers / Optimum ONNX folder.
+ * txt2img and img2img, classifier-free guidance (uncond + cond in one batch), batch items
+ * seeded seed+i, a latent preview and progress per step, cancellation between steps.
+ */
+export async function generateImage(modelDir: string, rawParams: ImageParams, opts: GenerateImageOptions): Promise<RunResult> {
+  const t0 = performance.now();
+  const parsed = ImageParams.safeParse(rawParams);
+  if (!parsed.success) throw new StudioError('INVALID_INPUT', `Invalid image parameters: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const params = parsed.data;
+  const { hooks } = opts;
+  if (hooks.signal.aborted) throw cancelled();
+
+  readJson<Record<string, unknown>>(join(modelDir, 'model_index.json'), 'model_index.json');
+  const schedulerConfig = readJson<SchedulerConfig>(join(modelDir, 'scheduler', 'scheduler_config.json'), 'scheduler/scheduler_config.json');
+  const makeScheduler = opts.createScheduler ?? createScheduler;
+  const tokenizer = ClipTokenizer.fromDir(join(modelDir, 'tokenizer'));
+  const scaling = vaeScale(modelDir);
+  const baseSeed = params.seed ?? randomInt(0, 2 ** 32 - 1);
+  const W = params.width;
+  const H = params.height;
+  const h = H / 8;
+  const w = W / 8;
+  const latentSize = 4 * h * w;
+  mkdirSync(opts.outDir, { recursive: true });
+
+  const timings = { textEncodeMs: 0, encodeMs: 0, denoiseMs: 0, decodeMs: 0, sessionRunMs: 0, totalMs: 0 };
+  const run = async (s: LoadedSession, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> => {
+    const a = performance.now();
+    try {
+      return await s.session.run(feeds);
+    } finally {
+      timings.sessionRunMs += performance.now() - a;
+    }
+  };
+  const load = async (name: string): Promise<LoadedSession> => {
+    const file = join(modelDir, name, 'model.onnx');
+    if (!existsSync(file)) throw new StudioError('MODEL_INVALID', `The image model is missing ${name}/model.onnx. Re-download or re-import the model.`);
+    return opts.sessions.load(file);
+  };
+
+  // img2img: how many steps run, from which index (diffusers get_timesteps).
+  const img2img = opts.initImagePath !== undefined;
+  const initSteps = img2img ? Math.min(Math.floor(params.steps * params.strength), params.steps) : params.steps;
+  const tStart = params.steps - initSteps;
+  const outputs: OutputFile[] = [];
+  const provenance = (seed: number): ImageProvenance => ({ ...params, seed });
+  const writeOutput = async (i: number, seed: number, pixels: Uint8Array): Promise<void> => {
+    const file = join(opts.outDir, `image-${String(i + 1).padStart(2, '0')}-${seed}.png`);
+    writeFileSync(file, encodeImagePng(pixels, W, H, 3, provenance(seed)));
+    outputs.push({ path: file, mime: 'image/png', role: 'image', width: W, height: H, seed });
+    if (opts.thumbnails ?? true) {
+      const thumb = await writeThumbnail(file, file.replace(/\.png$/, '.thumb.webp'), 256);
+      outputs.push({ path: thumb.path, mime: 'image/webp', role: 'thumbnail', width: thumb.width, height: thumb.height, seed });
+    }
+  };
+
+  let initPixels: Uint8Array | undefined;
+  if (opts.initImagePath !== undefined) {
+    const img = sharp(opts.initImagePath).removeAlpha().toColourspace('srgb');
+    const meta = await img.metadata();
+    const same = meta.width === W && meta.height === H && (meta.orientation ?? 1) === 1;
+    const { data, info } = await (same ? img : img.resize(W, H, { fit: 'fill' })).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== W || info.height !== H) throw new StudioError('INVALID_INPUT', 'The init image could not be read as an RGB picture.');
+    initPixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  // strength 0: nothing to denoise; the picture is the (resized) init image, exactly.
+  if (initPixels && initSteps === 0) {
+    for (let i = 0; i < params.batch; i++) await writeOutput(i, (baseSeed + i) >>> 0, initPixels);
+    timings.totalMs = performance.now() - t0;
+    return { outputs, seed: baseSeed, provider: 'cpu', providerNote: 'No model ran (strength 0 returns the init image).', timings, meta: { steps: 0, img2img: true } };
+  }
+
+  const sessions: Loaded = { text: await load('text_encoder'), unet: await load('unet'), decoder: await load('vae_decoder') };
+  const unetInputs = inputInfo(sessions.unet.session);
+  const hasTimestepCond = unetInputs.has('timestep_cond');
+  const cfg = params.guidance > 1 && !hasTimestepCond;
+
+  // ---- text encoding: [negative, prompt] in one batch when guiding ----
+  const tText = performance.now();
+  const textInputs = inputInfo(sessions.text.session);
+  const idsInfo = textInputs.get('input_ids') ?? [...textInputs.values()][0];
+  const prompts = cfg ? [params.negativePrompt, params.prompt] : [params.prompt];
+  const ids = prompts.flatMap((p) => tokenizer.encode(p));
+  const L = tokenizer.maxLength;
+  const idsTensor =
+    idsInfo.type === 'int32'
+      ? new ort.Tensor('int32', Int32Array.from(ids), [prompts.length, L])
+      : new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [prompts.length, L]);
+  const textOut = await run(sessions.text, { [idsInfo.name]: idsTensor });
+  const hidden = textOut.last_hidden_state ?? textOut[sessions.text.session.outputNames[0]];
+  const hiddenData = toFloat32(hidden);
+  const hiddenDims = hidden.dims;
+  timings.textEncodeMs = performance.now() - tText;
+
+  // ---- unet feeds ----
+  const sampleInfo = unetInputs.get('sample') as InputInfo;
+  const tsInfo = unetInputs.get('timestep');
+  const ehsInfo = unetInputs.get('encoder_hidden_states');
+  if (!sampleInfo || !tsInfo || !ehsInfo) {
+    throw new StudioError('MODEL_INVALID', 'The unet does not have the inputs sample, timestep and encoder_hidden_states of a Stable Diffusion export.');
+  }
+  const unetOutName = sessions.unet.session.outputNames.includes('out_sample') ? 'out_sample' : sessions.unet.session.outputNames[0];
+  const sampleType = floatTypeOf(sampleInfo);
+  const ehsTensor = floatTensor(floatTypeOf(ehsInfo), hiddenData, hiddenDims);
+  const B = cfg ? 2 : 1;
+  const timestepForm = tsInfo.type === 'int64' || tsInfo.type === 'int32' ? tsInfo.type : floatTypeOf(tsInfo);
+  const tsScalar = tsInfo.shape.length === 0;
+  const tsCount = tsScalar ? 1 : tsInfo.shape[0] === 1 ? 1 : B;
+  const timestepTensor = (t: number): ort.Tensor => {
+    const dims = tsScalar ? [] : [tsCount];
+    if (timestepForm === 'int64') return new ort.Tensor('int64', new BigInt64Array(tsCount).fill(BigInt(Math.round(t))), dims);
+    if (timestepForm === 'int32') return new ort.Tensor('int32', new Int32Array(tsCount).fill(Math.round(t)), dims);
+    return floatTensor(timestepForm, new Float32Array(tsCount).fill(t), dims);
+  };
+  const extraFeeds: Record<string, ort.Tensor> = {};
+  if (hasTimestepCond) {
+    const info = unetInputs.get('timestep_cond') as InputInfo;
+    const dim = typeof info.shape[1] === 'number' ? info.shape[1] : 256;
+    extraFeeds.timestep_cond = floatTensor(floatTypeOf(info), guidanceEmbedding(params.guidance - 1, dim), [1, dim]);
+  }
+
+  // ---- img2img: encode the init picture once ----
+  let initLatents: Float32Array | undefined;
+  if (initPixels) {
+    const tEnc = performance.now();
+    const enc = await load('vae_encoder');
+    const encIn = [...inputInfo(enc.session).values()][0];
+    const chw = new Float32Array(3 * H * W);
+    for (let i = 0; i < H * W; i++) for (let k = 0; k < 3; k++) chw[k * H * W + i] = (initPixels[i * 3 + k] / 255) * 2 - 1;
+    const out = await run(enc, { [encIn.name]: floatTensor(floatTypeOf(encIn), chw, [1, 3, H, W]) });
+    const names = enc.session.outputNames;
+    const key = names.includes('latent_parameters') ? 'latent_parameters' : names.includes('latent_sample') ? 'latent_sample' : names[0];
+    const lat = toFloat32(out[key]);
+    // latent_parameters = [mean, logvar]: take the mean (the distribution's mode, deterministic).
+    initLatents = new Float32Array(latentSize);
+    for (let i = 0; i < latentSize; i++) initLatents[i] = lat[i] * scaling;
+    timings.encodeMs = performance.now() - tEnc;
+  }
+
+  const totalSteps = params.batch * (params.steps - tStart);
+  let done = 0;
+  hooks.onProgress(0, totalSteps);
+  const decInfo = [...inputInfo(sessions.decoder.session).values()][0];
+  let schedulerName = '';
+  let timestepsRun: number[] = [];
+
+  for (let item = 0; item < params.batch; item++) {
+    const seed = (baseSeed + item) >>> 0;
+    const gen = new NoiseGenerator(seed);
+    const scheduler = makeScheduler(params.scheduler, schedulerConfig);
+    scheduler.setTimesteps(params.steps);
+    schedulerName = scheduler.name;
+    timestepsRun = scheduler.timesteps.slice(tStart);
+    const noise = gen.randn(latentSize);
+    let latents: Float32Array;
+    if (initLatents) latents = scheduler.addNoise(initLatents, noise, tStart);
+    else {
+      latents = new Float32Array(latentSize);
+      for (let i = 0; i < latentSize; i++) latents[i] = noise[i] * scheduler.initNoiseSigma;
+    }
+
+    const tDen = performance.now();
+    for (let i = tStart; i < scheduler.timesteps.length; i++) {
+      if (hooks.signal.aborted) throw cancelled();
+      const x = scheduler.scaleModelInput(latents, i);
+      const batched = B === 2 ? new Float32Array(2 * latentSize) : x;
+      if (B === 2) {
+        batched.set(x, 0);
+        batched.set(x, latentSize);
+      }
+      const out = await run(sessions.unet, {
+        [sampleInfo.name]: floatTensor(sampleType, batched, [B, 4, h, w]),
+        [tsInfo.name]: timestepTensor(scheduler.timesteps[i]),
+        [ehsInfo.name]: ehsTensor,
+        ...extraFeeds,
+      });
+      const pred = toFloat32(out[unetOutName]);
+      let eps: Float32Array;
+      if (B === 2) {
+        eps = new Float32Array(latentSize);
+        for (let j = 0; j < latentSize; j++) {
+          const u = pred[j];
+          eps[j] = u + params.guidance * (pred[latentSize + j] - u);
+        }
+      } else eps = pred.length === latentSize ? pred : pred.subarray(0, latentSize);
+      const res = scheduler.step(eps, i, latents, gen);
+      latents = res.prevSample;
+      done++;
+      hooks.onProgress(done, totalSteps);
+      if (hooks.onPreview) hooks.onPreview(done, latentPreview(res.predOriginal, h, w));
+    }
+    timings.denoiseMs += performance.now() - tDen;
+    if (hooks.signal.aborted) throw cancelled();
+
+    const tDec = performance.now();
+    const z = new Float32Array(latentSize);
+    for (let i = 0; i < latentSize; i++) z[i] = latents[i] / scaling;
+    const dec = await run(sessions.decoder, { [decInfo.name]: floatTensor(floatTypeOf(decInfo), z, [1, 4, h, w]) });
+    const img = dec.sample ?? dec[sessions.decoder.session.outputNames[0]];
+    const [, , dh, dw] = img.dims;
+    if (dh !== H || dw !== W) throw new StudioError('MODEL_INVALID', `The VAE decoder returned ${dw}×${dh} for ${W}×${H}; is this a Stable Diffusion VAE?`);
+    timings.decodeMs += performance.now() - tDec;
+    await writeOutput(item, seed, toPixels(toFloat32(img), H, W));
+  }
+
+  timings.totalMs = performance.now() - t0;
+  const provider: ProviderName = sessions.unet.provider;
+  const providerNote = sessions.unet.providerNote ?? sessions.text.providerNote ?? sessions.decoder.providerNote;
+  return {
+    outputs,
+    seed: baseSeed,
+    provider,
+    ...(providerNote ? { providerNote } : {}),
+    timings,
+    meta: {
+      scheduler: schedulerName,
+      timesteps: timestepsRun,
+      cfg,
+      timestepInput: `${timestepForm}${tsScalar ? ' scalar' : `[${tsCount === 1 ? 1 : 'B'}]`}`,
+      inputIds: idsInfo.type,
+      img2img,
+      vaeScale: scaling,
+    },
+  };
+}
