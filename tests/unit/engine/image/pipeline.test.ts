@@ -62,3 +62,104 @@ describe('oracle: correct samplers end on the target picture', () => {
     expect(psnr(pixels.data, oraclePicture(64, 64))).toBeLessThan(20);
   });
 });
+
+describe('generateImage', () => {
+  it('same seed and params give byte-identical PNGs; another seed differs', async () => {
+    const p = params({ scheduler: 'euler-a', seed: 7 });
+    const a = await picture(fx.imageOracle, p);
+    const b = await picture(fx.imageOracle, p);
+    expect(readFileSync(a.img.path).equals(readFileSync(b.img.path))).toBe(true);
+    const c = await picture(fx.imageOracle, params({ scheduler: 'euler-a', seed: 8, guidance: 1 }));
+    expect(readFileSync(a.img.path).equals(readFileSync(c.img.path))).toBe(false);
+  });
+
+  it('CFG runs uncond + cond in one batch; guidance ≤ 1 runs a single item', async () => {
+    const s = new CpuSessions();
+    await generateImage(fx.imageOracle, params({ steps: 3 }), { sessions: s, hooks: hooks(), outDir: out() });
+    const unet = s.calls.filter((c) => c.path.includes('/unet/'));
+    expect(unet).toHaveLength(3);
+    expect(unet[0].feeds.sample[0]).toBe(2);
+    expect(s.calls.find((c) => c.path.includes('text_encoder'))?.feeds.input_ids).toEqual([2, 77]);
+    const s1 = new CpuSessions();
+    await generateImage(fx.imageOracle, params({ steps: 3, guidance: 1 }), { sessions: s1, hooks: hooks(), outDir: out() });
+    expect(s1.calls.filter((c) => c.path.includes('/unet/'))[0].feeds.sample[0]).toBe(1);
+  });
+
+  it('reports progress, a PNG preview per step, timings, per-item seeds and thumbnails', async () => {
+    const h = hooks();
+    const res = await generateImage(fx.imageOracle, params({ steps: 4, batch: 2, seed: 4294967295 }), { sessions, hooks: h, outDir: out() });
+    expect(h.progress.at(-1)).toEqual([8, 8]);
+    expect(h.previews).toHaveLength(8);
+    expect(h.previews[0].startsWith('data:image/png;base64,')).toBe(true);
+    const images = res.outputs.filter((o) => o.role === 'image');
+    expect(images.map((o) => o.seed)).toEqual([4294967295, 0]);
+    expect(images.every((o) => o.width === 64 && o.height === 64 && o.mime === 'image/png')).toBe(true);
+    expect(res.outputs.filter((o) => o.role === 'thumbnail')).toHaveLength(2);
+    for (const k of ['textEncodeMs', 'denoiseMs', 'decodeMs', 'totalMs', 'sessionRunMs']) expect(res.timings[k]).toBeGreaterThan(0);
+    expect(res.seed).toBe(4294967295);
+  });
+
+  it('non-square sizes work (width/height multiples of 8)', async () => {
+    const { pixels } = await picture(fx.imageOracle, params({ width: 96, height: 64, scheduler: 'ddim' }));
+    expect(pixels.width).toBe(96);
+    expect(psnr(pixels.data, oraclePicture(96, 64))).toBeGreaterThanOrEqual(40);
+  });
+
+  it('cancel stops before the next step', async () => {
+    const ac = new AbortController();
+    const h = hooks({ signal: ac.signal });
+    h.onProgress = (s) => {
+      h.progress.push([s, 20]);
+      if (s === 2) ac.abort();
+    };
+    const s = new CpuSessions();
+    const err = await generateImage(fx.imageOracle, params(), { sessions: s, hooks: h, outDir: out() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StudioError);
+    expect((err as StudioError).code).toBe('CANCELLED');
+    expect(s.calls.filter((c) => c.path.includes('/unet/'))).toHaveLength(2);
+    expect(s.calls.filter((c) => c.path.includes('vae_decoder'))).toHaveLength(0);
+  });
+
+  it('img2img strength 0 returns the init image exactly', async () => {
+    const px = new Uint8Array(64 * 64 * 3).map((_, i) => (i * 37) % 256);
+    const init = join(tmp, 'init.png');
+    writeFileSync(init, encodePng(px, 64, 64, 3));
+    const { pixels } = await picture(fx.imageOracle, params({ strength: 0, initAssetId: 'a1' }), { initImagePath: init });
+    expect(Buffer.from(pixels.data).equals(Buffer.from(px))).toBe(true);
+  });
+
+  it('img2img round-trips the target picture through the VAE encoder (both encoder outputs)', async () => {
+    const init = join(tmp, 'target.png');
+    writeFileSync(init, encodePng(oraclePicture(64, 64), 64, 64, 3));
+    for (const dir of [fx.imageOracle, fx.imageInt64]) {
+      const s = new CpuSessions();
+      const { pixels, res } = await picture(dir, params({ strength: 0.5, initAssetId: 'a1', scheduler: 'ddim' }), { initImagePath: init, sessions: s });
+      expect(psnr(pixels.data, oraclePicture(64, 64))).toBeGreaterThanOrEqual(40);
+      expect(s.calls.filter((c) => c.path.includes('/unet/'))).toHaveLength(10);
+      expect(res.meta?.img2img).toBe(true);
+    }
+  });
+});
+
+describe('export variants', () => {
+  const cases: [string, () => string, string, string][] = [
+    ['timestep float[B], input_ids int64, latent_parameters', () => fx.imageOracle, 'float32[B]', 'int64'],
+    ['timestep int64[B], input_ids int32, latent_sample', () => fx.imageInt64, 'int64[B]', 'int32'],
+    ['timestep float scalar', () => fx.imageScalar, 'float32 scalar', 'int64'],
+    ['external data (model.onnx_data) + tokenizer.json', () => fx.imageExternal, 'float32[B]', 'int64'],
+    ['external data (weights.pb), input_ids int32', () => fx.imageWeightsPb, 'float32[B]', 'int32'],
+  ];
+  for (const [name, dir, ts, ids] of cases) {
+    it(`${name} runs and reaches the target with DDIM`, async () => {
+      const { pixels, res } = await picture(dir(), params({ scheduler: 'ddim', steps: 10 }));
+      expect(res.meta?.timestepInput).toBe(ts);
+      expect(res.meta?.inputIds).toBe(ids);
+      expect(psnr(pixels.data, oraclePicture(64, 64))).toBeGreaterThanOrEqual(40);
+    });
+  }
+
+  it('missing parts give MODEL_INVALID', async () => {
+    const err = await generateImage(join(tmp, 'nope'), params(), { sessions, hooks: hooks(), outDir: out() }).catch((e: unknown) => e);
+    expect((err as StudioError).code).toBe('MODEL_INVALID');
+  });
+});
