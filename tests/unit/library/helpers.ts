@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openLibrary, type Library } from '../../../src/main/library';
+
+export interface TestLibrary {
+  base: string;
+  dir: string;
+  library: Library;
+  clock: { now: number };
+  /** Writes a scratch file the caller "produced" and returns its path. */
+  scratch(name: string, content: string | Buffer): string;
+  reopen(): Library;
+  cleanup(): void;
+}
+
+export function tempDir(prefix = 'atelier-lib-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function sha256(content: string | Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+export function sha256File(file: string): string {
+  return sha256(fs.readFileSync(file));
+}
+
+/** A library in a temp dir with a clock that advances 1 ms per read unless a test pins it. */
+export function createTestLibrary(): TestLibrary {
+  const base = tempDir();
+  const dir = path.join(base, 'library');
+  const clock = { now: 1_700_000_000_000 };
+  const now = () => clock.now++;
+  const t: TestLibrary = {
+    base,
+    dir,
+    clock,
+    library: openLibrary(dir, { now }),
+    scratch(name, content) {
+      const file = path.join(base, 'scratch', name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, content);
+      return file;
+    },
+    reopen() {
+      t.library.close();
+      t.library = openLibrary(dir, { now });
+      return t.library;
+    },
+    cleanup() {
+      t.library.close();
+      fs.rmSync(base, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
