@@ -1,0 +1,78 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cpSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { inspectModelDir } from '../../../src/engine/runtime/layout';
+import { getFixtures, tempDir } from './helpers';
+
+function write(dir: string, file: string, content = '{}'): void {
+  mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+  writeFileSync(path.join(dir, file), content);
+}
+
+describe('inspectModelDir', () => {
+  it('recognises the text and music fixtures as complete', async () => {
+    const f = await getFixtures();
+    for (const dir of [f.textGpt2, f.textLlama, f.textExternal, f.textOracleChat]) {
+      expect(inspectModelDir(dir)).toMatchObject({ kind: 'text', ok: true, problems: [] });
+    }
+    const music = inspectModelDir(f.musicOracle);
+    expect(music).toMatchObject({ kind: 'music', ok: true, architecture: 'MusicgenForConditionalGeneration' });
+    expect(music.totalBytes).toBe(music.files.reduce((s, x) => s + x.bytes, 0));
+    expect(music.files.map((x) => x.path)).toContain('onnx/decoder_model_merged.onnx');
+  });
+
+  it('says which text file is missing and why it matters', async () => {
+    const f = await getFixtures();
+    const dir = tempDir();
+    cpSync(f.textGpt2, dir, { recursive: true });
+    rmSync(path.join(dir, 'onnx'), { recursive: true });
+    rmSync(path.join(dir, 'tokenizer_config.json'));
+    const result = inspectModelDir(dir);
+    expect(result.kind).toBe('text');
+    expect(result.ok).toBe(false);
+    expect(result.problems).toContainEqual(expect.stringMatching(/^onnx\/model\.onnx is missing: the folder looks like a transformers\.js language model but no ONNX weights/));
+    expect(result.problems).toContainEqual(expect.stringMatching(/^tokenizer_config\.json is missing/));
+  });
+
+  it('accepts a quantized-only text model', async () => {
+    const f = await getFixtures();
+    const dir = tempDir();
+    cpSync(f.textGpt2, dir, { recursive: true });
+    cpSync(path.join(dir, 'onnx/model.onnx'), path.join(dir, 'onnx/model_q4.onnx'));
+    rmSync(path.join(dir, 'onnx/model.onnx'));
+    expect(inspectModelDir(dir)).toMatchObject({ kind: 'text', ok: true });
+  });
+
+  it('names the missing UNet of a diffusers export', () => {
+    const dir = tempDir();
+    write(dir, 'model_index.json', JSON.stringify({ _class_name: 'OnnxStableDiffusionPipeline' }));
+    write(dir, 'scheduler/scheduler_config.json');
+    write(dir, 'tokenizer/vocab.json');
+    write(dir, 'tokenizer/merges.txt', '#version: 0.2\n');
+    write(dir, 'text_encoder/model.onnx', 'x');
+    write(dir, 'vae_decoder/model.onnx', 'x');
+    const result = inspectModelDir(dir);
+    expect(result).toMatchObject({ kind: 'image', ok: false, architecture: 'OnnxStableDiffusionPipeline' });
+    expect(result.problems).toEqual(['unet/model.onnx is missing: the folder looks like a diffusers ONNX export but the UNet was not downloaded']);
+  });
+
+  it('names the missing MusicGen decoder and flags empty downloads', async () => {
+    const f = await getFixtures();
+    const dir = tempDir();
+    cpSync(f.musicRandom, dir, { recursive: true });
+    rmSync(path.join(dir, 'onnx/decoder_model_merged.onnx'));
+    writeFileSync(path.join(dir, 'onnx/encodec_decode.onnx'), '');
+    const result = inspectModelDir(dir);
+    expect(result.kind).toBe('music');
+    expect(result.problems).toContainEqual(expect.stringMatching(/^onnx\/decoder_model_merged\.onnx is missing: the folder looks like a MusicGen model/));
+    expect(result.problems).toContainEqual(expect.stringMatching(/^onnx\/encodec_decode\.onnx is empty \(0 bytes\)/));
+  });
+
+  it('explains an unrelated or absent folder', () => {
+    const dir = tempDir();
+    write(dir, 'notes.txt', 'hello');
+    expect(inspectModelDir(dir)).toMatchObject({ kind: 'unknown', ok: false, problems: [expect.stringMatching(/neither config\.json .* nor model_index\.json/)] });
+    expect(inspectModelDir(path.join(dir, 'nope')).problems[0]).toMatch(/is not a folder/);
+  });
+});
