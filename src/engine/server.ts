@@ -91,7 +91,7 @@ export class EngineServer {
     }
     const request = parsed.data;
     void this.dispatch(request).catch((error: unknown) => {
-      this.log('error', `Request ${request.type} #${request.seq} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      if (!(error instanceof StudioError)) this.log('error', `Request ${request.type} #${request.seq} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       this.reply(request.seq, { ok: false, error });
     });
   }

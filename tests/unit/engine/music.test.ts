@@ -44,7 +44,7 @@ function readPcm16(file: string): { sampleRate: number; channels: number; sample
 
 /** Frequency of the largest DFT bin (plain DFT over a window; small inputs only), refined by parabolic interpolation. */
 function dominantFrequency(samples: Float64Array, sampleRate: number): number {
-  const n = Math.min(samples.length, 8192);
+  const n = Math.min(samples.length, 4096);
   const mags = new Float64Array(n / 2);
   for (let k = 1; k < n / 2; k++) {
     let re = 0;
