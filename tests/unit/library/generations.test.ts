@@ -130,6 +130,7 @@ describe('listGenerations', () => {
       expect(detail).toMatch(/USING INDEX/);
     }
     expect(plan(`SELECT id FROM generations g WHERE g.deleted_at IS NULL AND g.kind = 'image' ORDER BY created_at DESC, id DESC LIMIT 60`)).not.toMatch(/TEMP B-TREE/);
+    expect(plan(`SELECT id FROM generations g WHERE g.deleted_at IS NULL AND g.kind = 'image' ORDER BY rating DESC, created_at DESC, id DESC LIMIT 60`)).not.toMatch(/TEMP B-TREE/);
     db.close();
   });
 });

@@ -38,6 +38,7 @@ export function up(db: WritableDB): void {
     CREATE INDEX idx_generations_live_created ON generations(created_at, id) WHERE deleted_at IS NULL;
     CREATE INDEX idx_generations_live_rating ON generations(rating, created_at, id) WHERE deleted_at IS NULL;
     CREATE INDEX idx_generations_live_kind ON generations(kind, created_at, id) WHERE deleted_at IS NULL;
+    CREATE INDEX idx_generations_live_kind_rating ON generations(kind, rating, created_at, id) WHERE deleted_at IS NULL;
     CREATE INDEX idx_generations_live_model ON generations(model, created_at, id) WHERE deleted_at IS NULL;
     CREATE INDEX idx_generations_trash_created ON generations(created_at, id) WHERE deleted_at IS NOT NULL;
     CREATE INDEX idx_generations_parent ON generations(parent_id) WHERE parent_id IS NOT NULL;
