@@ -1,9 +1,12 @@
 import type { EventPayload, Generation } from '../../../shared/contract';
-import { SCHEDULERS, type ImageParams, type Scheduler } from '../../../shared/params';
+import type { ImageParams, Scheduler } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
 import { randomSeed } from '../lib/format';
 import { isFinished, jobs } from './jobs.svelte';
 import { num, str } from './params-read';
+
+/** Same list as SCHEDULERS in shared/params; kept here as a type-checked copy so zod stays out of the renderer bundle. */
+export const SCHEDULERS: readonly Scheduler[] = ['euler', 'euler-a', 'ddim', 'dpmpp-2m-karras', 'lcm'];
 
 export type SeedMode = 'random' | 'fixed' | 'reuse';
 export const SIZE_PRESETS = [
