@@ -70,7 +70,9 @@ export function createHandlers(deps: ApiDeps): Handlers {
         libraryDir: deps.layout.libraryDir,
         modelsDir: deps.layout.modelsDir,
         providers: info?.providers ?? [{ name: 'cpu', available: true }],
-        preferredProvider: settings.provider === 'auto' ? (info?.chain[0] ?? 'cpu') : settings.provider,
+        // What will actually run: the first provider of the chain that loads here, not merely the first tried.
+        preferredProvider:
+          settings.provider === 'auto' ? (info?.chain.find((name) => info.providers.some((p) => p.name === name && p.available)) ?? 'cpu') : settings.provider,
       };
     },
     'settings.get': () => readSettings(library),
