@@ -1,8 +1,9 @@
-/** Build the model fixtures (once; cached by builder hash) and print their paths as JSON. */
+/** Build every model fixture (once; cached by builder hash) and print their paths as JSON. */
+import { ensureImageFixtures } from './fixtures/image';
 import { ensureFixtures } from './fixtures/index';
 
-ensureFixtures().then(
-  (paths) => console.log(JSON.stringify(paths, null, 2)),
+Promise.all([ensureFixtures(), ensureImageFixtures()]).then(
+  ([models, images]) => console.log(JSON.stringify({ ...models, ...images, root: models.root, imageRoot: images.root }, null, 2)),
   (e: unknown) => {
     console.error(e);
     process.exit(1);

@@ -74,6 +74,8 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   });
   const jobs = queue;
   jobs.recover();
+  // Jobs still queued from the last session start again on their own; interrupted ones wait for resume.
+  jobs.setPaused(false);
   await engine.configure(engineOptions(readSettings(library)));
 
   let info: Promise<EngineInfo> | null = null;

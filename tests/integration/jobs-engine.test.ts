@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Studio } from '../../src/main/studio';
+import type { ImageParams, TextParams } from '../../src/shared/params';
+import { allFixtures, firstProgress, openStudio, tempDataDir } from './helpers/studio-fixtures';
+
+type Fixtures = Awaited<ReturnType<typeof allFixtures>>;
+
+describe('jobs through the supervised engine process', () => {
+  let fx: Fixtures;
+  let studio: Studio;
+
+  // A long image job: 512×512 with many steps keeps the engine busy for a few seconds.
+  const longImage = (): { kind: 'image'; params: ImageParams } => ({
+    kind: 'image',
+    params: { model: fx.images.imageOracle, prompt: 'a long job', negativePrompt: '', width: 512, height: 512, steps: 150, guidance: 7, scheduler: 'euler', seed: 1, batch: 1, strength: 0.75 },
+  });
+  const quickText = (): { kind: 'text'; params: TextParams } => ({
+    kind: 'text',
+    params: { model: fx.textOracle, prompt: 'Tell me a story.', action: 'continue', maxNewTokens: 40, temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 },
+  });
+
+  beforeAll(async () => {
+    fx = await allFixtures();
+    studio = await openStudio(tempDataDir());
+  });
+
+  afterAll(async () => {
+    await studio?.close();
+  });
+
+  it('runs a text job and commits its generation with the provider that ran', async () => {
+    const job = studio.queue.enqueue(quickText());
+    const done = await studio.queue.waitFor(job.id);
+    expect(done.state).toBe('done');
+    const generation = studio.library.getGeneration(done.generationIds[0]);
+    const oracle = JSON.parse(readFileSync(path.join(fx.textOracle, 'oracle.json'), 'utf8')) as { sentence: string };
+    expect(generation.outputText).toBe(oracle.sentence);
+    expect(generation.provider).toBe('cpu');
+    expect(generation.assets.map((a) => a.role)).toContain('text');
+  });
+
+  it('ends a job as ENGINE_CRASHED within 2 s when the engine is killed, and the next job succeeds', async () => {
+    const job = studio.queue.enqueue(longImage());
+    await firstProgress(studio, job.id);
+    const killedAt = Date.now();
+    process.kill(studio.engine.pid!, 'SIGKILL');
+    const ended = await studio.queue.waitFor(job.id);
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    expect(ended.state).toBe('failed');
+    expect(ended.error?.code).toBe('ENGINE_CRASHED');
+    expect(ended.error?.message).toMatch(/SIGKILL/);
+    const next = await studio.queue.waitFor(studio.queue.enqueue(quickText()).id);
+    expect(next.state).toBe('done');
+  });
+
+  it('cancels a running job before its next step', async () => {
+    const job = studio.queue.enqueue(longImage());
+    await firstProgress(studio, job.id, 2);
+    let stepsAfterCancel = 0;
+    const off = studio.events.subscribe((event, payload) => {
+      if (event === 'jobs.progress' && (payload as { jobId: string }).jobId === job.id) stepsAfterCancel++;
+    });
+    await studio.queue.cancel(job.id, false);
+    const ended = await studio.queue.waitFor(job.id);
+    off();
+    expect(ended.state).toBe('cancelled');
+    expect(ended.generationIds).toEqual([]);
+    // The step in flight may still report; no further step starts.
+    expect(stepsAfterCancel).toBeLessThanOrEqual(1);
+  });
+
+  it('hard-cancels within 1 s by restarting the engine', async () => {
+    const job = studio.queue.enqueue(longImage());
+    await firstProgress(studio, job.id);
+    const pid = studio.engine.pid;
+    const t0 = Date.now();
+    await studio.queue.cancel(job.id, true);
+    const ended = await studio.queue.waitFor(job.id);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(ended.state).toBe('cancelled');
+    expect(studio.engine.pid).not.toBe(pid);
+    expect((await studio.queue.waitFor(studio.queue.enqueue(quickText()).id)).state).toBe('done');
+  });
+
+  it('falls back to CPU when CUDA is forced but unavailable, and records why on the generation', async () => {
+    const set = await studio.dispatch('settings.set', { provider: 'cuda' }, { transport: 'cli' });
+    expect(set.ok).toBe(true);
+    const job = studio.queue.enqueue({ ...longImage(), params: { ...longImage().params, width: 64, height: 64, steps: 2 } });
+    const done = await studio.queue.waitFor(job.id);
+    expect(done.state).toBe('done');
+    const generation = studio.library.getGeneration(done.generationIds[0]);
+    expect(generation.provider).toBe('cpu');
+    expect(generation.providerNote).toMatch(/cuda/i);
+    await studio.dispatch('settings.set', { provider: 'auto' }, { transport: 'cli' });
+  });
+
+  it('refuses a model path from the renderer, naming what to do', async () => {
+    const result = await studio.dispatch('jobs.start', quickText(), { transport: 'websocket' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'MODEL_NOT_INSTALLED' } });
+  });
+});
