@@ -80,7 +80,8 @@ class Jobs {
       : [job, ...this.items];
     const justFinished = isFinished(job.state) && (!previous || previous.state !== job.state);
     if (!justFinished) return;
-    if (job.state === 'done') {
+    // Text jobs stream into the editor, which is feedback enough; a toast per suggestion would be noise.
+    if (job.state === 'done' && job.kind !== 'text') {
       const count = job.generationIds.length;
       toasts.show(`${KIND_LABEL[job.kind]} job finished${count > 1 ? ` — ${count} results` : ''}`, 'success');
     } else if (job.state === 'failed') {
