@@ -1,12 +1,11 @@
 /**
  * Images and audio load by URL from asset ids, never by path. In Electron the asset:// protocol
- * resolves them; in browser mode the loopback server serves /asset/<id> and wants the run token.
+ * resolves them (the id sits in the path: hosts of standard schemes are case-folded); in browser
+ * mode — recognised by the run token the WebSocket shim keeps — the loopback server serves
+ * /asset/<id> and wants that token.
  */
 export function assetUrl(id: string): string {
-  if (location.protocol.startsWith('http')) {
-    const token = sessionStorage.getItem('atelier.token');
-    const query = token ? `?token=${encodeURIComponent(token)}` : '';
-    return `/asset/${encodeURIComponent(id)}${query}`;
-  }
-  return `asset://${encodeURIComponent(id)}`;
+  const token = sessionStorage.getItem('atelier.token');
+  if (token) return `/asset/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`;
+  return `asset://library/${encodeURIComponent(id)}`;
 }
