@@ -1,0 +1,410 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import { StudioError } from '../../shared/errors';
+
+/** One file of a repository at a revision, as the tree API lists it. */
+export interface HubFile {
+  path: string;
+  size: number;
+  /** Git blob sha1 of the file (for LFS files: of the pointer). */
+  oid: string;
+  /** sha256 of the content for LFS files; null for small files kept in git (verified by `oid`). */
+  sha256: string | null;
+}
+
+export interface HubClientOptions {
+  /** Hub base URL; default env HF_ENDPOINT or https://huggingface.co. */
+  endpoint?: string;
+  /** Access token for gated/private repositories; sent only to the hub's own host. */
+  getToken?: () => Promise<string | null>;
+  /** Opens a `.partial` file for writing; tests inject one that fails with ENOSPC. */
+  openWrite?: (file: string, append: boolean) => Writable;
+  /** Automatic retries per file after a dropped connection or a 5xx (each resumes with Range). */
+  maxRetries?: number;
+  retryDelayMs?: number;
+  userAgent?: string;
+}
+
+export interface DownloadFileOptions {
+  signal?: AbortSignal;
+  /** Bytes of this file on disk so far (absolute; goes down when a restart discards a partial). */
+  onBytes?: (done: number) => void;
+}
+
+export interface DownloadedFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+  etag: string | null;
+}
+
+const TreeEntry = z.object({
+  type: z.string(),
+  path: z.string(),
+  size: z.number().int().nonnegative().default(0),
+  oid: z.string().default(''),
+  lfs: z.object({ oid: z.string(), size: z.number().int().nonnegative() }).nullish(),
+});
+
+/** Sidecar next to a `.partial`: what the bytes in it belong to, so a resume never mixes versions. */
+const Sidecar = z.object({ etag: z.string().nullable(), sha256: z.string().nullable(), oid: z.string(), size: z.number() });
+type Sidecar = z.infer<typeof Sidecar>;
+
+const OFFLINE_CODES = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPIPE',
+  'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** A failure worth another attempt (the connection, not the content). */
+class RetryableError extends Error {
+  constructor(message: string, readonly offline: boolean) {
+    super(message);
+  }
+}
+
+/** The server answered with bytes that do not belong to our partial: start the file again. */
+class RestartFile extends Error {}
+
+export function defaultEndpoint(): string {
+  return (process.env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '');
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (error && typeof error === 'object' && 'code' in error) return String((error as { code: unknown }).code);
+  return undefined;
+}
+
+function isAbort(error: unknown, signal?: AbortSignal): boolean {
+  return signal?.aborted === true || (error instanceof Error && error.name === 'AbortError');
+}
+
+function normaliseEtag(etag: string | null | undefined): string | null {
+  if (!etag) return null;
+  return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+function header(res: IncomingMessage, name: string): string | null {
+  const value = res.headers[name];
+  return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
+}
+
+async function readBody(res: IncomingMessage, limit = 64 * 1024 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of res) {
+    const buf = chunk as Buffer;
+    total += buf.length;
+    if (total > limit) throw new StudioError('NETWORK', 'The hub sent an unexpectedly large answer; try again later.');
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new StudioError('CANCELLED', 'The download was stopped.'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new StudioError('CANCELLED', 'The download was stopped.'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(() => true, () => false);
+}
+
+/**
+ * A Hugging Face hub client: lists a repository's files and downloads them with resume (Range +
+ * If-Range), size and digest verification while streaming, and an atomic rename into place.
+ * Redirects are followed by hand so the token only ever goes to the hub's own host.
+ */
+export class HubClient {
+  readonly endpoint: string;
+  private readonly origin: string;
+  private readonly getToken: () => Promise<string | null>;
+  private readonly openWrite: (file: string, append: boolean) => Writable;
+  private readonly maxRetries: number;
+  private readonly retryDelayMs: number;
+  private readonly userAgent: string;
+
+  constructor(options: HubClientOptions = {}) {
+    this.endpoint = (options.endpoint ?? defaultEndpoint()).replace(/\/+$/, '');
+    this.origin = new URL(this.endpoint).origin;
+    this.getToken = options.getToken ?? (async () => null);
+    this.openWrite = options.openWrite ?? ((file, append) => createWriteStream(file, { flags: append ? 'a' : 'w', highWaterMark: 1 << 20 }));
+    this.maxRetries = options.maxRetries ?? 5;
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.userAgent = options.userAgent ?? 'atelier-model-manager/1';
+  }
+
+  resolveUrl(repo: string, revision: string, filePath: string): string {
+    const encodedPath = filePath.split('/').map(encodeURIComponent).join('/');
+    return `${this.endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${encodedPath}`;
+  }
+
+  /** The commit sha a branch or tag points at, so every file of one pull comes from one commit. */
+  async resolveRevision(repo: string, revision: string, signal?: AbortSignal): Promise<string> {
+    if (/^[0-9a-f]{40}$/.test(revision)) return revision;
+    const res = await this.request(new URL(`${this.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`), {}, signal, { repo, what: `revision ${revision}` });
+    const body = z.object({ sha: z.string() }).safeParse(JSON.parse(await readBody(res)));
+    if (!body.success) throw new StudioError('NETWORK', `The hub's answer for ${repo}@${revision} was not understood; try again later.`);
+    return body.data.sha;
+  }
+
+  /** Every file (not folder) of `repo` at `revision`, following the tree API's pagination. */
+  async listFiles(repo: string, revision: string, signal?: AbortSignal): Promise<HubFile[]> {
+    const files: HubFile[] = [];
+    let next: URL | null = new URL(`${this.endpoint}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`);
+    for (let page = 0; next && page < 1000; page++) {
+      const res = await this.request(next, {}, signal, { repo, what: `revision ${revision}` });
+      const link = header(res, 'link');
+      let json: unknown;
+      try {
+        json = JSON.parse(await readBody(res));
+      } catch {
+        throw new StudioError('NETWORK', `The hub's file list for ${repo} was not valid JSON; try again later.`);
+      }
+      const entries = z.array(TreeEntry).safeParse(json);
+      if (!entries.success) throw new StudioError('NETWORK', `The hub's file list for ${repo} was not understood; try again later.`);
+      for (const e of entries.data) {
+        if (e.type !== 'file') continue;
+        files.push({ path: e.path, size: e.lfs?.size ?? e.size, oid: e.oid, sha256: e.lfs?.oid ?? null });
+      }
+      const nextLink = link?.match(/<([^>]+)>;\s*rel="next"/);
+      next = nextLink?.[1] ? new URL(nextLink[1], next) : null;
+    }
+    return files;
+  }
+
+  /**
+   * Downloads one file to `target`, resuming `<target>.partial` when its sidecar says the bytes
+   * belong to the same content. Verifies size and digest while streaming; a mismatch deletes the
+   * partial and throws HASH_MISMATCH. Retries dropped connections (resuming) up to maxRetries.
+   */
+  async downloadFile(repo: string, revision: string, file: HubFile, target: string, options: DownloadFileOptions = {}): Promise<DownloadedFile> {
+    const { signal } = options;
+    let failures = 0;
+    for (let restarts = 0; ; ) {
+      try {
+        return await this.attempt(repo, revision, file, target, options);
+      } catch (error) {
+        if (error instanceof RestartFile) {
+          await this.discardPartial(target);
+          options.onBytes?.(0);
+          if (++restarts > 3) throw new StudioError('NETWORK', `The hub kept changing ${file.path} while it was downloading; try again later.`);
+          continue;
+        }
+        if (isAbort(error, signal)) throw new StudioError('CANCELLED', `The download of ${file.path} was stopped.`);
+        if (error instanceof RetryableError) {
+          if (++failures > this.maxRetries) {
+            throw new StudioError(
+              'NETWORK',
+              error.offline
+                ? `Downloading ${file.path} failed: you appear to be offline (${error.message}). Check the connection and resume; the part already downloaded was kept.`
+                : `Downloading ${file.path} failed: ${error.message}. Resume later; the part already downloaded was kept.`,
+            );
+          }
+          await delay(this.retryDelayMs * 2 ** (failures - 1), signal);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async discardPartial(target: string): Promise<void> {
+    await fs.rm(`${target}.partial`, { force: true });
+    await fs.rm(`${target}.partial.json`, { force: true });
+  }
+
+  private async readSidecar(target: string): Promise<Sidecar | null> {
+    try {
+      const parsed = Sidecar.safeParse(JSON.parse(await fs.readFile(`${target}.partial.json`, 'utf8')));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async attempt(repo: string, revision: string, file: HubFile, target: string, options: DownloadFileOptions): Promise<DownloadedFile> {
+    const { signal, onBytes } = options;
+    const partial = `${target}.partial`;
+    const sidecar = await this.readSidecar(target);
+    let start = 0;
+    if (sidecar && sidecar.sha256 === file.sha256 && sidecar.oid === file.oid && sidecar.size === file.size) {
+      start = await fs.stat(partial).then((s) => s.size, () => 0);
+      if (start > file.size) throw new RestartFile();
+    } else if ((await exists(partial)) || sidecar) {
+      await this.discardPartial(target);
+    }
+    onBytes?.(start);
+
+    const hashes = { sha256: createHash('sha256'), sha1: file.sha256 ? null : createHash('sha1') };
+    hashes.sha1?.update(`blob ${file.size}\0`);
+    let etag = sidecar?.etag ?? null;
+
+    if (start < file.size || file.size === 0) {
+      const headers: OutgoingHttpHeaders = {};
+      if (start > 0) {
+        headers.range = `bytes=${start}-`;
+        if (etag) headers['if-range'] = `"${etag}"`;
+      }
+      const res = await this.request(new URL(this.resolveUrl(repo, revision, file.path)), headers, signal, { repo, what: file.path });
+      const resEtag = normaliseEtag(header(res, 'x-linked-etag') ?? header(res, 'etag'));
+      if (res.statusCode === 206) {
+        const range = header(res, 'content-range')?.match(/^bytes (\d+)-(\d+)\/(\d+|\*)$/);
+        const changed = etag !== null && resEtag !== null && resEtag !== etag;
+        if (!range || Number(range[1]) !== start || changed) {
+          res.destroy();
+          throw new RestartFile();
+        }
+      } else if (start > 0) {
+        // 200 to a Range request: the server ignored it (or If-Range saw a new ETag); this body is the whole file.
+        await this.discardPartial(target);
+        start = 0;
+        onBytes?.(0);
+      }
+      etag = resEtag;
+      await fs.writeFile(`${target}.partial.json`, JSON.stringify({ etag, sha256: file.sha256, oid: file.oid, size: file.size } satisfies Sidecar));
+      if (start > 0) await hashExisting(partial, start, hashes);
+      await this.receive(res, partial, start, file, hashes, onBytes, signal);
+    } else {
+      await hashExisting(partial, start, hashes);
+    }
+
+    const sha256 = hashes.sha256.digest('hex');
+    const expected = file.sha256 ?? file.oid;
+    const actual = file.sha256 ? sha256 : hashes.sha1?.digest('hex');
+    if (expected && actual !== expected) {
+      await this.discardPartial(target);
+      throw new StudioError('HASH_MISMATCH', `${file.path} arrived corrupted (its ${file.sha256 ? 'sha256' : 'git hash'} is ${actual}, the hub says ${expected}); it was deleted. Download it again.`);
+    }
+    const fh = await fs.open(partial, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(partial, target);
+    await fs.rm(`${target}.partial.json`, { force: true });
+    return { path: file.path, bytes: file.size, sha256, etag };
+  }
+
+  private async receive(res: IncomingMessage, partial: string, start: number, file: HubFile, hashes: { sha256: Hash; sha1: Hash | null }, onBytes: ((n: number) => void) | undefined, signal: AbortSignal | undefined): Promise<void> {
+    let done = start;
+    const out = this.openWrite(partial, start > 0);
+    try {
+      await pipeline(
+        res,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            done += chunk.length;
+            if (done > file.size) throw new StudioError('HASH_MISMATCH', `${file.path} is larger than the hub says (${file.size} bytes); it was deleted. Download it again.`);
+            hashes.sha256.update(chunk);
+            hashes.sha1?.update(chunk);
+            onBytes?.(done);
+            yield chunk;
+          }
+        },
+        out,
+        { signal },
+      );
+    } catch (error) {
+      if (error instanceof StudioError) {
+        if (error.code === 'HASH_MISMATCH') await this.discardPartial(partial.replace(/\.partial$/, ''));
+        throw error;
+      }
+      if (errorCode(error) === 'ENOSPC' || errorCode(error) === 'EDQUOT') {
+        throw new StudioError('DISK_FULL', `The disk filled up while downloading ${file.path}. Free at least ${formatBytes(file.size - done)} and resume; the part already downloaded was kept.`);
+      }
+      if (isAbort(error, signal)) throw error;
+      throw new RetryableError(`the connection dropped after ${formatBytes(done)} of ${file.path}`, false);
+    }
+    if (done !== file.size) throw new RetryableError(`the connection ended after ${formatBytes(done)} of ${formatBytes(file.size)} of ${file.path}`, false);
+  }
+
+  /** GET with redirects followed by hand; maps statuses to StudioErrors. Resolves with a 200/206 response. */
+  private async request(url: URL, extra: OutgoingHttpHeaders, signal: AbortSignal | undefined, context: { repo: string; what: string }): Promise<IncomingMessage> {
+    const token = await this.getToken();
+    let current = url;
+    for (let hop = 0; hop < 10; hop++) {
+      const headers: OutgoingHttpHeaders = { 'user-agent': this.userAgent, 'accept-encoding': 'identity', ...extra };
+      // The token is for the hub only: a CDN or any other host behind a redirect never sees it.
+      if (token && current.origin === this.origin) headers.authorization = `Bearer ${token}`;
+      let res: IncomingMessage;
+      try {
+        res = await get(current, headers, signal);
+      } catch (error) {
+        if (isAbort(error, signal)) throw error;
+        const code = errorCode(error);
+        throw new RetryableError(code ?? (error instanceof Error ? error.message : String(error)), code !== undefined && OFFLINE_CODES.has(code));
+      }
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location) {
+        res.resume();
+        current = new URL(res.headers.location, current);
+        continue;
+      }
+      if (status === 200 || status === 206) return res;
+      const hubError = header(res, 'x-error-code');
+      res.resume();
+      if (status === 401 || status === 403) {
+        if (hubError === 'RepoNotFound') throw notFound(context);
+        throw new StudioError(
+          'FORBIDDEN',
+          `${context.repo} is gated or private: accept the licence on the model page (https://huggingface.co/${context.repo}) and add a Hugging Face access token in Settings, then try again.`,
+        );
+      }
+      if (status === 404) throw notFound(context);
+      if (status === 416) throw new RestartFile();
+      if (status === 429 || status >= 500) throw new RetryableError(`the hub answered ${status}`, false);
+      throw new StudioError('NETWORK', `The hub answered ${status} for ${context.what} of ${context.repo}; try again later.`);
+    }
+    throw new StudioError('NETWORK', `Too many redirects while downloading ${context.what} of ${context.repo}.`);
+  }
+}
+
+function notFound(context: { repo: string; what: string }): StudioError {
+  return new StudioError('NOT_FOUND', `${context.repo} (${context.what}) was not found on the hub: check the repository name and revision.`);
+}
+
+function get(url: URL, headers: OutgoingHttpHeaders, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, { method: 'GET', headers, signal }, resolve);
+    req.setTimeout(60_000, () => req.destroy(Object.assign(new Error('the hub stopped answering'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function hashExisting(file: string, bytes: number, hashes: { sha256: Hash; sha1: Hash | null }): Promise<void> {
+  if (bytes === 0) return;
+  for await (const chunk of createReadStream(file, { start: 0, end: bytes - 1, highWaterMark: 1 << 20 })) {
+    hashes.sha256.update(chunk as Buffer);
+    hashes.sha1?.update(chunk as Buffer);
+  }
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = Math.max(0, n);
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(value >= 100 || unit === 0 ? 0 : 1)} ${units[unit]}`;
+}

@@ -1,0 +1,532 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ModelInspection } from '../../shared/engine-protocol';
+import { StudioError, toErrorShape, type StudioErrorShape } from '../../shared/errors';
+import type { GenerationKind } from '../../shared/params';
+import type { InstalledModelRecord, Library } from '../library';
+import { findCatalogEntry, patternsFor, type Catalog, type Dtype } from './catalog';
+import { matchesAny } from './glob';
+import { formatBytes, HubClient, type HubClientOptions, type HubFile } from './hub-client';
+
+export type DownloadStatus = 'queued' | 'downloading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
+
+export interface DownloadState {
+  id: string;
+  repo: string;
+  revision: string;
+  status: DownloadStatus;
+  bytesDone: number;
+  bytesTotal: number;
+  /** Smoothed bytes per second. */
+  rate: number;
+  /** Null while the rate is unknown. */
+  etaMs: number | null;
+  error?: StudioErrorShape;
+}
+
+export type ModelLibrary = Pick<Library, 'upsertModel' | 'listModels' | 'findModel' | 'getModel' | 'removeModel' | 'listGenerations'>;
+
+export interface ModelManagerOptions {
+  /** Where models live; downloads stage in `<modelsDir>/.downloads/<id>/`. */
+  modelsDir: string;
+  library: ModelLibrary;
+  /** Layout check (the engine's `inspect`); a model is registered only when it says ok. */
+  validate: (dir: string) => Promise<ModelInspection>;
+  /** A client, or options for one (endpoint, getToken, …). */
+  hub?: HubClient | HubClientOptions;
+  /** Lets `pull(repo, { dtype })` pick the files of catalog models. */
+  catalog?: Catalog;
+  /** Files downloaded at once per model (default 3). */
+  concurrency?: number;
+  onProgress?: (state: DownloadState) => void;
+  /** Free space probe; default fs.statfs. */
+  statfs?: (dir: string) => Promise<{ bavail: number; bsize: number }>;
+  /** Kept free beyond the download itself (default 256 MB). */
+  diskHeadroomBytes?: number;
+  progressIntervalMs?: number;
+}
+
+export interface PullOptions {
+  revision?: string;
+  /** Glob patterns of repository paths; default all files (or the catalog's files for `dtype`). */
+  files?: string[];
+  dtype?: Dtype;
+  name?: string;
+}
+
+export interface RemoveResult {
+  id: string;
+  usedBy: number;
+  filesDeleted: boolean;
+}
+
+export interface VerifyResult {
+  id: string;
+  ok: boolean;
+  /** 'download': checked against the digests recorded at download; 'import': sizes only, digests fresh. */
+  basis: 'download' | 'import';
+  files: { path: string; bytes: number; sha256: string | null; problem?: string }[];
+}
+
+const ManifestFile = z.object({ path: z.string(), size: z.number(), oid: z.string(), sha256: z.string().nullable(), done: z.boolean().default(false), digest: z.string().nullable().default(null) });
+type ManifestFile = z.infer<typeof ManifestFile>;
+
+const Manifest = z.object({
+  version: z.literal(1),
+  id: z.string(),
+  repo: z.string(),
+  revision: z.string(),
+  commit: z.string().nullable(),
+  name: z.string(),
+  patterns: z.array(z.string()).nullable(),
+  status: z.enum(['queued', 'downloading', 'paused', 'verifying', 'done', 'failed', 'cancelled']),
+  files: z.array(ManifestFile).nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable().default(null),
+  createdAt: z.number(),
+});
+type Manifest = z.infer<typeof Manifest>;
+
+/** Kept inside an installed model's folder: the digests `verify` compares against. */
+const INSTALLED_MANIFEST = '.atelier-manifest.json';
+const InstalledManifest = z.object({
+  version: z.literal(1),
+  source: z.string(),
+  commit: z.string().nullable(),
+  files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string() })),
+});
+const ImportRecord = z.object({ version: z.literal(1), files: z.array(z.object({ path: z.string(), size: z.number() })) });
+
+interface Active {
+  manifest: Manifest;
+  state: DownloadState;
+  controller: AbortController;
+  stop: 'pause' | 'cancel' | null;
+  promise?: Promise<InstalledModelRecord>;
+  fileBytes: Map<string, number>;
+}
+
+const REPO = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
+
+export function parseRepoAtRevision(spec: string): { repo: string; revision: string } {
+  const at = spec.lastIndexOf('@');
+  const repo = at > 0 ? spec.slice(0, at) : spec;
+  const revision = at > 0 ? spec.slice(at + 1) : 'main';
+  if (!REPO.test(repo) || repo.split('/').some((p) => p === '.' || p === '..')) {
+    throw new StudioError('INVALID_INPUT', `"${repo}" is not a Hugging Face repository name; write it as owner/name (optionally @revision).`);
+  }
+  if (!revision || revision.includes('..') || !/^[\w./-]+$/.test(revision)) throw new StudioError('INVALID_INPUT', `"${revision}" is not a valid revision.`);
+  return { repo, revision };
+}
+
+/** `<owner>--<name>@<revision>`: the folder and the installed model's id. */
+export function downloadId(repo: string, revision: string): string {
+  const id = `${repo.replace('/', '--')}@${revision.replace(/\//g, '%2F')}`;
+  if (id.length > 100) throw new StudioError('INVALID_INPUT', `${repo}@${revision} is too long a name to install; pin a shorter revision.`);
+  return id;
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'model';
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function listTree(dir: string, prefix = ''): Promise<{ path: string; size: number }[]> {
+  const out: { path: string; size: number }[] = [];
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await listTree(path.join(dir, entry.name), rel)));
+    else if (entry.isFile() && rel !== INSTALLED_MANIFEST) out.push({ path: rel, size: (await fs.stat(path.join(dir, entry.name))).size });
+  }
+  return out;
+}
+
+function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(path.resolve(parent), path.resolve(child));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, JSON.stringify(value, null, 1));
+  await fs.rename(tmp, file);
+}
+
+/**
+ * Downloads models from the hub into `<modelsDir>/<owner>--<name>@<revision>/`, validates their
+ * layout and only then registers them in the library; imports, verifies and removes models.
+ * Download state lives in a manifest per download so a restarted process can finish it.
+ */
+export class ModelManager {
+  readonly modelsDir: string;
+  readonly hub: HubClient;
+  private readonly library: ModelLibrary;
+  private readonly validate: (dir: string) => Promise<ModelInspection>;
+  private readonly catalog?: Catalog;
+  private readonly concurrency: number;
+  private readonly onProgress: (state: DownloadState) => void;
+  private readonly statfs: (dir: string) => Promise<{ bavail: number; bsize: number }>;
+  private readonly headroom: number;
+  private readonly intervalMs: number;
+  private readonly active = new Map<string, Active>();
+
+  constructor(options: ModelManagerOptions) {
+    this.modelsDir = path.resolve(options.modelsDir);
+    this.library = options.library;
+    this.validate = options.validate;
+    this.hub = options.hub instanceof HubClient ? options.hub : new HubClient(options.hub);
+    this.catalog = options.catalog;
+    this.concurrency = Math.max(1, options.concurrency ?? 3);
+    this.onProgress = options.onProgress ?? (() => {});
+    this.statfs = options.statfs ?? ((dir) => fs.statfs(dir));
+    this.headroom = options.diskHeadroomBytes ?? 256 * 1024 * 1024;
+    this.intervalMs = options.progressIntervalMs ?? 250;
+  }
+
+  private get downloadsDir(): string {
+    return path.join(this.modelsDir, '.downloads');
+  }
+
+  private stagingDir(id: string): string {
+    return path.join(this.downloadsDir, id);
+  }
+
+  list(): InstalledModelRecord[] {
+    return this.library.listModels();
+  }
+
+  /** Downloads in progress, paused or failed (from memory and from manifests on disk). */
+  async listDownloads(): Promise<DownloadState[]> {
+    const states = new Map<string, DownloadState>();
+    for (const manifest of await this.readManifests()) states.set(manifest.id, this.stateFromManifest(manifest));
+    for (const [id, a] of this.active) states.set(id, { ...a.state });
+    return [...states.values()];
+  }
+
+  /** Starts a download; resolves with the registered model once it is downloaded and valid. */
+  async pull(repoSpec: string, options: PullOptions = {}): Promise<InstalledModelRecord> {
+    const parsed = parseRepoAtRevision(options.revision ? `${repoSpec}@${options.revision}` : repoSpec);
+    let patterns = options.files && options.files.length > 0 ? options.files : null;
+    if (!patterns && options.dtype) {
+      const entry = this.catalog ? findCatalogEntry(this.catalog, parsed.repo) : undefined;
+      if (!entry) throw new StudioError('INVALID_INPUT', `${parsed.repo} is not in the catalog, so "${options.dtype}" cannot be mapped to files; pass file patterns instead.`);
+      patterns = patternsFor(entry, options.dtype);
+    }
+    const id = downloadId(parsed.repo, parsed.revision);
+    const running = this.active.get(id)?.promise;
+    if (running) return running;
+    const installed = this.library.findModel(id);
+    if (installed && (await fs.stat(installed.path).then(() => true, () => false))) return installed;
+
+    const existing = await this.readManifest(id);
+    const samePatterns = JSON.stringify(existing?.patterns ?? null) === JSON.stringify(patterns);
+    const manifest: Manifest =
+      existing && samePatterns
+        ? existing
+        : { version: 1, id, repo: parsed.repo, revision: parsed.revision, commit: null, name: options.name ?? parsed.repo.split('/')[1]!, patterns, status: 'queued', files: null, error: null, createdAt: Date.now() };
+    if (existing && !samePatterns) await fs.rm(this.stagingDir(id), { recursive: true, force: true });
+    return this.start(manifest);
+  }
+
+  /** Resumes a paused or failed download. */
+  async resume(id: string): Promise<InstalledModelRecord> {
+    const running = this.active.get(id)?.promise;
+    if (running) return running;
+    const manifest = await this.readManifest(id);
+    if (!manifest) throw new StudioError('NOT_FOUND', `There is no download "${id}" to resume.`);
+    return this.start(manifest);
+  }
+
+  /** At start-up: restarts every download that was running when the process stopped. Returns their ids. */
+  async resumePending(): Promise<string[]> {
+    const ids: string[] = [];
+    for (const manifest of await this.readManifests()) {
+      if (manifest.status === 'paused' || manifest.status === 'failed' || this.active.has(manifest.id)) continue;
+      // The caller follows progress through onProgress/wait(); an error is already in the state.
+      this.start(manifest).catch(() => {});
+      ids.push(manifest.id);
+    }
+    return ids;
+  }
+
+  /** The promise of a running download (e.g. one resumePending started). */
+  wait(id: string): Promise<InstalledModelRecord> {
+    const running = this.active.get(id)?.promise;
+    if (!running) throw new StudioError('NOT_FOUND', `No download "${id}" is running.`);
+    return running;
+  }
+
+  /** Stops a download and keeps what was downloaded, for resume(). */
+  async pause(id: string): Promise<void> {
+    const running = this.active.get(id);
+    if (!running) return;
+    running.stop = 'pause';
+    running.controller.abort();
+    await running.promise?.catch(() => {});
+  }
+
+  /** Stops a download and deletes its partial files. */
+  async cancel(id: string): Promise<void> {
+    const running = this.active.get(id);
+    if (running) {
+      running.stop = 'cancel';
+      running.controller.abort();
+      await running.promise?.catch(() => {});
+    } else {
+      const manifest = await this.readManifest(id);
+      if (!manifest) throw new StudioError('NOT_FOUND', `There is no download "${id}" to cancel.`);
+      await fs.rm(this.stagingDir(id), { recursive: true, force: true });
+      this.onProgress({ ...this.stateFromManifest(manifest), status: 'cancelled', bytesDone: 0, rate: 0, etaMs: null });
+    }
+  }
+
+  /** Registers a model folder already on disk after validating its layout. */
+  async importFolder(dir: string, name?: string): Promise<InstalledModelRecord> {
+    const absolute = path.resolve(dir);
+    const inspection = await this.validate(absolute);
+    if (!inspection.ok || inspection.kind === 'unknown') {
+      throw new StudioError('MODEL_INVALID', `This folder is not a model Atelier can run: ${inspection.problems.join(' ') || 'its layout was not recognised.'}`);
+    }
+    const existing = this.library.listModels().find((m) => m.path === absolute);
+    const base = slug(name ?? path.basename(absolute));
+    let id = existing?.id ?? base;
+    for (let n = 2; !existing && this.library.findModel(id); n++) id = `${base}-${n}`;
+    const files = await listTree(absolute);
+    await fs.mkdir(path.join(this.modelsDir, '.imports'), { recursive: true });
+    await writeJsonAtomic(path.join(this.modelsDir, '.imports', `${id}.json`), { version: 1, files } satisfies z.infer<typeof ImportRecord>);
+    return this.library.upsertModel({ id, kind: inspection.kind, name: name ?? path.basename(absolute), path: absolute, bytes: inspection.totalBytes, source: 'local' });
+  }
+
+  /** Forgets a model; deletes its files only when they are inside modelsDir (never a user's folder). */
+  async remove(id: string): Promise<RemoveResult> {
+    const model = this.library.getModel(id);
+    const usedBy = this.library.listGenerations({ model: model.id, limit: 1 }).total;
+    this.library.removeModel(id);
+    const filesDeleted = isInside(this.modelsDir, model.path) && !isInside(this.downloadsDir, model.path);
+    if (filesDeleted) await fs.rm(model.path, { recursive: true, force: true });
+    await fs.rm(path.join(this.modelsDir, '.imports', `${id}.json`), { force: true });
+    return { id, usedBy, filesDeleted };
+  }
+
+  /** Re-reads every file: digests against the download's record, or sizes for imported folders. */
+  async verify(id: string): Promise<VerifyResult> {
+    const model = this.library.getModel(id);
+    const recorded = await fs.readFile(path.join(model.path, INSTALLED_MANIFEST), 'utf8').then((t) => InstalledManifest.safeParse(JSON.parse(t)), () => null);
+    const files: VerifyResult['files'] = [];
+    if (recorded?.success) {
+      for (const f of recorded.data.files) {
+        const file = path.join(model.path, f.path);
+        const size = await fs.stat(file).then((s) => s.size, () => -1);
+        if (size < 0) {
+          files.push({ path: f.path, bytes: 0, sha256: null, problem: 'missing: download the model again' });
+          continue;
+        }
+        const sha256 = await sha256File(file);
+        const problem = size !== f.size ? `size is ${size}, expected ${f.size}` : sha256 !== f.sha256 ? `sha256 is ${sha256}, expected ${f.sha256}` : undefined;
+        files.push({ path: f.path, bytes: size, sha256, ...(problem ? { problem: `${problem}: download the model again` } : {}) });
+      }
+      return { id, ok: files.every((f) => !f.problem), basis: 'download', files };
+    }
+    const record = await fs.readFile(path.join(this.modelsDir, '.imports', `${id}.json`), 'utf8').then((t) => ImportRecord.safeParse(JSON.parse(t)), () => null);
+    const expected = new Map((record?.success ? record.data.files : []).map((f) => [f.path, f.size]));
+    const present = await listTree(model.path).catch(() => []);
+    for (const f of present) {
+      const want = expected.get(f.path);
+      expected.delete(f.path);
+      const problem = want !== undefined && want !== f.size ? `size is ${f.size}, was ${want} when imported` : undefined;
+      files.push({ path: f.path, bytes: f.size, sha256: await sha256File(path.join(model.path, f.path)), ...(problem ? { problem } : {}) });
+    }
+    for (const [missing] of expected) files.push({ path: missing, bytes: 0, sha256: null, problem: 'missing since the import' });
+    if (present.length === 0) files.push({ path: '.', bytes: 0, sha256: null, problem: `${model.path} is empty or gone` });
+    return { id, ok: files.every((f) => !f.problem), basis: 'import', files };
+  }
+
+  // --- downloads ---------------------------------------------------------------------------
+
+  private start(manifest: Manifest): Promise<InstalledModelRecord> {
+    const active: Active = {
+      manifest,
+      controller: new AbortController(),
+      stop: null,
+      fileBytes: new Map(),
+      state: { id: manifest.id, repo: manifest.repo, revision: manifest.revision, status: 'queued', bytesDone: 0, bytesTotal: 0, rate: 0, etaMs: null },
+    };
+    this.active.set(manifest.id, active);
+    const promise = this.run(active).finally(() => this.active.delete(manifest.id));
+    active.promise = promise;
+    return promise;
+  }
+
+  private emit(active: Active, patch: Partial<DownloadState>): void {
+    Object.assign(active.state, patch);
+    this.onProgress({ ...active.state });
+  }
+
+  private async saveManifest(active: Active): Promise<void> {
+    await writeJsonAtomic(path.join(this.stagingDir(active.manifest.id), 'manifest.json'), active.manifest);
+  }
+
+  private async run(active: Active): Promise<InstalledModelRecord> {
+    const { manifest } = active;
+    const staging = this.stagingDir(manifest.id);
+    const filesDir = path.join(staging, 'files');
+    const signal = active.controller.signal;
+    let ticker: NodeJS.Timeout | undefined;
+    try {
+      await fs.mkdir(filesDir, { recursive: true });
+      manifest.status = 'queued';
+      manifest.error = null;
+      await this.saveManifest(active);
+      this.emit(active, { status: 'queued' });
+
+      if (!manifest.files) {
+        manifest.commit = await this.hub.resolveRevision(manifest.repo, manifest.revision, signal);
+        const all = await this.hub.listFiles(manifest.repo, manifest.commit, signal);
+        const chosen = manifest.patterns ? all.filter((f) => matchesAny(f.path, manifest.patterns!)) : all.filter((f) => f.path !== '.gitattributes');
+        if (chosen.length === 0) {
+          throw new StudioError('INVALID_INPUT', `No file of ${manifest.repo}@${manifest.revision} matches ${manifest.patterns?.join(', ') ?? 'anything'}; check the file patterns or the dtype.`);
+        }
+        for (const f of chosen) {
+          if (f.path.split('/').some((p) => p === '..' || p === '.' || p === '') || path.isAbsolute(f.path)) {
+            throw new StudioError('INVALID_INPUT', `The hub listed an unsafe file path "${f.path}"; refusing to download.`);
+          }
+        }
+        manifest.files = chosen.map((f) => ({ ...f, done: false, digest: null }));
+        await this.saveManifest(active);
+      }
+      const files = manifest.files;
+      const commit = manifest.commit ?? manifest.revision;
+      const bytesTotal = files.reduce((s, f) => s + f.size, 0);
+      for (const f of files) active.fileBytes.set(f.path, f.done ? f.size : await fs.stat(path.join(filesDir, `${f.path}.partial`)).then((s) => Math.min(s.size, f.size), () => 0));
+      const bytesDone = (): number => [...active.fileBytes.values()].reduce((s, n) => s + n, 0);
+      await this.checkDisk(bytesTotal - bytesDone());
+
+      manifest.status = 'downloading';
+      await this.saveManifest(active);
+      this.emit(active, { status: 'downloading', bytesTotal, bytesDone: bytesDone() });
+      let last = { at: performance.now(), bytes: bytesDone() };
+      ticker = setInterval(() => {
+        const now = performance.now();
+        const done = bytesDone();
+        const instant = Math.max(0, ((done - last.bytes) * 1000) / Math.max(1, now - last.at));
+        last = { at: now, bytes: done };
+        const rate = active.state.rate === 0 ? instant : 0.3 * instant + 0.7 * active.state.rate;
+        this.emit(active, { bytesDone: done, rate, etaMs: rate > 0 ? Math.round(((bytesTotal - done) / rate) * 1000) : null });
+      }, this.intervalMs);
+      ticker.unref();
+
+      let saving = Promise.resolve();
+      const pending = files.filter((f) => !f.done);
+      let firstError: unknown = null;
+      const worker = async (): Promise<void> => {
+        for (let f = pending.shift(); f && !firstError; f = pending.shift()) {
+          const file: HubFile = { path: f.path, size: f.size, oid: f.oid, sha256: f.sha256 };
+          const target = path.join(filesDir, f.path);
+          await fs.mkdir(path.dirname(target), { recursive: true });
+          try {
+            const result = await this.hub.downloadFile(manifest.repo, commit, file, target, { signal, onBytes: (n) => active.fileBytes.set(f.path, n) });
+            f.done = true;
+            f.digest = result.sha256;
+            active.fileBytes.set(f.path, f.size);
+            saving = saving.then(() => this.saveManifest(active));
+            await saving;
+          } catch (error) {
+            if (!firstError) firstError = error;
+            // One file failing stops the others; their partials stay for a resume.
+            active.controller.abort();
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, pending.length) }, worker));
+      clearInterval(ticker);
+      ticker = undefined;
+      if (firstError) throw firstError;
+
+      manifest.status = 'verifying';
+      await this.saveManifest(active);
+      this.emit(active, { status: 'verifying', bytesDone: bytesTotal, rate: 0, etaMs: 0 });
+      const inspection = await this.validate(filesDir);
+      if (!inspection.ok || inspection.kind === 'unknown') {
+        throw new StudioError('MODEL_INVALID', `${manifest.repo}@${manifest.revision} downloaded, but it is not a model Atelier can run: ${inspection.problems.join(' ') || 'its layout was not recognised.'} Choose other files or another model.`);
+      }
+      const record = await this.install(manifest, filesDir, inspection.kind, bytesTotal);
+      await fs.rm(staging, { recursive: true, force: true });
+      this.emit(active, { status: 'done', bytesDone: bytesTotal });
+      return record;
+    } catch (caught) {
+      if (ticker) clearInterval(ticker);
+      if (active.stop === 'cancel') {
+        await fs.rm(staging, { recursive: true, force: true });
+        this.emit(active, { status: 'cancelled', rate: 0, etaMs: null, bytesDone: 0 });
+        throw new StudioError('CANCELLED', `The download of ${manifest.repo} was cancelled and its partial files deleted.`);
+      }
+      if (active.stop === 'pause') {
+        manifest.status = 'paused';
+        await this.saveManifest(active).catch(() => {});
+        this.emit(active, { status: 'paused', rate: 0, etaMs: null });
+        throw new StudioError('CANCELLED', `The download of ${manifest.repo} was paused; resume it to continue where it stopped.`);
+      }
+      const error = caught instanceof StudioError ? caught : new StudioError(toErrorShape(caught).code, toErrorShape(caught).message);
+      manifest.status = 'failed';
+      manifest.error = error.toJSON();
+      await this.saveManifest(active).catch(() => {});
+      this.emit(active, { status: 'failed', rate: 0, etaMs: null, error: error.toJSON() });
+      throw error;
+    }
+  }
+
+  private async checkDisk(needed: number): Promise<void> {
+    if (needed <= 0) return;
+    const stats = await this.statfs(this.modelsDir);
+    const available = stats.bavail * stats.bsize;
+    if (available < needed + this.headroom) {
+      throw new StudioError('DISK_FULL', `Not enough disk space for this model: it needs ${formatBytes(needed)} (plus ${formatBytes(this.headroom)} to spare) but only ${formatBytes(available)} is free in ${this.modelsDir}. Free some space and try again.`);
+    }
+  }
+
+  /** Moves the verified files into place, records their digests, then registers the model. */
+  private async install(manifest: Manifest, filesDir: string, kind: GenerationKind, bytes: number): Promise<InstalledModelRecord> {
+    const files = (manifest.files ?? []).map((f) => ({ path: f.path, size: f.size, sha256: f.digest ?? '' }));
+    const source = `hf:${manifest.repo}@${manifest.revision}`;
+    await writeJsonAtomic(path.join(filesDir, INSTALLED_MANIFEST), { version: 1, source, commit: manifest.commit, files } satisfies z.infer<typeof InstalledManifest>);
+    const finalDir = path.join(this.modelsDir, manifest.id);
+    await fs.rm(finalDir, { recursive: true, force: true });
+    await fs.rename(filesDir, finalDir);
+    const digest = createHash('sha256');
+    for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) digest.update(`${f.path}\0${f.sha256}\n`);
+    return this.library.upsertModel({ id: manifest.id, kind, name: manifest.name, path: finalDir, bytes, source, digest: digest.digest('hex') });
+  }
+
+  private async readManifest(id: string): Promise<Manifest | null> {
+    try {
+      const parsed = Manifest.safeParse(JSON.parse(await fs.readFile(path.join(this.stagingDir(id), 'manifest.json'), 'utf8')));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async readManifests(): Promise<Manifest[]> {
+    const entries = await fs.readdir(this.downloadsDir).catch(() => [] as string[]);
+    const out: Manifest[] = [];
+    for (const id of entries) {
+      const m = await this.readManifest(id);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  private stateFromManifest(m: Manifest): DownloadState {
+    const files = m.files ?? [];
+    const total = files.reduce((s, f) => s + f.size, 0);
+    const done = files.reduce((s, f) => s + (f.done ? f.size : 0), 0);
+    return { id: m.id, repo: m.repo, revision: m.revision, status: m.status, bytesDone: done, bytesTotal: total, rate: 0, etaMs: null, ...(m.error ? { error: toErrorShape(m.error) } : {}) };
+  }
+}
