@@ -95,6 +95,17 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'library.tag': ({ id, add, remove }) => library.tagGeneration(id, { add, remove }),
     'library.delete': ({ ids }) => ({ count: library.softDeleteGenerations(ids) }),
     'library.restore': ({ ids }) => ({ count: library.restoreGenerations(ids) }),
+    'library.notes': ({ id, notes }) => library.setGenerationNotes(id, notes),
+    'library.lineage': ({ id }) => ({ ancestors: library.listAncestors(id), children: library.listChildren(id) }),
+    'library.purge': () => library.purgeDeleted(),
+    'library.tags': () => ({ items: library.listTags() }),
+
+    'collections.list': () => ({ items: library.listCollections() }),
+    'collections.create': ({ name }) => library.createCollection(name),
+    'collections.items': ({ collectionId }) => ({ ids: library.listCollectionItems(collectionId) }),
+    'collections.add': ({ collectionId, ids }) => ({ count: library.addToCollection(collectionId, ids) }),
+    'collections.remove': ({ collectionId, ids }) => ({ count: library.removeFromCollection(collectionId, ids) }),
+    'collections.delete': ({ collectionId }) => ({ deleted: library.deleteCollection(collectionId) }),
 
     'documents.create': (input) => library.createDocument(input),
     'documents.get': ({ id }) => library.getDocument(id),
@@ -105,6 +116,15 @@ export function createHandlers(deps: ApiDeps): Handlers {
       return { id };
     },
     'documents.restore': ({ id }) => library.restoreDocument(id),
+    'documents.snapshot': ({ id, reason }) => library.snapshotDocument(id, reason),
+    'documents.versions': ({ id }) => ({ items: library.listDocumentVersions(id) }),
+    'documents.version': ({ versionId }) => library.getDocumentVersion(versionId),
+    'documents.restoreVersion': ({ id, versionId }) => {
+      const version = library.getDocumentVersion(versionId);
+      if (version.documentId !== id) throw new StudioError('INVALID_INPUT', 'That version belongs to another document.');
+      library.snapshotDocument(id, 'Before restoring an older version');
+      return library.updateDocument(id, { body: version.body });
+    },
 
     'jobs.start': (request, ctx) => {
       // Fail fast with an actionable message instead of queueing a job that cannot run.

@@ -153,6 +153,21 @@ export const InstalledModel = z.object({
 });
 export type InstalledModel = z.infer<typeof InstalledModel>;
 
+export const Collection = z.object({ id: z.string(), name: z.string(), size: z.number(), createdAt: z.number() });
+export type Collection = z.infer<typeof Collection>;
+
+export const DocumentVersionSummary = z.object({
+  id: z.string(),
+  documentId: z.string(),
+  title: z.string(),
+  words: z.number(),
+  reason: z.string(),
+  createdAt: z.number(),
+});
+export type DocumentVersionSummary = z.infer<typeof DocumentVersionSummary>;
+export const DocumentVersion = DocumentVersionSummary.extend({ body: z.string() });
+export type DocumentVersion = z.infer<typeof DocumentVersion>;
+
 function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output };
 }
@@ -175,6 +190,19 @@ export const calls = {
   ),
   'library.delete': call(z.strictObject({ ids: z.array(Id).min(1).max(1000) }), z.object({ count: z.number() })),
   'library.restore': call(z.strictObject({ ids: z.array(Id).min(1).max(1000) }), z.object({ count: z.number() })),
+  'library.notes': call(z.strictObject({ id: Id, notes: z.string().max(20_000) }), Generation),
+  /** Remix lineage: every ancestor (nearest first) and the direct children. */
+  'library.lineage': call(z.strictObject({ id: Id }), z.object({ ancestors: z.array(Generation), children: z.array(Generation) })),
+  /** Empties the trash: rows and the files no other item uses. */
+  'library.purge': call(Empty, z.object({ generations: z.number(), files: z.number(), bytesFreed: z.number() })),
+  'library.tags': call(Empty, z.object({ items: z.array(z.object({ name: z.string(), count: z.number() })) })),
+
+  'collections.list': call(Empty, z.object({ items: z.array(Collection) })),
+  'collections.create': call(z.strictObject({ name: z.string().trim().min(1).max(100) }), Collection),
+  'collections.items': call(z.strictObject({ collectionId: Id }), z.object({ ids: z.array(z.string()) })),
+  'collections.add': call(z.strictObject({ collectionId: Id, ids: z.array(Id).min(1).max(1000) }), z.object({ count: z.number() })),
+  'collections.remove': call(z.strictObject({ collectionId: Id, ids: z.array(Id).min(1).max(1000) }), z.object({ count: z.number() })),
+  'collections.delete': call(z.strictObject({ collectionId: Id }), z.object({ deleted: z.boolean() })),
 
   'documents.create': call(z.strictObject({ title: z.string().max(300).default('Untitled'), body: z.string().max(5_000_000).default('') }), StudioDocument),
   'documents.get': call(z.strictObject({ id: Id }), StudioDocument),
@@ -185,6 +213,11 @@ export const calls = {
   'documents.list': call(z.strictObject({ trash: z.boolean().default(false) }), z.object({ items: z.array(DocumentSummary) })),
   'documents.delete': call(z.strictObject({ id: Id }), z.object({ id: z.string() })),
   'documents.restore': call(z.strictObject({ id: Id }), StudioDocument),
+  'documents.snapshot': call(z.strictObject({ id: Id, reason: z.string().min(1).max(200) }), DocumentVersionSummary),
+  'documents.versions': call(z.strictObject({ id: Id }), z.object({ items: z.array(DocumentVersionSummary) })),
+  'documents.version': call(z.strictObject({ versionId: Id }), DocumentVersion),
+  /** Brings back an older version; the current text is snapshotted first, so nothing is lost. */
+  'documents.restoreVersion': call(z.strictObject({ id: Id, versionId: Id }), StudioDocument),
 
   'jobs.start': call(JobRequest, z.object({ jobId: z.string() })),
   'jobs.cancel': call(z.strictObject({ jobId: Id, hard: z.boolean().default(false) }), z.object({ jobId: z.string(), state: JobState })),

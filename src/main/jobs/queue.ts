@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Job } from '../../shared/contract';
 import type { EngineMessage, OutputFile, RunParams, RunResult } from '../../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../../shared/errors';
-import type { GenerationKind, JobRequest } from '../../shared/params';
+import { JobRequest, type GenerationKind } from '../../shared/params';
+import type { z } from 'zod';
 import type { EngineHost } from '../engine-host/host';
 import type { EventBus } from '../ipc/events';
 import type { CommitGenerationInput, JobPatch, Library } from '../library';
@@ -47,7 +48,9 @@ export class JobQueue {
     return this.deps.store.markRunningInterrupted();
   }
 
-  enqueue(request: JobRequest): Job {
+  /** Stores the job with every default filled in, so the row alone reproduces the generation. */
+  enqueue(input: z.input<typeof JobRequest>): Job {
+    const request = JobRequest.parse(input);
     const job = this.deps.store.insertJob({
       kind: request.kind,
       params: request.params as Record<string, unknown>,
