@@ -157,35 +157,39 @@ export class HubClient {
   /** The commit sha a branch or tag points at, so every file of one pull comes from one commit. */
   async resolveRevision(repo: string, revision: string, signal?: AbortSignal): Promise<string> {
     if (/^[0-9a-f]{40}$/.test(revision)) return revision;
-    const res = await this.request(new URL(`${this.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`), {}, signal, { repo, what: `revision ${revision}` });
-    const body = z.object({ sha: z.string() }).safeParse(JSON.parse(await readBody(res)));
-    if (!body.success) throw new StudioError('NETWORK', `The hub's answer for ${repo}@${revision} was not understood; try again later.`);
-    return body.data.sha;
+    return this.withRetries(`${repo}@${revision}`, signal, async () => {
+      const res = await this.request(new URL(`${this.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}`), {}, signal, { repo, what: `revision ${revision}` });
+      const body = z.object({ sha: z.string() }).safeParse(JSON.parse(await readBody(res)));
+      if (!body.success) throw new StudioError('NETWORK', `The hub's answer for ${repo}@${revision} was not understood; try again later.`);
+      return body.data.sha;
+    });
   }
 
   /** Every file (not folder) of `repo` at `revision`, following the tree API's pagination. */
   async listFiles(repo: string, revision: string, signal?: AbortSignal): Promise<HubFile[]> {
-    const files: HubFile[] = [];
-    let next: URL | null = new URL(`${this.endpoint}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`);
-    for (let page = 0; next && page < 1000; page++) {
-      const res = await this.request(next, {}, signal, { repo, what: `revision ${revision}` });
-      const link = header(res, 'link');
-      let json: unknown;
-      try {
-        json = JSON.parse(await readBody(res));
-      } catch {
-        throw new StudioError('NETWORK', `The hub's file list for ${repo} was not valid JSON; try again later.`);
+    return this.withRetries(`the file list of ${repo}`, signal, async () => {
+      const files: HubFile[] = [];
+      let next: URL | null = new URL(`${this.endpoint}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`);
+      for (let page = 0; next && page < 1000; page++) {
+        const res = await this.request(next, {}, signal, { repo, what: `revision ${revision}` });
+        const link = header(res, 'link');
+        let json: unknown;
+        try {
+          json = JSON.parse(await readBody(res));
+        } catch {
+          throw new StudioError('NETWORK', `The hub's file list for ${repo} was not valid JSON; try again later.`);
+        }
+        const entries = z.array(TreeEntry).safeParse(json);
+        if (!entries.success) throw new StudioError('NETWORK', `The hub's file list for ${repo} was not understood; try again later.`);
+        for (const e of entries.data) {
+          if (e.type !== 'file') continue;
+          files.push({ path: e.path, size: e.lfs?.size ?? e.size, oid: e.oid, sha256: e.lfs?.oid ?? null });
+        }
+        const nextLink = link?.match(/<([^>]+)>;\s*rel="next"/);
+        next = nextLink?.[1] ? new URL(nextLink[1], next) : null;
       }
-      const entries = z.array(TreeEntry).safeParse(json);
-      if (!entries.success) throw new StudioError('NETWORK', `The hub's file list for ${repo} was not understood; try again later.`);
-      for (const e of entries.data) {
-        if (e.type !== 'file') continue;
-        files.push({ path: e.path, size: e.lfs?.size ?? e.size, oid: e.oid, sha256: e.lfs?.oid ?? null });
-      }
-      const nextLink = link?.match(/<([^>]+)>;\s*rel="next"/);
-      next = nextLink?.[1] ? new URL(nextLink[1], next) : null;
-    }
-    return files;
+      return files;
+    });
   }
 
   /**
@@ -194,32 +198,38 @@ export class HubClient {
    * partial and throws HASH_MISMATCH. Retries dropped connections (resuming) up to maxRetries.
    */
   async downloadFile(repo: string, revision: string, file: HubFile, target: string, options: DownloadFileOptions = {}): Promise<DownloadedFile> {
-    const { signal } = options;
-    let failures = 0;
-    for (let restarts = 0; ; ) {
-      try {
-        return await this.attempt(repo, revision, file, target, options);
-      } catch (error) {
-        if (error instanceof RestartFile) {
+    let restarts = 0;
+    return this.withRetries(file.path, options.signal, async () => {
+      for (;;) {
+        try {
+          return await this.attempt(repo, revision, file, target, options);
+        } catch (error) {
+          if (!(error instanceof RestartFile)) throw error;
           await this.discardPartial(target);
           options.onBytes?.(0);
           if (++restarts > 3) throw new StudioError('NETWORK', `The hub kept changing ${file.path} while it was downloading; try again later.`);
-          continue;
         }
-        if (isAbort(error, signal)) throw new StudioError('CANCELLED', `The download of ${file.path} was stopped.`);
-        if (error instanceof RetryableError) {
-          if (++failures > this.maxRetries) {
-            throw new StudioError(
-              'NETWORK',
-              error.offline
-                ? `Downloading ${file.path} failed: you appear to be offline (${error.message}). Check the connection and resume; the part already downloaded was kept.`
-                : `Downloading ${file.path} failed: ${error.message}. Resume later; the part already downloaded was kept.`,
-            );
-          }
-          await delay(this.retryDelayMs * 2 ** (failures - 1), signal);
-          continue;
+      }
+    });
+  }
+
+  /** Runs `fn` again (with backoff) after connection failures; maps the last one to NETWORK. */
+  private async withRetries<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    for (let failures = 0; ; ) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (isAbort(error, signal)) throw new StudioError('CANCELLED', `The download of ${what} was stopped.`);
+        if (!(error instanceof RetryableError)) throw error;
+        if (++failures > this.maxRetries) {
+          throw new StudioError(
+            'NETWORK',
+            error.offline
+              ? `Downloading ${what} failed: you appear to be offline (${error.message}). Check the connection and resume; the part already downloaded was kept.`
+              : `Downloading ${what} failed: ${error.message}. Resume later; the part already downloaded was kept.`,
+          );
         }
-        throw error;
+        await delay(this.retryDelayMs * 2 ** (failures - 1), signal);
       }
     }
   }
