@@ -117,8 +117,8 @@ runBench(async () => {
   await lm.dispose();
 
   table('per run (medians, ms)', ['path', 'tokens', 'per token', 'generate / job wall'], [
-    ['raw transformers.js generate (in-process)', rawTokens, median(rawPerToken), median(rawWall)],
-    ['ours: job via studio, times at ws client', oursTokens, median(oursPerToken), median(oursWall)],
+    ['raw transformers.js generate (in-process)', rawTokens, median(rawPerToken).toFixed(3), median(rawWall)],
+    ['ours: job via studio, times at ws client', oursTokens, median(oursPerToken).toFixed(3), median(oursWall)],
   ]);
   table('token produced in engine → arrival (ms)', ['hop', 'n', 'median', 'p95', 'max'], [
     ['engine → main (fork IPC)', toMain.length, median(toMain), quantile(toMain, 0.95), Math.max(...toMain)],
