@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelInspection } from '../../src/shared/engine-protocol';
 import { StudioError } from '../../src/shared/errors';
 import { openLibrary, type Library } from '../../src/main/library';
+import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../../src/main/models/cli';
 import { HubClient, type HubClientOptions } from '../../src/main/models/hub-client';
 import { ModelManager, type DownloadState, type ModelManagerOptions } from '../../src/main/models/manager';
 import { startFakeHub, type FakeHub } from './helpers/fake-hub';
@@ -271,6 +272,34 @@ describe('installed models', () => {
     expect((await m.verify('my-model')).files.find((f) => f.path === 'onnx/model.onnx')?.problem).toMatch(/size/);
     expect(await m.remove('my-model')).toMatchObject({ filesDeleted: false });
     expect(existsSync(path.join(own, 'config.json'))).toBe(true);
+  });
+});
+
+describe('cli commands', () => {
+  it('pull prints progress on stderr and the model on stdout; verify and rm report by exit code', async () => {
+    hub.faults.bytesPerSecond = 16 * 1024 * 1024;
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) };
+    const m = manager();
+    expect(await modelsPullCommand(m, `${REPO}@main`, { files: '*.json,onnx/model.onnx', json: true }, io)).toBe(0);
+    expect(JSON.parse(out.join(''))).toMatchObject({ id: ID, kind: 'text' });
+    expect(err.some((l) => /^downloading acme\/tiny-chat@main \d+\.\d% .*\/s ETA/.test(l))).toBe(true);
+    expect(err.at(-1)).toMatch(/^done .*100\.0%/);
+
+    out.length = 0;
+    expect(await modelsVerifyCommand(m, ID, { json: false }, io)).toBe(0);
+    expect(out.join('')).toMatch(/^OK acme--tiny-chat@main: 3 file\(s\)/);
+    writeFileSync(path.join(tmp, 'models', ID, 'config.json'), '{}');
+    out.length = 0;
+    expect(await modelsVerifyCommand(m, ID, { json: false }, io)).toBe(1);
+    expect(out.join('')).toMatch(/BAD config\.json/);
+
+    out.length = 0;
+    expect(await modelsRemoveCommand(m, ID, { json: true }, io)).toBe(0);
+    expect(JSON.parse(out.join(''))).toEqual({ id: ID, usedBy: 0, filesDeleted: true });
+    expect(await modelsRemoveCommand(m, ID, { json: false }, io)).toBe(1);
+    expect(err.at(-1)).toMatch(/MODEL_NOT_INSTALLED/);
   });
 });
 

@@ -4,7 +4,6 @@ import fs from 'node:fs/promises';
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { StudioError } from '../../shared/errors';
 
@@ -312,34 +311,52 @@ export class HubClient {
     return { path: file.path, bytes: file.size, sha256, etag };
   }
 
+  /**
+   * Streams the body into the partial, hashing as it goes. Not a pipeline(): on a dropped
+   * connection or a pause the bytes already received are flushed, not thrown away, so the next
+   * attempt resumes from all of them.
+   */
   private async receive(res: IncomingMessage, partial: string, start: number, file: HubFile, hashes: { sha256: Hash; sha1: Hash | null }, onBytes: ((n: number) => void) | undefined, signal: AbortSignal | undefined): Promise<void> {
     let done = start;
     const out = this.openWrite(partial, start > 0);
+    let writeError: unknown = null;
+    out.on('error', (e) => (writeError ??= e));
+    let readError: unknown = null;
     try {
-      await pipeline(
-        res,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            done += chunk.length;
-            if (done > file.size) throw new StudioError('HASH_MISMATCH', `${file.path} is larger than the hub says (${file.size} bytes); it was deleted. Download it again.`);
-            hashes.sha256.update(chunk);
-            hashes.sha1?.update(chunk);
-            onBytes?.(done);
-            yield chunk;
-          }
-        },
-        out,
-        { signal },
-      );
-    } catch (error) {
-      if (error instanceof StudioError) {
-        if (error.code === 'HASH_MISMATCH') await this.discardPartial(partial.replace(/\.partial$/, ''));
-        throw error;
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        if (writeError) break;
+        done += chunk.length;
+        if (done > file.size) {
+          readError = new StudioError('HASH_MISMATCH', `${file.path} is larger than the hub says (${file.size} bytes); it was deleted. Download it again.`);
+          break;
+        }
+        hashes.sha256.update(chunk);
+        hashes.sha1?.update(chunk);
+        onBytes?.(done);
+        if (!out.write(chunk)) await settled(out, 'drain');
       }
-      if (errorCode(error) === 'ENOSPC' || errorCode(error) === 'EDQUOT') {
+    } catch (error) {
+      readError = error;
+    }
+    if (readError || writeError) res.destroy();
+    if (writeError) out.destroy();
+    else {
+      out.end();
+      await settled(out, 'finish');
+    }
+    if (writeError) {
+      const code = errorCode(writeError);
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
         throw new StudioError('DISK_FULL', `The disk filled up while downloading ${file.path}. Free at least ${formatBytes(file.size - done)} and resume; the part already downloaded was kept.`);
       }
-      if (isAbort(error, signal)) throw error;
+      throw writeError;
+    }
+    if (readError instanceof StudioError) {
+      await this.discardPartial(partial.replace(/\.partial$/, ''));
+      throw readError;
+    }
+    if (readError) {
+      if (isAbort(readError, signal)) throw readError;
       throw new RetryableError(`the connection dropped after ${formatBytes(done)} of ${file.path}`, false);
     }
     if (done !== file.size) throw new RetryableError(`the connection ended after ${formatBytes(done)} of ${formatBytes(file.size)} of ${file.path}`, false);
@@ -397,6 +414,21 @@ function get(url: URL, headers: OutgoingHttpHeaders, signal: AbortSignal | undef
     req.setTimeout(60_000, () => req.destroy(Object.assign(new Error('the hub stopped answering'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** Resolves on `event`, or when the stream errors or closes first (the caller checks its own error flag). */
+function settled(stream: Writable, event: 'drain' | 'finish'): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off(event, done);
+      stream.off('error', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on(event, done);
+    stream.on('error', done);
+    stream.on('close', done);
   });
 }
 

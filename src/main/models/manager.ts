@@ -176,6 +176,7 @@ export class ModelManager {
   private readonly headroom: number;
   private readonly intervalMs: number;
   private readonly active = new Map<string, Active>();
+  private readonly listeners = new Set<(state: DownloadState) => void>();
 
   constructor(options: ModelManagerOptions) {
     this.modelsDir = path.resolve(options.modelsDir);
@@ -188,6 +189,17 @@ export class ModelManager {
     this.statfs = options.statfs ?? ((dir) => fs.statfs(dir));
     this.headroom = options.diskHeadroomBytes ?? 256 * 1024 * 1024;
     this.intervalMs = options.progressIntervalMs ?? 250;
+  }
+
+  /** Adds a progress listener besides the constructor's; returns the unsubscribe function. */
+  subscribe(listener: (state: DownloadState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(state: DownloadState): void {
+    this.onProgress(state);
+    for (const listener of this.listeners) listener({ ...state });
   }
 
   private get downloadsDir(): string {
@@ -283,7 +295,7 @@ export class ModelManager {
       const manifest = await this.readManifest(id);
       if (!manifest) throw new StudioError('NOT_FOUND', `There is no download "${id}" to cancel.`);
       await fs.rm(this.stagingDir(id), { recursive: true, force: true });
-      this.onProgress({ ...this.stateFromManifest(manifest), status: 'cancelled', bytesDone: 0, rate: 0, etaMs: null });
+      this.notify({ ...this.stateFromManifest(manifest), status: 'cancelled', bytesDone: 0, rate: 0, etaMs: null });
     }
   }
 
@@ -366,7 +378,7 @@ export class ModelManager {
 
   private emit(active: Active, patch: Partial<DownloadState>): void {
     Object.assign(active.state, patch);
-    this.onProgress({ ...active.state });
+    this.notify({ ...active.state });
   }
 
   private async saveManifest(active: Active): Promise<void> {
