@@ -1,0 +1,104 @@
+/**
+ * Download throughput on loopback: our HubClient (redirect to the fake CDN, streaming sha256,
+ * write to disk) against curl fetching the same file from the same fake hub. The hub runs in a
+ * child process so it does not share our event loop. Prints MB/s for each and the ratio ours/curl.
+ * Ours also fsyncs before the rename; curl neither hashes nor fsyncs, so a second baseline runs
+ * curl followed by sha256sum.
+ *
+ * Usage: npx tsx bench/download.ts [sizeMB=200] [runs=3]
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { HubClient } from '../src/main/models/hub-client';
+import { startFakeHub } from '../tests/integration/helpers/fake-hub';
+
+const REPO = 'bench/big';
+
+async function serve(sizeMB: number): Promise<void> {
+  // Random bytes so nothing along the way can compress them.
+  const content = randomBytes(sizeMB * 1024 * 1024);
+  const hub = await startFakeHub({ [REPO]: { files: [{ path: 'model.onnx', content }] } });
+  process.stdout.write(`${hub.endpoint}\n`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const sizeMB = Number(process.argv[2] ?? 200);
+  const runs = Number(process.argv[3] ?? 3);
+  const server = spawn(process.execPath, ['--import', 'tsx', __filename, '--serve', String(sizeMB)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: server.stdout }).once('line', resolve);
+      server.once('exit', () => reject(new Error('the fake hub did not start')));
+    });
+    const client = new HubClient({ endpoint });
+    const [file] = await client.listFiles(REPO, 'main');
+    if (!file) throw new Error('no file listed');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-bench-dl-'));
+    const bytes = file.size;
+    const mbps = (ms: number): number => bytes / 1e6 / (ms / 1000);
+
+    const ours: number[] = [];
+    const curl: number[] = [];
+    const curlVerified: number[] = [];
+    const haveSha256sum = spawnSync('sha256sum', ['--version']).status === 0;
+    const haveCurl = spawnSync('curl', ['--version']).status === 0;
+    for (let i = 0; i < runs; i++) {
+      const target = path.join(dir, `ours-${i}.onnx`);
+      const t0 = performance.now();
+      await client.downloadFile(REPO, 'main', file, target);
+      ours.push(performance.now() - t0);
+      rmSync(target);
+      if (haveCurl) {
+        const out = path.join(dir, `curl-${i}.onnx`);
+        const t1 = performance.now();
+        execFileSync('curl', ['-sS', '-L', '-o', out, client.resolveUrl(REPO, 'main', file.path)]);
+        curl.push(performance.now() - t1);
+        if (statSync(out).size !== bytes) throw new Error('curl fetched the wrong size');
+        rmSync(out);
+        if (haveSha256sum) {
+          // The like-for-like baseline: curl plus the digest check we do while streaming (sequential here).
+          const t2 = performance.now();
+          execFileSync('curl', ['-sS', '-L', '-o', out, client.resolveUrl(REPO, 'main', file.path)]);
+          const digest = execFileSync('sha256sum', [out]).toString().split(' ')[0];
+          curlVerified.push(performance.now() - t2);
+          if (digest !== file.sha256) throw new Error('curl fetched different bytes');
+          rmSync(out);
+        }
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    const oursMBps = mbps(median(ours));
+    console.log(`file: ${(bytes / 1e6).toFixed(0)} MB, ${runs} runs each, median`);
+    console.log(`ours (redirect + sha256 + write): ${oursMBps.toFixed(0)} MB/s  [${ours.map((t) => mbps(t).toFixed(0)).join(', ')}]`);
+    if (!haveCurl) {
+      console.log('curl not found');
+      return;
+    }
+    const curlMBps = mbps(median(curl));
+    console.log(`curl -L (write only):             ${curlMBps.toFixed(0)} MB/s  [${curl.map((t) => mbps(t).toFixed(0)).join(', ')}]`);
+    if (curlVerified.length > 0) {
+      const verifiedMBps = mbps(median(curlVerified));
+      console.log(`curl -L, then sha256sum:          ${verifiedMBps.toFixed(0)} MB/s  [${curlVerified.map((t) => mbps(t).toFixed(0)).join(', ')}]`);
+      console.log(`ratio ours/(curl + sha256sum): ${(oursMBps / verifiedMBps).toFixed(2)}`);
+    }
+    console.log(`ratio ours/curl: ${(oursMBps / curlMBps).toFixed(2)} (target >= 0.8)`);
+  } finally {
+    server.kill();
+  }
+}
+
+if (process.argv[2] === '--serve') void serve(Number(process.argv[3] ?? 200));
+else
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
