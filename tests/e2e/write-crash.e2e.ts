@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ensureFixtures } from '../../scripts/fixtures/index';
+import { launchChromium, startServe, type Served } from './harness';
+
+describe('writing survives a killed app', () => {
+  let browser: Browser | undefined;
+  const servers: Served[] = [];
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const served of servers) await served.stop();
+  });
+
+  it('keeps typed and accepted text when the app is killed with SIGKILL while a suggestion streams', async () => {
+    const fx = await ensureFixtures();
+    const sentence = (JSON.parse(readFileSync(path.join(fx.textOracle, 'oracle.json'), 'utf8')) as { sentence: string }).sentence;
+    const first = await startServe();
+    servers.push(first);
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    await page.goto(first.url);
+    await page.getByTestId('nav-write').waitFor();
+    await page.evaluate((dir) => window.studio.models.import({ path: dir, name: 'Oracle writer' }), fx.textOracle);
+    await page.reload();
+    await page.getByTestId('nav-write').click();
+    await page.getByTestId('new-document').click();
+    await page.locator('.cm-content').click();
+    await page.keyboard.type('Night fell.');
+    await page.getByTestId('ai-continue').click();
+    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 30_000 }).toBe(sentence);
+    await page.locator('.cm-content').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(' The end.');
+    // Start another suggestion and kill the whole app (server and engine) while it is pending.
+    await page.getByTestId('ai-continue').click();
+    await page.waitForTimeout(1100);
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+
+    const second = await startServe(first.dataDir);
+    servers.push(second);
+    const reopened = await browser.newPage();
+    await reopened.goto(second.url);
+    const body = await reopened.evaluate(async () => {
+      const { items } = await window.studio.documents.list({});
+      return (await window.studio.documents.get({ id: items[0].id })).body;
+    });
+    expect(body).toBe(`Night fell.${sentence} The end.`);
+  });
+});
