@@ -8,6 +8,7 @@ import type { ModelInspection } from '../../src/shared/engine-protocol';
 import { StudioError } from '../../src/shared/errors';
 import { openLibrary, type Library } from '../../src/main/library';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../../src/main/models/cli';
+import { parseCatalog } from '../../src/main/models/catalog';
 import { HubClient, type HubClientOptions } from '../../src/main/models/hub-client';
 import { ModelManager, type DownloadState, type ModelManagerOptions } from '../../src/main/models/manager';
 import { startFakeHub, type FakeHub } from './helpers/fake-hub';
@@ -197,6 +198,28 @@ describe('pull', () => {
     expect(error.code).toBe('MODEL_INVALID');
     expect(library.listModels()).toEqual([]);
     expect(existsSync(path.join(tmp, 'models', ID))).toBe(false);
+  });
+
+  it('picks the files of a catalog dtype, and keeps a file that was already renamed into place', async () => {
+    const catalog = parseCatalog({
+      version: 1,
+      models: [
+        {
+          id: 'tiny-chat', kind: 'text', repo: REPO, revision: 'main', verified: false, title: 'Tiny', goodFor: 'tests',
+          licence: { id: 'mit', url: 'https://example.com' }, hardware: 'any', common: ['*.json'], defaultDtype: 'q4',
+          dtypes: { q4: { files: ['onnx/model_q4.onnx'], approxBytes: 1 }, fp32: { files: ['onnx/model.onnx'], approxBytes: 1 } },
+        },
+      ],
+    });
+    const placed = path.join(stagingDir(), 'files', 'onnx', 'model_q4.onnx');
+    mkdirSync(path.dirname(placed), { recursive: true });
+    writeFileSync(placed, q4);
+    const record = await manager({ catalog }).pull(REPO, { dtype: 'q4' });
+    expect(record.bytes).toBe(config.length + tokenizer.length + q4.length);
+    expect(existsSync(path.join(tmp, 'models', ID, 'onnx/model.onnx'))).toBe(false);
+    expect(sha(installed('onnx/model_q4.onnx'))).toBe(sha(q4));
+    expect(cdnRequests()).toEqual([]); // the only LFS file was already there and verified
+    await expect(manager().pull('acme/other', { dtype: 'q4' })).rejects.toThrow(/not in the catalog/);
   });
 
   it('reports progress with bytes, a smoothed rate and an ETA', async () => {
