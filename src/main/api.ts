@@ -1,14 +1,19 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AppInfo, Settings } from '../shared/contract';
-import type { EngineInfo, ModelInspection } from '../shared/engine-protocol';
+import type { EngineInfo } from '../shared/engine-protocol';
 import { StudioError } from '../shared/errors';
-import type { GenerationKind } from '../shared/params';
 import type { EngineHost } from './engine-host/host';
 import type { Handlers } from './ipc/dispatch';
 import type { Library } from './library';
+import { exportGenerations } from './library-io/export';
+import { importPngFolder } from './library-io/import';
 import type { JobQueue } from './jobs/queue';
 import type { DataLayout } from './paths';
+import type { ModelManager } from './models/manager';
+import { downloadId, parseRepoAtRevision } from './models/manager';
+import { findCatalogEntry, type Catalog } from './models/catalog';
+import type { TokenStore } from './studio';
 
 export const DEFAULT_SETTINGS: Settings = {
   theme: 'system',
@@ -23,6 +28,9 @@ export interface ApiDeps {
   library: Library;
   queue: JobQueue;
   engine: EngineHost;
+  models: ModelManager;
+  catalog: Catalog;
+  tokens: TokenStore;
   layout: DataLayout;
   mode: AppInfo['mode'];
   version: string;
@@ -48,9 +56,6 @@ export function resolveModelDir(library: Library, model: string, allowPaths: boo
   throw new StudioError('MODEL_NOT_INSTALLED', `The model "${model}" is not installed. Add it in the Models view (import a folder or download it), then try again.`);
 }
 
-function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'model';
-}
 
 /** The implementation of the contract: one plain object of handlers, no Electron. */
 export function createHandlers(deps: ApiDeps): Handlers {
@@ -99,6 +104,16 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'library.lineage': ({ id }) => ({ ancestors: library.listAncestors(id), children: library.listChildren(id) }),
     'library.purge': () => library.purgeDeleted(),
     'library.tags': () => ({ items: library.listTags() }),
+    'library.export': async ({ ids, zip }) => {
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+      const folder = path.join(deps.layout.dataDir, 'exports', stamp);
+      const result = await exportGenerations(library, ids, folder, { zip });
+      return { folder, files: result.files };
+    },
+    'library.importFolder': async ({ path: dir }) => {
+      const result = await importPngFolder(library, path.resolve(dir), { recursive: true });
+      return { imported: result.imported, ids: result.ids, skipped: result.skipped };
+    },
 
     'collections.list': () => ({ items: library.listCollections() }),
     'collections.create': ({ name }) => library.createCollection(name),
@@ -139,30 +154,57 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'jobs.resume': ({ jobId }) => ({ jobId: queue.resume(jobId).id }),
 
     'models.list': () => ({ items: library.listModels() }),
-    'models.import': async ({ path: dir, name }) => {
-      const absolute = path.resolve(dir);
-      const inspection = await deps.engine.request<ModelInspection>({ type: 'inspect', modelDir: absolute });
-      if (!inspection.ok || inspection.kind === 'unknown') {
-        throw new StudioError('MODEL_INVALID', `This folder is not a model Atelier can run: ${inspection.problems.join(' ') || 'its layout was not recognised.'}`);
-      }
-      const existing = library.listModels().find((m) => m.path === absolute);
-      const base = slug(name ?? path.basename(absolute));
-      let id = existing?.id ?? base;
-      for (let n = 2; !existing && library.findModel(id); n++) id = `${base}-${n}`;
-      return library.upsertModel({
-        id,
-        kind: inspection.kind as GenerationKind,
-        name: name ?? path.basename(absolute),
-        path: absolute,
-        bytes: inspection.totalBytes,
-        source: 'local',
-      });
+    'models.import': ({ path: dir, name }) => deps.models.importFolder(path.resolve(dir), name),
+    'models.remove': async ({ id }) => {
+      const removed = await deps.models.remove(id);
+      return { id: removed.id, usedBy: removed.usedBy };
     },
-    'models.remove': ({ id }) => {
-      const model = library.getModel(id);
-      const usedBy = library.listGenerations({ model: model.id, limit: 1 }).total;
-      library.removeModel(id);
-      return { id, usedBy };
+    'models.catalog': () => {
+      const installed = library.listModels();
+      return {
+        items: deps.catalog.models.map((entry) => ({
+          id: entry.id,
+          kind: entry.kind,
+          repo: entry.repo,
+          revision: entry.revision,
+          verified: entry.verified,
+          verificationNote: entry.verificationNote,
+          title: entry.title,
+          goodFor: entry.goodFor,
+          licence: entry.licence,
+          hardware: entry.hardware,
+          defaultDtype: entry.defaultDtype,
+          dtypes: Object.fromEntries(Object.entries(entry.dtypes).map(([dtype, files]) => [dtype, { approxBytes: files?.approxBytes ?? 0 }])),
+          installedId: installed.find((m) => m.source.startsWith(`hf:${entry.repo}@`))?.id ?? null,
+        })),
+      };
     },
+    'models.pull': ({ repo, revision, dtype, name }) => {
+      const entry = findCatalogEntry(deps.catalog, repo) ?? null;
+      const spec = entry ? entry.repo : repo;
+      const parsed = parseRepoAtRevision(revision ? `${spec}@${revision}` : entry ? `${spec}@${entry.revision}` : spec);
+      const chosen = dtype ?? entry?.defaultDtype;
+      // Progress and the outcome arrive as models.progress events; the promise's error is in that state too.
+      void deps.models.pull(`${parsed.repo}@${parsed.revision}`, { dtype: chosen, name: name ?? entry?.title }).catch(() => undefined);
+      return { downloadId: downloadId(parsed.repo, parsed.revision) };
+    },
+    'models.downloads': async () => ({ items: await deps.models.listDownloads() }),
+    'models.pause': async ({ downloadId: id }) => {
+      await deps.models.pause(id);
+      return { downloadId: id };
+    },
+    'models.resume': ({ downloadId: id }) => {
+      void deps.models.resume(id).catch(() => undefined);
+      return { downloadId: id };
+    },
+    'models.cancel': async ({ downloadId: id }) => {
+      await deps.models.cancel(id);
+      return { downloadId: id };
+    },
+    'models.verify': async ({ id }) => {
+      const result = await deps.models.verify(id);
+      return { id, ok: result.ok, problems: result.files.flatMap((f) => (f.problem ? [`${f.path}: ${f.problem}`] : [])) };
+    },
+    'models.setToken': async ({ token }) => ({ stored: await deps.tokens.set(token) }),
   };
 }

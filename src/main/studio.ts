@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Settings } from '../shared/contract';
 import type { EngineInfo } from '../shared/engine-protocol';
+import { StudioError } from '../shared/errors';
 import { createHandlers, readSettings, resolveModelDir } from './api';
 import { EngineHost } from './engine-host/host';
 import type { SpawnEngine } from './engine-host/types';
@@ -11,6 +12,27 @@ import { JobQueue } from './jobs/queue';
 import { openLibrary, type Library } from './library';
 import { dataLayout, type DataLayout } from './paths';
 import type { AssetLookup } from './assets/serve';
+import { loadCatalog } from './models/catalog';
+import { ModelManager } from './models/manager';
+import type { ModelInspection } from '../shared/engine-protocol';
+
+/** Where a Hugging Face token lives: the OS keychain in Electron (safeStorage), HF_TOKEN elsewhere. */
+export interface TokenStore {
+  get(): Promise<string | null>;
+  set(token: string): Promise<boolean>;
+}
+
+export const envTokenStore: TokenStore = {
+  get: async () => process.env.HF_TOKEN ?? null,
+  set: async () => {
+    throw new StudioError('FORBIDDEN', 'Outside the desktop app Atelier does not store tokens: set the HF_TOKEN environment variable instead.');
+  },
+};
+
+export function resourcesDir(): string {
+  // src/main (tsx) and out/main (built) both sit two levels below the project root.
+  return path.resolve(__dirname, '../../resources');
+}
 
 export interface StudioOptions {
   dataDir: string;
@@ -18,6 +40,7 @@ export interface StudioOptions {
   spawnEngine: SpawnEngine;
   nativeBinding?: string;
   versions?: Record<string, string>;
+  tokens?: TokenStore;
   log?(message: string): void;
 }
 
@@ -27,6 +50,7 @@ export interface Studio {
   library: Library;
   queue: JobQueue;
   engine: EngineHost;
+  models: ModelManager;
   layout: DataLayout;
   assets: AssetLookup;
   filesRoot: string;
@@ -78,11 +102,27 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   jobs.setPaused(false);
   await engine.configure(engineOptions(readSettings(library)));
 
+  const tokens = options.tokens ?? envTokenStore;
+  const catalog = loadCatalog(path.join(resourcesDir(), 'catalog.json'));
+  const models = new ModelManager({
+    modelsDir: layout.modelsDir,
+    library,
+    validate: (dir) => engine.request<ModelInspection>({ type: 'inspect', modelDir: dir }),
+    hub: { getToken: () => tokens.get(), endpoint: readSettings(library).hubEndpoint },
+    catalog,
+    onProgress: (state) => events.emit('models.progress', state),
+  });
+  // Downloads that were running when the app stopped carry on (not awaited: start-up stays fast).
+  if (options.mode !== 'cli') void models.resumePending().catch((error: unknown) => options.log?.(`resuming downloads failed: ${String(error)}`));
+
   let info: Promise<EngineInfo> | null = null;
   const handlers = createHandlers({
     library,
     queue: jobs,
     engine,
+    models,
+    catalog,
+    tokens,
     layout,
     mode: options.mode,
     version: appVersion(),
@@ -102,6 +142,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     library,
     queue: jobs,
     engine,
+    models,
     layout,
     assets: { resolveAsset: (id) => library.resolveAsset(id) },
     filesRoot: path.join(layout.libraryDir, 'files'),

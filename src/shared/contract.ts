@@ -168,6 +168,37 @@ export type DocumentVersionSummary = z.infer<typeof DocumentVersionSummary>;
 export const DocumentVersion = DocumentVersionSummary.extend({ body: z.string() });
 export type DocumentVersion = z.infer<typeof DocumentVersion>;
 
+export const CatalogItem = z.object({
+  id: z.string(),
+  kind: GenerationKind,
+  repo: z.string(),
+  revision: z.string(),
+  verified: z.boolean(),
+  verificationNote: z.string().optional(),
+  title: z.string(),
+  goodFor: z.string(),
+  licence: z.object({ id: z.string(), url: z.string() }),
+  hardware: z.string(),
+  defaultDtype: z.string(),
+  dtypes: z.record(z.string(), z.object({ approxBytes: z.number() })),
+  /** Set when this catalog entry is already installed. */
+  installedId: z.string().nullable(),
+});
+export type CatalogItem = z.infer<typeof CatalogItem>;
+
+export const DownloadState = z.object({
+  id: z.string(),
+  repo: z.string(),
+  revision: z.string(),
+  status: z.enum(['queued', 'downloading', 'paused', 'verifying', 'done', 'failed', 'cancelled']),
+  bytesDone: z.number(),
+  bytesTotal: z.number(),
+  rate: z.number(),
+  etaMs: z.number().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type DownloadState = z.infer<typeof DownloadState>;
+
 function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output };
 }
@@ -195,6 +226,13 @@ export const calls = {
   'library.lineage': call(z.strictObject({ id: Id }), z.object({ ancestors: z.array(Generation), children: z.array(Generation) })),
   /** Empties the trash: rows and the files no other item uses. */
   'library.purge': call(Empty, z.object({ generations: z.number(), files: z.number(), bytesFreed: z.number() })),
+  /** Exports with provenance into a new folder under the data folder's exports/; the renderer never names paths to write. */
+  'library.export': call(z.strictObject({ ids: z.array(Id).min(1).max(10_000), zip: z.boolean().default(false) }), z.object({ folder: z.string(), files: z.array(z.string()) })),
+  /** Imports a folder of AUTOMATIC1111, ComfyUI, InvokeAI or Atelier PNGs with their parameters. */
+  'library.importFolder': call(
+    z.strictObject({ path: z.string().min(1).max(4096) }),
+    z.object({ imported: z.number(), ids: z.array(z.string()), skipped: z.array(z.object({ file: z.string(), reason: z.string() })) }),
+  ),
   'library.tags': call(Empty, z.object({ items: z.array(z.object({ name: z.string(), count: z.number() })) })),
 
   'collections.list': call(Empty, z.object({ items: z.array(Collection) })),
@@ -228,6 +266,19 @@ export const calls = {
   /** Registers a model folder already on disk after the engine validated its layout. */
   'models.import': call(z.strictObject({ path: z.string().min(1).max(4096), name: z.string().max(200).optional() }), InstalledModel),
   'models.remove': call(z.strictObject({ id: Id }), z.object({ id: z.string(), usedBy: z.number() })),
+  'models.catalog': call(Empty, z.object({ items: z.array(CatalogItem) })),
+  /** Starts a download from the hub (catalog id or owner/name); progress arrives as models.progress events. */
+  'models.pull': call(
+    z.strictObject({ repo: z.string().min(3).max(200), revision: z.string().max(100).optional(), dtype: z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16']).optional(), name: z.string().max(200).optional() }),
+    z.object({ downloadId: z.string() }),
+  ),
+  'models.downloads': call(Empty, z.object({ items: z.array(DownloadState) })),
+  'models.pause': call(z.strictObject({ downloadId: Id.max(300) }), z.object({ downloadId: z.string() })),
+  'models.resume': call(z.strictObject({ downloadId: Id.max(300) }), z.object({ downloadId: z.string() })),
+  'models.cancel': call(z.strictObject({ downloadId: Id.max(300) }), z.object({ downloadId: z.string() })),
+  'models.verify': call(z.strictObject({ id: Id }), z.object({ id: z.string(), ok: z.boolean(), problems: z.array(z.string()) })),
+  /** Stores a Hugging Face access token for gated models (encrypted by the OS keychain in the desktop app). */
+  'models.setToken': call(z.strictObject({ token: z.string().max(400) }), z.object({ stored: z.boolean() })),
 } as const;
 
 export type Calls = typeof calls;
@@ -251,6 +302,7 @@ export const events = {
   /** A small preview image as a data: URL (PNG), produced from latents every step. */
   'jobs.preview': z.object({ jobId: z.string(), step: z.number(), dataUrl: z.string() }),
   'library.changed': z.object({ ids: z.array(z.string()) }),
+  'models.progress': DownloadState,
 } as const;
 
 export type Events = typeof events;

@@ -5,7 +5,10 @@ import type { CallInput, CallName, CallOutput, Generation, Job } from '../../sha
 import type { EngineInfo, ModelInspection } from '../../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../../shared/errors';
 import { spawnNodeEngine } from '../engine-host/spawn-node';
-import { defaultDataDir } from '../paths';
+import { libraryBackupCommand, libraryExportCommand, libraryImportCommand, libraryRestoreCommand } from '../library-io/cli';
+import { dataLayout, defaultDataDir } from '../paths';
+import type { Dtype } from '../models/catalog';
+import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
 import { createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
 
@@ -21,10 +24,17 @@ Commands:
   library list [--kind K] [--limit N]  recent generations
   library search QUERY                 full-text search over prompts, texts and tags
   library show ID                      one generation with every parameter
-  library export ID... --to DIR        copy generations' files (with their provenance) to DIR
+  library export ID... --to DIR [--zip]  export with provenance (PNG chunks + XMP, WAV INFO, Markdown front matter) and a manifest
+  library import DIR                   import AUTOMATIC1111, ComfyUI, InvokeAI and Atelier PNGs with their parameters
+  library backup FILE                  the whole library (database + files) as one archive
+  library restore FILE                 replace the library with a backup (the old database is kept in backups/)
   models list                          installed models
   models inspect DIR                   which kind of model a folder holds and what is missing
   models import DIR [--name NAME]      register a local model folder
+  models pull REPO[@REV] [--files GLOB,GLOB] [--dtype fp32|fp16|q8|q4]
+                                       download from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN), resumable
+  models rm ID                         remove a model (says which generations used it)
+  models verify ID                     check every file against the digests recorded at download
   generate text  --model DIR|ID --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
   generate image --model DIR|ID --prompt TEXT [--negative TEXT] [--steps N] [--guidance G] [--scheduler S]
                  [--seed S] [--width W --height H] [--init FILE --strength F] [--batch N] --out FILE.png
@@ -43,6 +53,9 @@ const OPTIONS = {
   kind: { type: 'string' },
   limit: { type: 'string' },
   to: { type: 'string' },
+  files: { type: 'string' },
+  dtype: { type: 'string' },
+  zip: { type: 'boolean', default: false },
   name: { type: 'string' },
   model: { type: 'string' },
   prompt: { type: 'string' },
@@ -332,30 +345,23 @@ async function libraryCommand(cli: Cli, sub: string | undefined, rest: string[])
     return 0;
   }
   if (sub === 'export') {
-    const to = need(v.to, 'to');
     const studio = await cli.studio();
-    await fs.mkdir(to, { recursive: true });
-    const written: string[] = [];
-    for (const id of rest) {
-      const g = studio.library.getGeneration(id);
-      for (const asset of g.assets) {
-        const source = studio.library.resolveAsset(asset.id);
-        if (!source) continue;
-        const target = path.join(to, `${g.id}-${asset.role}${path.extname(source.path)}`);
-        await fs.copyFile(source.path, target);
-        written.push(target);
-      }
-      if (g.kind === 'text' && g.outputText !== null) {
-        const target = path.join(to, `${g.id}.md`);
-        const front = ['---', `generator: Atelier`, `model: ${JSON.stringify(g.model)}`, `prompt: ${JSON.stringify(g.prompt)}`, `ai_generated: true`, `created: ${new Date(g.createdAt).toISOString()}`, '---', ''].join('\n');
-        await fs.writeFile(target, front + g.outputText + '\n');
-        written.push(target);
-      }
-    }
-    cli.print({ files: written }, () => written.join('\n'));
-    return 0;
+    return libraryExportCommand(studio.library, rest, need(v.to, 'to'), { zip: v.zip, json: v.json });
   }
-  throw new StudioError('INVALID_INPUT', 'Try: atelier library list|search QUERY|show ID|export ID... --to DIR');
+  if (sub === 'import') {
+    const studio = await cli.studio();
+    return libraryImportCommand(studio.library, path.resolve(rest[0] ?? need(undefined, 'dir')), { json: v.json });
+  }
+  if (sub === 'backup') {
+    const studio = await cli.studio();
+    return libraryBackupCommand(studio.library, studio.layout.libraryDir, path.resolve(rest[0] ?? need(undefined, 'file')), { json: v.json });
+  }
+  if (sub === 'restore') {
+    // The library must be closed while its database is swapped, so restore never opens a studio.
+    const libraryDir = dataLayout(path.resolve(v.library ?? defaultDataDir())).libraryDir;
+    return libraryRestoreCommand(path.resolve(rest[0] ?? need(undefined, 'file')), libraryDir, { json: v.json });
+  }
+  throw new StudioError('INVALID_INPUT', 'Try: atelier library list|search QUERY|show ID|export ID... --to DIR|import DIR|backup FILE|restore FILE');
 }
 
 async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]): Promise<number> {
@@ -376,7 +382,19 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
     cli.print(model, () => `Imported ${model.id} (${model.kind}) from ${model.path}`);
     return 0;
   }
-  throw new StudioError('INVALID_INPUT', 'Try: atelier models list|inspect DIR|import DIR');
+  if (sub === 'pull') {
+    const studio = await cli.studio();
+    return modelsPullCommand(studio.models, rest[0] ?? need(undefined, 'repo'), { files: cli.values.files, dtype: cli.values.dtype as Dtype | undefined, name: cli.values.name, json: cli.values.json });
+  }
+  if (sub === 'rm') {
+    const studio = await cli.studio();
+    return modelsRemoveCommand(studio.models, rest[0] ?? need(undefined, 'id'), { json: cli.values.json });
+  }
+  if (sub === 'verify') {
+    const studio = await cli.studio();
+    return modelsVerifyCommand(studio.models, rest[0] ?? need(undefined, 'id'), { json: cli.values.json });
+  }
+  throw new StudioError('INVALID_INPUT', 'Try: atelier models list|inspect DIR|import DIR|pull REPO[@REVISION]|rm ID|verify ID');
 }
 
 function rendererDir(): string | undefined {
