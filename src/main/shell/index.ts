@@ -6,6 +6,7 @@ import { serveAsset } from '../assets/serve';
 import { defaultDataDir } from '../paths';
 import { createStudio, type Studio } from '../studio';
 import { spawnUtilityEngine } from './spawn-utility';
+import { keychainTokenStore } from './token-store';
 import {
   EVENT_CHANNEL,
   IPC_CHANNEL,
@@ -78,8 +79,10 @@ async function main(): Promise<void> {
     });
   }
 
+  const dataDir = process.env.ATELIER_HOME ?? defaultDataDir();
   studio = await createStudio({
-    dataDir: process.env.ATELIER_HOME ?? defaultDataDir(),
+    dataDir,
+    tokens: keychainTokenStore(dataDir),
     mode: 'electron',
     spawnEngine: spawnUtilityEngine,
     nativeBinding: electronSqliteBinding(),
