@@ -20,7 +20,7 @@ export interface EngineOptions {
 export type RunParams =
   | { kind: 'text'; params: TextParams }
   | { kind: 'image'; params: ImageParams; initImagePath?: string }
-  | { kind: 'music'; params: MusicParams };
+  | { kind: 'music'; params: MusicParams; extendFromPath?: string };
 
 export type EngineRequest =
   | { seq: number; type: 'configure'; options: EngineOptions }

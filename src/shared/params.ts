@@ -53,6 +53,8 @@ export const MusicParams = z.strictObject({
   seed: Seed.optional(),
   variations: z.number().int().min(1).max(8).default(1),
   format: z.enum(['pcm16', 'float32']).default('pcm16'),
+  /** Extend a library piece: the new audio continues it (seconds = length of the added part). */
+  extendAssetId: z.string().max(100).optional(),
 });
 export type MusicParams = z.infer<typeof MusicParams>;
 

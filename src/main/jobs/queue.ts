@@ -196,7 +196,12 @@ export class JobQueue {
       if (initAssetId && !initImagePath) throw new StudioError('NOT_FOUND', 'The init image is no longer in the library. Pick another image for img2img.');
       return { kind: 'image', params: params as Extract<RunParams, { kind: 'image' }>['params'], initImagePath: initImagePath ?? undefined };
     }
-    if (job.kind === 'music') return { kind: 'music', params: params as Extract<RunParams, { kind: 'music' }>['params'] };
+    if (job.kind === 'music') {
+      const extendAssetId = typeof params.extendAssetId === 'string' ? params.extendAssetId : undefined;
+      const extendFromPath = extendAssetId ? this.deps.resolveAssetPath(extendAssetId) : undefined;
+      if (extendAssetId && !extendFromPath) throw new StudioError('NOT_FOUND', 'The piece to extend is no longer in the library.');
+      return { kind: 'music', params: params as Extract<RunParams, { kind: 'music' }>['params'], extendFromPath: extendFromPath ?? undefined };
+    }
     return { kind: 'text', params: params as Extract<RunParams, { kind: 'text' }>['params'] };
   }
 
