@@ -16,20 +16,20 @@ function fail(message) {
 }
 
 function electronBinary() {
-  try {
-    // The first require downloads the binary (needs internet once).
-    return require('electron');
-  } catch (error) {
-    fail(
-      [
-        'Atelier could not start Electron: its binary is not installed and could not be downloaded',
-        `(${String(error.message || error).split('\n')[0]}).`,
-        '',
-        'You are probably offline. Browser mode needs no Electron:',
-        '  npm run serve      then open the printed http://127.0.0.1 link',
-      ].join('\n'),
-    );
-  }
+  // The first require downloads the binary (needs internet once). It runs in a child process so an
+  // offline failure becomes one plain message here instead of the downloader's stack trace.
+  const probe = spawnSync(process.execPath, ['-e', "process.stdout.write(require('electron'))"], { cwd: root, encoding: 'utf8' });
+  if (probe.status === 0 && probe.stdout && fs.existsSync(probe.stdout)) return probe.stdout;
+  const reason = (probe.stderr || '').split('\n').find((line) => /failed|error/i.test(line)) || 'unknown reason';
+  fail(
+    [
+      'Atelier could not start Electron: its binary is not installed and could not be downloaded',
+      `(${reason.trim()}).`,
+      '',
+      'You are probably offline. Browser mode needs no Electron:',
+      '  npm run serve      then open the printed http://127.0.0.1 link',
+    ].join('\n'),
+  );
 }
 
 function electronVersion() {
