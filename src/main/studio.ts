@@ -93,6 +93,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     events,
     // Jobs were checked when enqueued (jobs.start refuses paths except from the CLI), so a stored path is trusted here.
     resolveModel: (model) => resolveModelDir(library, model, true),
+    modelDigest: (model) => library.findModel(model)?.digest ?? null,
     resolveAssetPath: (assetId) => library.resolveAsset(assetId)?.path ?? null,
     stagingDir: layout.stagingDir,
   });

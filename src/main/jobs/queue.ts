@@ -18,6 +18,8 @@ export interface JobQueueDeps {
   events: EventBus;
   /** Turns the `model` parameter into a folder: an installed model id, or (CLI only) a folder path. */
   resolveModel(model: string, kind: GenerationKind): string;
+  /** The installed model's recorded digest (downloads record one), when the engine did not report one. */
+  modelDigest?(model: string): string | null;
   /** Library asset id → file path for img2img init images. */
   resolveAssetPath(assetId: string): string | null;
   stagingDir: string;
@@ -223,7 +225,7 @@ export class JobQueue {
       return {
         kind: job.kind,
         model: String(params.model),
-        modelDigest: result.modelDigest ?? null,
+        modelDigest: result.modelDigest ?? this.deps.modelDigest?.(String(params.model)) ?? null,
         prompt: typeof params.prompt === 'string' ? params.prompt : '',
         negativePrompt: typeof params.negativePrompt === 'string' ? params.negativePrompt : '',
         seed,
