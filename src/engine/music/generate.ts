@@ -9,7 +9,7 @@ import type { EngineContext } from '../runtime/context';
 import { inspectModelDir } from '../runtime/layout';
 import { resolveThreads } from '../runtime/sessions';
 import { loadOnDeviceChain } from '../runtime/transformers';
-import { seedSampler, yieldToEventLoop } from '../text/sampling';
+import { seedSampler, StepGate } from '../text/sampling';
 
 /**
  * Text-to-music with MusicGen through MusicgenForConditionalGeneration.generate() (the
@@ -199,9 +199,9 @@ export async function generateMusic(modelDir: string, params: MusicParams, { ctx
   const perVariationMs: number[] = [];
   let channelsOut = 1;
   const original = entry.model.forward;
+  const gate = new StepGate(hooks.signal, cancelled);
   entry.model.forward = async (modelInputs: unknown) => {
-    await yieldToEventLoop();
-    if (hooks.signal.aborted) throw cancelled();
+    await gate.pass();
     return original.call(entry.model, modelInputs);
   };
   try {

@@ -17,7 +17,7 @@ import { inspectModelDir } from '../runtime/layout';
 import { loadOnDeviceChain } from '../runtime/transformers';
 import { resolveThreads } from '../runtime/sessions';
 import { buildPrompt, type PromptTokenizer } from './prompt';
-import { seedSampler, TopKTopPLogitsProcessor, yieldToEventLoop } from './sampling';
+import { seedSampler, StepGate, TopKTopPLogitsProcessor } from './sampling';
 
 export interface LoadedTextModel {
   tokenizer: PreTrainedTokenizer;
@@ -29,6 +29,9 @@ export interface LoadedTextModel {
 }
 
 const loaded = new Map<string, LoadedTextModel>();
+
+/** Minimum time between two text progress messages (the token stream itself is not throttled). */
+const PROGRESS_INTERVAL_MS = 100;
 
 function cancelled(): StudioError {
   return new StudioError('CANCELLED', 'The generation was cancelled.');
@@ -122,14 +125,15 @@ function promptTokenizer(tokenizer: PreTrainedTokenizer): PromptTokenizer {
 }
 
 /**
- * Makes every decoding step first yield to the event loop (so a cancel message can arrive) and
- * then refuse to run when the job was cancelled: the run stops before its next step.
+ * Makes every decoding step refuse to run once the job was cancelled (the run stops before its
+ * next step), yielding to the event loop (so a cancel message can arrive) at most every ~8 ms
+ * rather than before every token: see StepGate.
  */
 function guardSteps(model: PreTrainedModel, signal: AbortSignal): () => void {
   const original = model.forward;
+  const gate = new StepGate(signal, cancelled);
   model.forward = async (inputs: unknown) => {
-    await yieldToEventLoop();
-    if (signal.aborted) throw cancelled();
+    await gate.pass();
     return original.call(model, inputs);
   };
   return () => {
@@ -164,6 +168,9 @@ export async function generateText(modelDir: string, params: TextParams, { ctx, 
   const generatedIds: bigint[] = [];
   let streamedTokens = 0;
   let firstTokenAt = 0;
+  // Text progress adds nothing per token (every token message carries the count), so it is sent
+  // for the first token, then at most every PROGRESS_INTERVAL_MS, and once at the end.
+  let lastProgressAt = 0;
   const streamer = new TextStreamer(entry.tokenizer, {
     skip_prompt: true,
     skip_special_tokens: true,
@@ -171,7 +178,11 @@ export async function generateText(modelDir: string, params: TextParams, { ctx, 
       if (firstTokenAt === 0) firstTokenAt = performance.now();
       generatedIds.push(...tokens);
       streamedTokens += tokens.length;
-      hooks.onProgress(streamedTokens, maxNewTokens);
+      const now = performance.now();
+      if (now - lastProgressAt >= PROGRESS_INTERVAL_MS) {
+        lastProgressAt = now;
+        hooks.onProgress(streamedTokens, maxNewTokens);
+      }
     },
     callback_function: (text) => {
       if (text.length > 0) hooks.onToken?.(text, streamedTokens);
@@ -199,6 +210,7 @@ export async function generateText(modelDir: string, params: TextParams, { ctx, 
   }
   if (hooks.signal.aborted) throw cancelled();
   const finished = performance.now();
+  hooks.onProgress(streamedTokens, maxNewTokens);
 
   const text = entry.tokenizer.decode(generatedIds, { skip_special_tokens: true });
   await mkdir(outDir, { recursive: true });
