@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
@@ -7,8 +8,8 @@ import { StudioError } from '../../shared/errors';
 import type { OutputFile, ProviderName, RunHooks, RunResult } from '../../shared/engine-protocol';
 import { ImageParams, type Scheduler } from '../../shared/params';
 import type { LoadedSession, SessionSource } from '../runtime/types';
-import { encodeImagePng, encodePng, type ImageProvenance } from '../media/png';
-import { writeThumbnail } from '../media/png-thumbnail';
+import { encodePng, provenanceChunks, type ImageProvenance } from '../media/png';
+import { encodePngWithSharp, writeThumbnailFromPixels } from '../media/png-thumbnail';
 import { ClipTokenizer } from './clip-tokenizer';
 import { NoiseGenerator } from './noise';
 import { createScheduler, type DiffusionScheduler, type SchedulerConfig } from './schedulers';
@@ -61,18 +62,49 @@ function vaeScale(modelDir: string): number {
   return DEFAULT_VAE_SCALE;
 }
 
-/** Latent (4 × h × w) → small RGB PNG data URL via the SD 1.5 linear projection. */
+const TOKENIZER_FILES = ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
+const tokenizers = new Map<string, { stamp: string; tokenizer: ClipTokenizer }>();
+
+/**
+ * The CLIP tokenizer of a `tokenizer/` folder, parsed once and reused while its files keep their
+ * size and mtime (a real CLIP vocab + 48k merges take tens of ms to parse; a few stats do not).
+ */
+export function clipTokenizerFor(dir: string): ClipTokenizer {
+  const stamp = TOKENIZER_FILES.map((name) => {
+    try {
+      const info = statSync(join(dir, name));
+      return `${info.size}:${info.mtimeMs}`;
+    } catch {
+      return '-';
+    }
+  }).join('|');
+  const cached = tokenizers.get(dir);
+  if (cached && cached.stamp === stamp) return cached.tokenizer;
+  const tokenizer = ClipTokenizer.fromDir(dir);
+  tokenizers.set(dir, { stamp, tokenizer });
+  return tokenizer;
+}
+
+/**
+ * Latent (4 × h × w) → small RGB PNG data URL via the SD 1.5 linear projection. Encoded for speed
+ * (filter Up, zlib level 1: ~0.1 ms at 64×64): a preview lives for one step on screen.
+ */
 export function latentPreview(latent: Float32Array, h: number, w: number): string {
   const px = new Uint8Array(h * w * 3);
   const n = h * w;
+  const [m0, m1, m2, m3] = SD15_LATENT_RGB;
   for (let i = 0; i < n; i++) {
+    const l0 = latent[i];
+    const l1 = latent[n + i];
+    const l2 = latent[2 * n + i];
+    const l3 = latent[3 * n + i];
     for (let k = 0; k < 3; k++) {
-      let v = 0;
-      for (let c = 0; c < 4; c++) v += latent[c * n + i] * SD15_LATENT_RGB[c][k];
+      const v = l0 * m0[k] + l1 * m1[k] + l2 * m2[k] + l3 * m3[k];
+      // Uint8Array stores the rounded value; clamping first keeps it in [0, 255].
       px[i * 3 + k] = Math.round(Math.min(1, Math.max(0, (v + 1) / 2)) * 255);
     }
   }
-  return `data:image/png;base64,${encodePng(px, w, h, 3).toString('base64')}`;
+  return `data:image/png;base64,${encodePng(px, w, h, 3, [], { level: 1, filter: 'up' }).toString('base64')}`;
 }
 
 /** Decoder output [1, 3, H, W] in [−1, 1] → RGB bytes (diffusers: round(clamp(x/2 + 0.5)·255)). */
@@ -120,7 +152,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   readJson<Record<string, unknown>>(join(modelDir, 'model_index.json'), 'model_index.json');
   const schedulerConfig = readJson<SchedulerConfig>(join(modelDir, 'scheduler', 'scheduler_config.json'), 'scheduler/scheduler_config.json');
   const makeScheduler = opts.createScheduler ?? createScheduler;
-  const tokenizer = ClipTokenizer.fromDir(join(modelDir, 'tokenizer'));
+  const tokenizer = clipTokenizerFor(join(modelDir, 'tokenizer'));
   const scaling = vaeScale(modelDir);
   const baseSeed = params.seed ?? randomInt(0, 2 ** 32 - 1);
   const W = params.width;
@@ -153,12 +185,14 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   const provenance = (seed: number): ImageProvenance => ({ ...params, seed });
   const writeOutput = async (i: number, seed: number, pixels: Uint8Array): Promise<void> => {
     const file = join(opts.outDir, `image-${String(i + 1).padStart(2, '0')}-${seed}.png`);
-    writeFileSync(file, encodeImagePng(pixels, W, H, 3, provenance(seed)));
+    // PNG and thumbnail both come from the pixels in memory and run concurrently on sharp's
+    // threads (the thumbnail no longer decodes the PNG just written).
+    const thumbnail = (opts.thumbnails ?? true) ? writeThumbnailFromPixels(pixels, W, H, 3, file.replace(/\.png$/, '.thumb.webp'), 256) : null;
+    const png = encodePngWithSharp(pixels, W, H, 3, provenanceChunks(provenance(seed)));
+    const [bytes, thumb] = await Promise.all([png, thumbnail]);
+    await writeFile(file, bytes);
     outputs.push({ path: file, mime: 'image/png', role: 'image', width: W, height: H, seed });
-    if (opts.thumbnails ?? true) {
-      const thumb = await writeThumbnail(file, file.replace(/\.png$/, '.thumb.webp'), 256);
-      outputs.push({ path: thumb.path, mime: 'image/webp', role: 'thumbnail', width: thumb.width, height: thumb.height, seed });
-    }
+    if (thumb) outputs.push({ path: thumb.path, mime: 'image/webp', role: 'thumbnail', width: thumb.width, height: thumb.height, seed });
   };
 
   let initPixels: Uint8Array | undefined;

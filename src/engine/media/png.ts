@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
+import * as zlib from 'node:zlib';
 import { deflateSync, inflateSync } from 'node:zlib';
+
+/** Native CRC-32 (Node ≥ 20.15 / 22.2); older runtimes (an older Electron) lack it. */
+const zlibCrc32: ((data: Uint8Array, value: number) => number) | undefined = (zlib as { crc32?: (data: Uint8Array, value: number) => number }).crc32;
 import type { ImageParams, Scheduler } from '../../shared/params';
 
 /**
  * PNG writing and reading at the chunk level.
  *
- * - `encodePng` writes 8-bit RGB/RGBA with per-row adaptive filtering and zlib level 9, and
+ * - `encodePng` writes 8-bit RGB/RGBA with per-row adaptive filtering and zlib level 6, and
  *   text chunks before IDAT. No timestamps or other varying data: identical pixels and metadata
  *   give identical bytes.
  * - Provenance: `parameters` (AUTOMATIC1111 text, tEXt or iTXt when not Latin-1), `atelier`
@@ -28,8 +32,13 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-/** CRC-32 (ISO 3309 / PNG). */
+/** CRC-32 (ISO 3309 / PNG). zlib's native crc32 where the runtime has it (Node ≥ 20.15), else a table. */
 export function crc32(...parts: Uint8Array[]): number {
+  if (typeof zlibCrc32 === 'function') {
+    let value = 0;
+    for (const p of parts) value = zlibCrc32(p, value);
+    return value >>> 0;
+  }
   let c = 0xffffffff;
   for (const p of parts) for (let i = 0; i < p.length; i++) c = CRC_TABLE[(c ^ p[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
@@ -117,48 +126,129 @@ export function readTextChunks(chunks: PngChunk[]): Map<string, string> {
   return out;
 }
 
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  if (pa <= pb && pa <= pc) return a;
-  return pb <= pc ? b : c;
+
+/** Options of `encodePng`: the zlib level (default 6) and how rows are filtered. */
+export interface PngEncodeOptions {
+  /**
+   * zlib level. 6 (zlib's default): on a 512×512 render level 9 spent ~4× the time (42 vs 9 ms)
+   * for 2 % fewer bytes. Previews use 1.
+   */
+  level?: number;
+  /** 'adaptive' (default): the best of the 5 filters per row; 'up': filter 2 on every row (cheap, for previews). */
+  filter?: 'adaptive' | 'up';
+}
+
+/** Default zlib level of `encodePng` (see PngEncodeOptions.level). */
+export const PNG_DEFAULT_LEVEL = 6;
+
+/**
+ * Writes PNG filter `f` of `row` (previous row `up`, all zeros for the first) into `out` and
+ * returns the sum of |signed residual| (the adaptive heuristic of the PNG spec), stopping early
+ * once it exceeds `limit` (such a filter cannot be the best; `out` is then incomplete). One tight
+ * loop per filter type: no per-byte branching on the filter.
+ */
+function filterInto(f: number, row: Uint8Array, up: Uint8Array, bpp: number, out: Uint8Array, limit: number): number {
+  const n = row.length;
+  let sum = 0;
+  const head = Math.min(bpp, n);
+  switch (f) {
+    case 0:
+      for (let i = 0; i < n; i++) {
+        const v = row[i];
+        out[i] = v;
+        sum += v < 128 ? v : 256 - v;
+      }
+      return sum;
+    case 1:
+      for (let i = 0; i < head; i++) {
+        const v = row[i];
+        out[i] = v;
+        sum += v < 128 ? v : 256 - v;
+      }
+      for (let i = bpp; i < n; i++) {
+        const v = (row[i] - row[i - bpp]) & 0xff;
+        out[i] = v;
+        sum += v < 128 ? v : 256 - v;
+        if (sum > limit) return sum;
+      }
+      return sum;
+    case 2:
+      for (let i = 0; i < n; i++) {
+        const v = (row[i] - up[i]) & 0xff;
+        out[i] = v;
+        sum += v < 128 ? v : 256 - v;
+        if (sum > limit) return sum;
+      }
+      return sum;
+    case 3:
+      for (let i = 0; i < head; i++) {
+        const v = (row[i] - (up[i] >> 1)) & 0xff;
+        out[i] = v;
+        sum += v < 128 ? v : 256 - v;
+      }
+      for (let i = bpp; i < n; i++) {
+        const v = (row[i] - ((row[i - bpp] + up[i]) >> 1)) & 0xff;
+        out[i] = v;
+        sum += v < 128 ? v : 256 - v;
+        if (sum > limit) return sum;
+      }
+      return sum;
+    default:
+      for (let i = 0; i < head; i++) {
+        // a = c = 0: Paeth predicts b.
+        const v = (row[i] - up[i]) & 0xff;
+        out[i] = v;
+        sum += v < 128 ? v : 256 - v;
+      }
+      for (let i = bpp; i < n; i++) {
+        const a = row[i - bpp];
+        const b = up[i];
+        const c = up[i - bpp];
+        const p = a + b - c;
+        const pa = p > a ? p - a : a - p;
+        const pb = p > b ? p - b : b - p;
+        const pc = p > c ? p - c : c - p;
+        const pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+        const v = (row[i] - pred) & 0xff;
+        out[i] = v;
+        sum += v < 128 ? v : 256 - v;
+        if (sum > limit) return sum;
+      }
+      return sum;
+  }
 }
 
 /**
  * Encode 8-bit pixels (`channels` 3 = RGB, 4 = RGBA, row-major) as PNG with `extra` chunks
- * (already encoded, e.g. from `textChunk`) placed before the image data. Deterministic.
+ * (already encoded, e.g. from `textChunk`) placed before the image data. Rows are filtered
+ * adaptively (minimum sum of absolute residuals, ties to the lower filter type). Deterministic:
+ * the same pixels, chunks and level give the same bytes.
  */
-export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, extra: Buffer[] = []): Buffer {
+export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, extra: Buffer[] = [], options: PngEncodeOptions = {}): Buffer {
   if (pixels.length !== width * height * channels) throw new Error('encodePng: pixel buffer size does not match.');
   const stride = width * channels;
   const filtered = Buffer.alloc((stride + 1) * height);
-  const cand = [0, 1, 2, 3, 4].map(() => Buffer.alloc(stride));
+  const cand = [0, 1, 2, 3, 4].map(() => new Uint8Array(stride));
+  const zeros = new Uint8Array(stride);
   for (let y = 0; y < height; y++) {
     const row = pixels.subarray(y * stride, (y + 1) * stride);
-    const up = y > 0 ? pixels.subarray((y - 1) * stride, y * stride) : null;
+    const up = y > 0 ? pixels.subarray((y - 1) * stride, y * stride) : zeros;
     let best = 0;
-    let bestSum = Infinity;
-    for (let f = 0; f < 5; f++) {
-      const out = cand[f];
-      let sum = 0;
-      for (let i = 0; i < stride; i++) {
-        const a = i >= channels ? row[i - channels] : 0;
-        const b = up ? up[i] : 0;
-        const c = up && i >= channels ? up[i - channels] : 0;
-        const pred = f === 0 ? 0 : f === 1 ? a : f === 2 ? b : f === 3 ? (a + b) >> 1 : paeth(a, b, c);
-        const v = (row[i] - pred) & 0xff;
-        out[i] = v;
-        sum += v < 128 ? v : 256 - v;
-      }
-      if (sum < bestSum) {
-        bestSum = sum;
-        best = f;
+    if (options.filter === 'up') {
+      best = 2;
+      filterInto(2, row, up, channels, cand[2], Infinity);
+    } else {
+      let bestSum = Infinity;
+      for (let f = 0; f < 5; f++) {
+        const sum = filterInto(f, row, up, channels, cand[f], bestSum);
+        if (sum < bestSum) {
+          bestSum = sum;
+          best = f;
+        }
       }
     }
     filtered[y * (stride + 1)] = best;
-    cand[best].copy(filtered, y * (stride + 1) + 1);
+    filtered.set(cand[best], y * (stride + 1) + 1);
   }
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
@@ -169,7 +259,7 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
     PNG_SIGNATURE,
     encodeChunk('IHDR', ihdr),
     ...extra,
-    encodeChunk('IDAT', deflateSync(filtered, { level: 9 })),
+    encodeChunk('IDAT', deflateSync(filtered, { level: options.level ?? PNG_DEFAULT_LEVEL })),
     encodeChunk('IEND', Buffer.alloc(0)),
   ]);
 }
