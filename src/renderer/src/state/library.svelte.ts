@@ -1,17 +1,27 @@
-import type { Generation, LibraryQuery } from '../../../shared/contract';
+import type { CallOutput, Collection, Generation, LibraryQuery } from '../../../shared/contract';
 import type { GenerationKind } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
 import { toasts } from './toasts.svelte';
 
 export type KindFilter = GenerationKind | 'all';
+export type ImportFolderResult = CallOutput<'library.importFolder'>;
+export type Lineage = CallOutput<'library.lineage'>;
 
-/** The library: filters, paged listing or search results, and the selected generation. */
+const PAGE = 500;
+const NOTES_DELAY_MS = 600;
+
+/**
+ * The library: filters, paged listing or search results, the open generation, a multi-selection
+ * for bulk actions, collections (boards), the trash and the compare set.
+ */
 class Library {
   kind = $state<KindFilter>('all');
   favourite = $state(false);
   minRating = $state(0);
   trash = $state(false);
   query = $state('');
+  /** The open collection; the grid shows only its items. */
+  collectionId = $state<string | null>(null);
 
   items = $state.raw<Generation[]>([]);
   snippets = $state.raw<Record<string, string>>({});
@@ -21,17 +31,32 @@ class Library {
   error = $state<string | null>(null);
   selectedId = $state<string | null>(null);
   selected = $state.raw<Generation | null>(null);
+  lineage = $state.raw<Lineage | null>(null);
+
+  /** Ids picked for bulk actions (Ctrl/Cmd+click, Shift+click, Ctrl+A). */
+  picked = $state.raw<ReadonlySet<string>>(new Set());
+  anchorIndex = $state<number | null>(null);
+  collections = $state.raw<Collection[]>([]);
+  /** Generations being compared side by side (2–4); empty when the compare view is closed. */
+  compareItems = $state.raw<Generation[]>([]);
+  notesState = $state<'idle' | 'saving' | 'saved' | 'error'>('idle');
 
   searching = $derived(this.query.trim().length > 0);
+  collection = $derived(this.collections.find((c) => c.id === this.collectionId) ?? null);
+  /** How many cells the grid lays out: the whole listing, loaded or not, so the scrollbar is honest. */
+  slots = $derived(this.searching || this.collectionId ? this.items.length : Math.max(this.items.length, this.total));
   #request = 0;
   #started = false;
   #searchTimer: ReturnType<typeof setTimeout> | undefined;
+  #notesTimer: ReturnType<typeof setTimeout> | undefined;
+  #pendingNotes: { id: string; notes: string } | null = null;
 
   init(): void {
     if (this.#started) return;
     this.#started = true;
     window.studio.on('library.changed', ({ ids }) => void this.#refreshIds(ids));
     void this.reload();
+    void this.loadCollections();
   }
 
   #query(cursor?: string): LibraryQuery {
@@ -41,9 +66,18 @@ class Library {
       ...(this.minRating > 0 ? { minRating: this.minRating } : {}),
       trash: this.trash,
       sort: 'newest',
-      limit: 120,
+      limit: PAGE,
       ...(cursor ? { cursor } : {}),
     };
+  }
+
+  #matches(generation: Generation): boolean {
+    return (
+      (this.kind === 'all' || generation.kind === this.kind) &&
+      (!this.favourite || generation.favourite) &&
+      generation.rating >= this.minRating &&
+      (generation.deletedAt !== null) === this.trash
+    );
   }
 
   searchSoon(): void {
@@ -63,15 +97,20 @@ class Library {
           ...(this.kind !== 'all' ? { kind: this.kind } : {}),
         });
         if (request !== this.#request) return;
-        const hits = result.items.filter(
-          (hit) =>
-            (!this.favourite || hit.generation.favourite) &&
-            hit.generation.rating >= this.minRating &&
-            (hit.generation.deletedAt !== null) === this.trash,
-        );
+        const inCollection = this.collectionId ? new Set(await this.#collectionIds(this.collectionId)) : null;
+        if (request !== this.#request) return;
+        const hits = result.items.filter((hit) => this.#matches(hit.generation) && (!inCollection || inCollection.has(hit.generation.id)));
         this.items = hits.map((hit) => hit.generation);
         this.snippets = Object.fromEntries(hits.map((hit) => [hit.generation.id, hit.snippet]));
         this.total = hits.length;
+        this.nextCursor = null;
+      } else if (this.collectionId) {
+        const ids = await this.#collectionIds(this.collectionId);
+        const generations = await this.#fetchMany(ids);
+        if (request !== this.#request) return;
+        this.items = generations.filter((g) => this.#matches(g)).sort((a, b) => b.createdAt - a.createdAt);
+        this.snippets = {};
+        this.total = this.items.length;
         this.nextCursor = null;
       } else {
         const page = await window.studio.library.list(this.#query());
@@ -81,6 +120,8 @@ class Library {
         this.total = page.total;
         this.nextCursor = page.nextCursor;
       }
+      const present = new Set(this.items.map((item) => item.id));
+      if ([...this.picked].some((id) => !present.has(id))) this.picked = new Set([...this.picked].filter((id) => present.has(id)));
     } catch (error) {
       if (request === this.#request) this.error = messageOf(error);
     } finally {
@@ -88,8 +129,22 @@ class Library {
     }
   }
 
+  async #collectionIds(collectionId: string): Promise<string[]> {
+    return (await window.studio.collections.items({ collectionId })).ids;
+  }
+
+  /** library.get for each id, a few at a time; ids emptied from the trash meanwhile are skipped. */
+  async #fetchMany(ids: string[]): Promise<Generation[]> {
+    const out: Generation[] = [];
+    for (let i = 0; i < ids.length; i += 16) {
+      const batch = await Promise.all(ids.slice(i, i + 16).map((id) => window.studio.library.get({ id }).catch(() => null)));
+      for (const g of batch) if (g) out.push(g);
+    }
+    return out;
+  }
+
   async loadMore(): Promise<void> {
-    if (this.loading || !this.nextCursor || this.searching) return;
+    if (this.loading || !this.nextCursor || this.searching || this.collectionId) return;
     const request = this.#request;
     this.loading = true;
     try {
@@ -107,7 +162,9 @@ class Library {
   }
 
   async select(id: string | null): Promise<void> {
+    void this.flushNotes();
     this.selectedId = id;
+    this.lineage = null;
     if (!id) {
       this.selected = null;
       return;
@@ -115,16 +172,72 @@ class Library {
     const local = this.items.find((item) => item.id === id);
     if (local) this.selected = local;
     try {
-      const fresh = await window.studio.library.get({ id });
-      if (this.selectedId === id) this.selected = fresh;
+      const [fresh, lineage] = await Promise.all([window.studio.library.get({ id }), window.studio.library.lineage({ id })]);
+      if (this.selectedId === id) {
+        this.selected = fresh;
+        this.lineage = lineage;
+      }
     } catch (error) {
       toasts.error(messageOf(error));
     }
   }
 
+  // ---- multi-selection ----
+
+  isPicked(id: string): boolean {
+    return this.picked.has(id);
+  }
+
+  /** A plain click: this one item, and it becomes the range anchor. */
+  pickOnly(index: number): void {
+    const item = this.items[index];
+    if (!item) return;
+    this.picked = new Set([item.id]);
+    this.anchorIndex = index;
+  }
+
+  togglePick(index: number): void {
+    const item = this.items[index];
+    if (!item) return;
+    const next = new Set(this.picked);
+    if (next.has(item.id)) next.delete(item.id);
+    else next.add(item.id);
+    this.picked = next;
+    this.anchorIndex = index;
+  }
+
+  /** Shift+click / Shift+arrow: everything between the anchor and this index, added to the picks. */
+  pickRange(index: number, additive: boolean): void {
+    const anchor = this.anchorIndex ?? index;
+    const [from, to] = anchor <= index ? [anchor, index] : [index, anchor];
+    const next = additive ? new Set(this.picked) : new Set<string>();
+    for (let i = from; i <= to; i++) {
+      const item = this.items[i];
+      if (item) next.add(item.id);
+    }
+    this.picked = next;
+    this.anchorIndex ??= index;
+  }
+
+  pickAll(): void {
+    this.picked = new Set(this.items.map((item) => item.id));
+  }
+
+  clearPicks(): void {
+    this.picked = new Set();
+    this.anchorIndex = null;
+  }
+
+  pickedIds(): string[] {
+    return this.items.filter((item) => this.picked.has(item.id)).map((item) => item.id);
+  }
+
+  // ---- single-item edits ----
+
   #replace(generation: Generation): void {
     this.items = this.items.map((item) => (item.id === generation.id ? generation : item));
     if (this.selectedId === generation.id) this.selected = generation;
+    if (this.compareItems.some((item) => item.id === generation.id)) this.compareItems = this.compareItems.map((item) => (item.id === generation.id ? generation : item));
   }
 
   async rate(id: string, rating: number): Promise<void> {
@@ -151,26 +264,189 @@ class Library {
     }
   }
 
-  async remove(id: string): Promise<void> {
+  /** Notes save themselves a moment after typing stops; switching items saves at once. */
+  editNotes(id: string, notes: string): void {
+    this.#pendingNotes = { id, notes };
+    this.notesState = 'saving';
+    clearTimeout(this.#notesTimer);
+    this.#notesTimer = setTimeout(() => void this.flushNotes(), NOTES_DELAY_MS);
+  }
+
+  async flushNotes(): Promise<void> {
+    clearTimeout(this.#notesTimer);
+    const pending = this.#pendingNotes;
+    if (!pending) return;
+    this.#pendingNotes = null;
     try {
-      await window.studio.library.delete({ ids: [id] });
-      this.items = this.items.filter((item) => item.id !== id);
-      this.total = Math.max(0, this.total - 1);
-      if (this.selectedId === id) void this.select(null);
-      toasts.show('Moved to trash', 'info', { label: 'Undo', run: () => this.restore(id) });
+      const fresh = await window.studio.library.notes(pending);
+      this.items = this.items.map((item) => (item.id === fresh.id ? fresh : item));
+      if (this.selectedId === fresh.id && !this.#pendingNotes) this.selected = fresh;
+      if (!this.#pendingNotes) this.notesState = 'saved';
+    } catch (error) {
+      this.notesState = 'error';
+      toasts.error(`Notes were not saved: ${messageOf(error)}`);
+    }
+  }
+
+  // ---- bulk actions ----
+
+  async remove(id: string): Promise<void> {
+    await this.removeMany([id]);
+  }
+
+  async removeMany(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      const { count } = await window.studio.library.delete({ ids });
+      const gone = new Set(ids);
+      this.items = this.items.filter((item) => !gone.has(item.id));
+      this.total = Math.max(0, this.total - count);
+      this.picked = new Set([...this.picked].filter((id) => !gone.has(id)));
+      if (this.selectedId && gone.has(this.selectedId)) void this.select(null);
+      toasts.show(count === 1 ? 'Moved to trash' : `Moved ${count} items to trash`, 'info', { label: 'Undo', run: () => this.restoreMany(ids) });
     } catch (error) {
       toasts.error(messageOf(error));
     }
   }
 
   async restore(id: string): Promise<void> {
+    await this.restoreMany([id]);
+  }
+
+  async restoreMany(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
     try {
-      await window.studio.library.restore({ ids: [id] });
+      const { count } = await window.studio.library.restore({ ids });
       await this.reload();
-      toasts.show('Restored', 'success');
+      if (this.selectedId && ids.includes(this.selectedId)) void this.select(this.selectedId);
+      toasts.show(count === 1 ? 'Restored' : `Restored ${count} items`, 'success');
     } catch (error) {
       toasts.error(messageOf(error));
     }
+  }
+
+  /** Empties the trash for good (rows and files nothing else uses). */
+  async emptyTrash(): Promise<void> {
+    try {
+      const report = await window.studio.library.purge({});
+      this.clearPicks();
+      if (this.selected?.deletedAt != null) void this.select(null);
+      await this.reload();
+      toasts.show(`Emptied the trash: ${report.generations} item(s), ${report.files} file(s)`, 'success');
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
+  }
+
+  async tagMany(ids: string[], add: string[]): Promise<void> {
+    if (ids.length === 0 || add.length === 0) return;
+    try {
+      for (const id of ids) this.#replace(await window.studio.library.tag({ id, add, remove: [] }));
+      toasts.show(`Tagged ${ids.length} item(s)`, 'success');
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
+  }
+
+  async exportMany(ids: string[]): Promise<CallOutput<'library.export'> | null> {
+    try {
+      return await window.studio.library.export({ ids, zip: false });
+    } catch (error) {
+      toasts.error(messageOf(error));
+      return null;
+    }
+  }
+
+  async importFolder(path: string): Promise<ImportFolderResult | null> {
+    try {
+      const result = await window.studio.library.importFolder({ path });
+      await this.reload();
+      return result;
+    } catch (error) {
+      toasts.error(messageOf(error));
+      return null;
+    }
+  }
+
+  // ---- compare ----
+
+  async openCompare(ids: string[]): Promise<void> {
+    if (ids.length < 2 || ids.length > 4) {
+      toasts.error('Pick 2 to 4 items to compare.');
+      return;
+    }
+    this.compareItems = await this.#fetchMany(ids);
+  }
+
+  closeCompare(): void {
+    this.compareItems = [];
+  }
+
+  // ---- collections ----
+
+  async loadCollections(): Promise<void> {
+    try {
+      this.collections = (await window.studio.collections.list({})).items;
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
+  }
+
+  async createCollection(name: string, addIds: string[] = []): Promise<Collection | null> {
+    try {
+      const created = await window.studio.collections.create({ name });
+      if (addIds.length > 0) await window.studio.collections.add({ collectionId: created.id, ids: addIds });
+      await this.loadCollections();
+      toasts.show(addIds.length > 0 ? `Created “${created.name}” with ${addIds.length} item(s)` : `Created “${created.name}”`, 'success');
+      return created;
+    } catch (error) {
+      toasts.error(messageOf(error));
+      return null;
+    }
+  }
+
+  async addToCollection(collectionId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      const { count } = await window.studio.collections.add({ collectionId, ids });
+      await this.loadCollections();
+      const name = this.collections.find((c) => c.id === collectionId)?.name ?? 'the collection';
+      toasts.show(`Added ${count} item(s) to “${name}”`, 'success');
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
+  }
+
+  async removeFromCollection(collectionId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      await window.studio.collections.remove({ collectionId, ids });
+      await this.loadCollections();
+      if (this.collectionId === collectionId) {
+        this.clearPicks();
+        await this.reload();
+      }
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
+  }
+
+  async deleteCollection(collectionId: string): Promise<void> {
+    try {
+      await window.studio.collections.delete({ collectionId });
+      if (this.collectionId === collectionId) this.collectionId = null;
+      await this.loadCollections();
+      await this.reload();
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
+  }
+
+  openCollection(collectionId: string | null): void {
+    this.collectionId = collectionId;
+    this.trash = false;
+    this.clearPicks();
+    void this.reload();
   }
 
   async #refreshIds(ids: string[]): Promise<void> {
