@@ -199,10 +199,7 @@ class Library {
   togglePick(index: number): void {
     const item = this.items[index];
     if (!item) return;
-    const next = new Set(this.picked);
-    if (next.has(item.id)) next.delete(item.id);
-    else next.add(item.id);
-    this.picked = next;
+    this.picked = this.picked.has(item.id) ? new Set([...this.picked].filter((id) => id !== item.id)) : new Set([...this.picked, item.id]);
     this.anchorIndex = index;
   }
 
@@ -210,12 +207,8 @@ class Library {
   pickRange(index: number, additive: boolean): void {
     const anchor = this.anchorIndex ?? index;
     const [from, to] = anchor <= index ? [anchor, index] : [index, anchor];
-    const next = additive ? new Set(this.picked) : new Set<string>();
-    for (let i = from; i <= to; i++) {
-      const item = this.items[i];
-      if (item) next.add(item.id);
-    }
-    this.picked = next;
+    const range = this.items.slice(from, to + 1).map((item) => item.id);
+    this.picked = new Set(additive ? [...this.picked, ...range] : range);
     this.anchorIndex ??= index;
   }
 
