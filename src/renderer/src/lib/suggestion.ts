@@ -67,14 +67,20 @@ export function currentSuggestion(view: EditorView): Suggestion | null {
   return view.state.field(suggestionField, false) ?? null;
 }
 
-/** Makes the suggestion real text in one transaction (one undo step). */
-export function acceptSuggestion(view: EditorView): boolean {
+/**
+ * Makes the suggestion real text in one transaction (one undo step). With `passage`, the inserted
+ * range is remembered as AI-written (see aiPassagesField).
+ */
+export function acceptSuggestion(view: EditorView, passage?: Omit<AiPassage, 'from' | 'to'>): boolean {
   const suggestion = currentSuggestion(view);
   if (!suggestion) return false;
+  const end = suggestion.from + suggestion.text.length;
+  const effects: StateEffect<unknown>[] = [setSuggestion.of(null)];
+  if (passage && end > suggestion.from) effects.push(addAiPassage.of({ ...passage, from: suggestion.from, to: end }));
   view.dispatch({
     changes: { from: suggestion.from, to: suggestion.to, insert: suggestion.text },
-    selection: { anchor: suggestion.from + suggestion.text.length },
-    effects: setSuggestion.of(null),
+    selection: { anchor: end },
+    effects,
     userEvent: 'input.complete',
     scrollIntoView: true,
   });
@@ -98,4 +104,54 @@ export function suggestionExtension(handlers: { accept: () => boolean; reject: (
       ]),
     ),
   ];
+}
+
+/**
+ * Passages of the document that came from accepted AI suggestions. The ranges are mapped through
+ * every edit, so they follow the text as the writer works around (or inside) them; a passage
+ * that is deleted entirely disappears.
+ */
+export interface AiPassage {
+  /** Local id, stable while the range moves. */
+  id: string;
+  from: number;
+  to: number;
+  action: string;
+  generationIds: string[];
+}
+
+export const addAiPassage = StateEffect.define<AiPassage>();
+export const setAiPassages = StateEffect.define<AiPassage[]>();
+/** Fills in generation ids that arrive after the accept (the job reports them when it finishes). */
+export const setPassageGenerations = StateEffect.define<{ id: string; generationIds: string[] }>();
+
+export const aiPassagesField = StateField.define<AiPassage[]>({
+  create: () => [],
+  update(value, tr) {
+    let next = value;
+    if (tr.docChanged && next.length > 0) {
+      next = next
+        .map((passage) => ({ ...passage, from: tr.changes.mapPos(passage.from, 1), to: tr.changes.mapPos(passage.to, -1) }))
+        .filter((passage) => passage.to > passage.from);
+    }
+    for (const effect of tr.effects) {
+      if (effect.is(setAiPassages)) next = effect.value;
+      else if (effect.is(addAiPassage)) next = [...next, effect.value].sort((a, b) => a.from - b.from);
+      else if (effect.is(setPassageGenerations)) {
+        const { id, generationIds } = effect.value;
+        next = next.map((passage) => (passage.id === id ? { ...passage, generationIds } : passage));
+      }
+    }
+    return next;
+  },
+  provide: (field) =>
+    EditorView.decorations.from(field, (value): DecorationSet =>
+      value.length === 0 ? Decoration.none : Decoration.set(value.map((passage) => aiPassageMark.range(passage.from, passage.to)), true),
+    ),
+});
+
+const aiPassageMark = Decoration.mark({ class: 'cm-ai-passage', attributes: { title: 'Written with AI (accepted suggestion)' } });
+
+export function aiPassages(view: EditorView): AiPassage[] {
+  return view.state.field(aiPassagesField, false) ?? [];
 }

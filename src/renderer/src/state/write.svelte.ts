@@ -1,7 +1,8 @@
-import type { DocumentSummary, EventPayload, Generation, StudioDocument } from '../../../shared/contract';
+import type { DocumentSummary, DocumentVersionSummary, EventPayload, Generation, Job, StudioDocument } from '../../../shared/contract';
 import type { TextParams } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
-import { countWords } from '../lib/format';
+import { countWords, randomSeed } from '../lib/format';
+import type { SeedMode } from './image.svelte';
 import { isFinished, jobs } from './jobs.svelte';
 import { str } from './params-read';
 import { toasts } from './toasts.svelte';
@@ -9,6 +10,10 @@ import { toasts } from './toasts.svelte';
 export type AiAction = Exclude<TextParams['action'], 'instruct'>;
 export type SaveState = 'saved' | 'dirty' | 'saving' | 'error';
 type TokenEvent = EventPayload<'jobs.token'>;
+export type Outcome = 'accepted' | 'rejected';
+
+/** Generation settings shown in the inspector; the defaults match the engine's. */
+export const TEXT_DEFAULTS = { temperature: 0.8, topP: 0.95, topK: 50, repetitionPenalty: 1.1, maxNewTokens: 160 } as const;
 
 const SAVE_DEBOUNCE_MS = 500;
 /** Continuous typing still saves at least this often. */
@@ -34,6 +39,21 @@ class Writer {
   tokensPerSecond = $state<number | null>(null);
   firstTokenMs = $state<number | null>(null);
 
+  temperature = $state<number>(TEXT_DEFAULTS.temperature);
+  topP = $state<number>(TEXT_DEFAULTS.topP);
+  topK = $state<number>(TEXT_DEFAULTS.topK);
+  repetitionPenalty = $state<number>(TEXT_DEFAULTS.repetitionPenalty);
+  maxNewTokens = $state<number>(TEXT_DEFAULTS.maxNewTokens);
+  seedMode = $state<SeedMode>('random');
+  seed = $state(0);
+  lastSeed = $state<number | null>(null);
+
+  versions = $state.raw<DocumentVersionSummary[]>([]);
+  versionsError = $state<string | null>(null);
+  /** Bumped when the text is replaced from outside the editor (restore, import); the editor reloads. */
+  reloads = $state(0);
+  focusMode = $state(false);
+
   words = $derived(countWords(this.body));
   characters = $derived(this.body.length);
   job = $derived(this.jobId ? jobs.items.find((job) => job.id === this.jobId) : undefined);
@@ -46,12 +66,15 @@ class Writer {
   #firstDirtyAt = 0;
   #saving: Promise<void> | null = null;
   #started = false;
+  /** Outcomes waiting for their job to finish and report its generation ids. */
+  #waiting = new Map<string, ((ids: string[]) => void)[]>();
 
   init(): void {
     if (this.#started) return;
     this.#started = true;
     window.studio.on('jobs.token', (event) => this.#onToken(event));
     jobs.onFinished((job) => {
+      this.#settle(job);
       if (job.id !== this.jobId) return;
       if (job.state === 'failed') this.aiError = job.error?.message ?? 'The writing job failed.';
     });
@@ -92,6 +115,8 @@ class Writer {
     this.body = document?.body ?? '';
     this.saveState = 'saved';
     this.saveError = null;
+    this.versions = [];
+    void this.loadVersions();
   }
 
   async create(): Promise<void> {
@@ -207,11 +232,12 @@ class Writer {
       action,
       notes: this.notes.slice(0, 20_000),
       ...(this.current ? { documentId: this.current.id } : {}),
-      maxNewTokens: action === 'brainstorm' || action === 'expand' ? 256 : 160,
-      temperature: 0.8,
-      topP: 0.95,
-      topK: 50,
-      repetitionPenalty: 1.1,
+      maxNewTokens: this.maxNewTokens,
+      temperature: this.temperature,
+      topP: this.topP,
+      topK: this.topK,
+      repetitionPenalty: this.repetitionPenalty,
+      seed: this.#nextSeed(),
     };
     this.action = action;
     this.tokens = 0;
@@ -257,6 +283,107 @@ class Writer {
     this.ontoken?.(event.text);
   }
 
+  #nextSeed(): number {
+    const seed = this.seedMode === 'fixed' ? this.seed : this.seedMode === 'reuse' && this.lastSeed !== null ? this.lastSeed : randomSeed();
+    this.lastSeed = seed;
+    return seed;
+  }
+
+  resetSettings(): void {
+    this.temperature = TEXT_DEFAULTS.temperature;
+    this.topP = TEXT_DEFAULTS.topP;
+    this.topK = TEXT_DEFAULTS.topK;
+    this.repetitionPenalty = TEXT_DEFAULTS.repetitionPenalty;
+    this.maxNewTokens = TEXT_DEFAULTS.maxNewTokens;
+    this.seedMode = 'random';
+  }
+
+  /** The generation ids of a text job, once it has finished (empty if it produced none). */
+  generationsOf(jobId: string): Promise<string[]> {
+    const job = jobs.get(jobId);
+    if (job && isFinished(job.state)) return Promise.resolve(job.generationIds);
+    return new Promise((resolve) => {
+      this.#waiting.set(jobId, [...(this.#waiting.get(jobId) ?? []), resolve]);
+    });
+  }
+
+  #settle(job: Job): void {
+    const waiting = this.#waiting.get(job.id);
+    if (!waiting) return;
+    this.#waiting.delete(job.id);
+    for (const resolve of waiting) resolve(job.generationIds);
+  }
+
+  /** Tags the job's generations 'accepted' or 'rejected' in the library, so outcomes can be studied later. */
+  async recordOutcome(jobId: string, outcome: Outcome): Promise<string[]> {
+    const ids = await this.generationsOf(jobId);
+    const other: Outcome = outcome === 'accepted' ? 'rejected' : 'accepted';
+    await Promise.all(
+      ids.map((id) => window.studio.library.tag({ id, add: [outcome], remove: [other] }).catch((error: unknown) => toasts.error(`Could not record the outcome: ${messageOf(error)}`))),
+    );
+    return ids;
+  }
+
+  async loadVersions(): Promise<void> {
+    const id = this.current?.id;
+    if (!id) return;
+    try {
+      const { items } = await window.studio.documents.versions({ id });
+      if (this.current?.id === id) this.versions = [...items].sort((a, b) => b.createdAt - a.createdAt);
+      this.versionsError = null;
+    } catch (error) {
+      this.versionsError = messageOf(error);
+    }
+  }
+
+  /** Saves pending edits, then keeps the stored text as a version. */
+  async snapshot(reason: string): Promise<boolean> {
+    const id = this.current?.id;
+    if (!id) return false;
+    try {
+      await this.flush();
+      await window.studio.documents.snapshot({ id, reason });
+      await this.loadVersions();
+      return true;
+    } catch (error) {
+      toasts.error(`Could not save a version: ${messageOf(error)}`);
+      return false;
+    }
+  }
+
+  async restoreVersion(versionId: string): Promise<boolean> {
+    const id = this.current?.id;
+    if (!id) return false;
+    try {
+      await this.flush();
+      const document = await window.studio.documents.restoreVersion({ id, versionId });
+      this.#show(document);
+      this.reloads++;
+      this.documents = [document, ...this.documents.filter((doc) => doc.id !== id)];
+      toasts.show('Version restored — the text before it was kept as a version', 'success');
+      return true;
+    } catch (error) {
+      toasts.error(`Could not restore: ${messageOf(error)}`);
+      return false;
+    }
+  }
+
+  /** A new document from an imported file. */
+  async importDocument(title: string, body: string, notes: string, prepare?: (document: StudioDocument) => void): Promise<StudioDocument | null> {
+    await this.flush();
+    try {
+      let document = await window.studio.documents.create({ title: title.slice(0, 300) || 'Untitled', body });
+      if (notes) document = await window.studio.documents.update({ id: document.id, notes: notes.slice(0, 100_000) });
+      this.documents = [document, ...this.documents];
+      prepare?.(document);
+      this.#show(document);
+      return document;
+    } catch (error) {
+      toasts.error(`Could not import: ${messageOf(error)}`);
+      return null;
+    }
+  }
+
   /** Remix of a text generation: reuse its model. */
   applyRemix(generation: Generation): void {
     this.model = str(generation.params, 'model') ?? generation.model;
@@ -264,3 +391,67 @@ class Writer {
 }
 
 export const writer = new Writer();
+
+/**
+ * Where the record of AI-written passages lives. Decision: localStorage, keyed by document id —
+ * NOT inside the document text. A trailer comment in the Markdown would be sent to the model with
+ * every prompt, counted as words, shown in the editor and editable by accident; the notes belong
+ * to the writer. The honest cost: the record stays on this machine and profile (the document
+ * itself does not carry it; an exported .md does, in its front matter). Each entry keeps the text
+ * it covered, so a range that no longer matches (the text was restored or changed elsewhere) is
+ * found again by its text or dropped rather than pointing at the wrong words.
+ */
+export interface StoredPassage {
+  id: string;
+  from: number;
+  to: number;
+  action: string;
+  generationIds: string[];
+  text: string;
+}
+
+const PASSAGES_KEY = (documentId: string) => `atelier.aiPassages.${documentId}`;
+
+function isStoredPassage(value: unknown): value is StoredPassage {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.id === 'string' &&
+    typeof v.from === 'number' &&
+    typeof v.to === 'number' &&
+    typeof v.action === 'string' &&
+    typeof v.text === 'string' &&
+    Array.isArray(v.generationIds) &&
+    v.generationIds.every((id) => typeof id === 'string')
+  );
+}
+
+export function savePassages(documentId: string, passages: StoredPassage[]): void {
+  try {
+    if (passages.length === 0) localStorage.removeItem(PASSAGES_KEY(documentId));
+    else localStorage.setItem(PASSAGES_KEY(documentId), JSON.stringify(passages));
+  } catch {
+    // storage full or disabled: the passages stay known for this session only
+  }
+}
+
+/** The stored passages that still fit `body`, relocated by their text where they moved. */
+export function loadPassages(documentId: string, body: string): StoredPassage[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(localStorage.getItem(PASSAGES_KEY(documentId)) ?? '[]');
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  const result: StoredPassage[] = [];
+  for (const entry of parsed) {
+    if (!isStoredPassage(entry) || entry.text.length === 0) continue;
+    if (body.slice(entry.from, entry.to) === entry.text) result.push(entry);
+    else {
+      const at = body.indexOf(entry.text);
+      if (at >= 0) result.push({ ...entry, from: at, to: at + entry.text.length });
+    }
+  }
+  return result.sort((a, b) => a.from - b.from);
+}
