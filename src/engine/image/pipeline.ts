@@ -162,7 +162,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   const latentSize = 4 * h * w;
   mkdirSync(opts.outDir, { recursive: true });
 
-  const timings = { textEncodeMs: 0, encodeMs: 0, denoiseMs: 0, decodeMs: 0, sessionRunMs: 0, totalMs: 0 };
+  const timings = { textEncodeMs: 0, encodeMs: 0, denoiseMs: 0, decodeMs: 0, sessionRunMs: 0, previewMs: 0, outputMs: 0, totalMs: 0 };
   const run = async (s: LoadedSession, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> => {
     const a = performance.now();
     try {
@@ -183,7 +183,9 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   const tStart = params.steps - initSteps;
   const outputs: OutputFile[] = [];
   const provenance = (seed: number): ImageProvenance => ({ ...params, seed });
+  /** PNG with provenance + thumbnail + file write (timed as outputMs). */
   const writeOutput = async (i: number, seed: number, pixels: Uint8Array): Promise<void> => {
+    const tOut = performance.now();
     const file = join(opts.outDir, `image-${String(i + 1).padStart(2, '0')}-${seed}.png`);
     // PNG and thumbnail both come from the pixels in memory and run concurrently on sharp's
     // threads (the thumbnail no longer decodes the PNG just written).
@@ -193,6 +195,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
     await writeFile(file, bytes);
     outputs.push({ path: file, mime: 'image/png', role: 'image', width: W, height: H, seed });
     if (thumb) outputs.push({ path: thumb.path, mime: 'image/webp', role: 'thumbnail', width: thumb.width, height: thumb.height, seed });
+    timings.outputMs += performance.now() - tOut;
   };
 
   let initPixels: Uint8Array | undefined;
@@ -298,7 +301,9 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
     if (initLatents) latents = scheduler.addNoise(initLatents, noise, tStart);
     else {
       latents = new Float32Array(latentSize);
-      for (let i = 0; i < latentSize; i++) latents[i] = noise[i] * scheduler.initNoiseSigma;
+      // a getter that scans the sigmas: read it once, not once per element
+      const sigma = scheduler.initNoiseSigma;
+      for (let i = 0; i < latentSize; i++) latents[i] = noise[i] * sigma;
     }
 
     const tDen = performance.now();
@@ -329,7 +334,11 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
       latents = res.prevSample;
       done++;
       hooks.onProgress(done, totalSteps);
-      if (hooks.onPreview) hooks.onPreview(done, latentPreview(res.predOriginal, h, w));
+      if (hooks.onPreview) {
+        const tPreview = performance.now();
+        hooks.onPreview(done, latentPreview(res.predOriginal, h, w));
+        timings.previewMs += performance.now() - tPreview;
+      }
     }
     timings.denoiseMs += performance.now() - tDen;
     if (hooks.signal.aborted) throw cancelled();
@@ -342,7 +351,10 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
     const [, , dh, dw] = img.dims;
     if (dh !== H || dw !== W) throw new StudioError('MODEL_INVALID', `The VAE decoder returned ${dw}×${dh} for ${W}×${H}; is this a Stable Diffusion VAE?`);
     timings.decodeMs += performance.now() - tDec;
-    await writeOutput(item, seed, toPixels(toFloat32(img), H, W));
+    const tPixels = performance.now();
+    const pixels = toPixels(toFloat32(img), H, W);
+    timings.outputMs += performance.now() - tPixels;
+    await writeOutput(item, seed, pixels);
   }
 
   timings.totalMs = performance.now() - t0;
