@@ -27,7 +27,7 @@ export interface Runners {
 
 export const defaultRunners: Runners = {
   text: (modelDir, run, context) => generateText(modelDir, run.params, context),
-  music: (modelDir, run, context) => generateMusic(modelDir, run.params, context),
+  music: (modelDir, run, context) => generateMusic(modelDir, run.params, { ...context, ...(run.extendFromPath === undefined ? {} : { extendFromPath: run.extendFromPath }) }),
   image: async (modelDir, run, { ctx, hooks, outDir }) => {
     const { generateImage } = await import('./image/pipeline');
     return generateImage(modelDir, run.params, { sessions: ctx.sessions, hooks, outDir, initImagePath: run.initImagePath });
