@@ -3,7 +3,7 @@ import type { ImageParams, Scheduler } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
 import { randomSeed } from '../lib/format';
 import { isFinished, jobs } from './jobs.svelte';
-import { num, str } from './params-read';
+import { num, paramsFromPng, str, type PngParams } from './params-read';
 
 /** Same list as SCHEDULERS in shared/params; kept here as a type-checked copy so zod stays out of the renderer bundle. */
 export const SCHEDULERS: readonly Scheduler[] = ['euler', 'euler-a', 'ddim', 'dpmpp-2m-karras', 'lcm'];
@@ -38,6 +38,8 @@ class ImageStudio {
   initAssetId = $state<string | null>(null);
   strength = $state(0.75);
   parentId = $state<string | null>(null);
+  /** What the last dropped PNG filled in (or why it could not), shown under the prompt. */
+  importNote = $state<{ tone: 'info' | 'error'; text: string } | null>(null);
 
   jobId = $state<string | null>(null);
   starting = $state(false);
@@ -146,6 +148,60 @@ class ImageStudio {
 
   clearInit(): void {
     this.initAssetId = null;
+  }
+
+  /** Reads a dropped or picked PNG's parameters (AUTOMATIC1111, ComfyUI, Atelier) into the form. */
+  async loadFromFile(file: File): Promise<void> {
+    try {
+      const params = await paramsFromPng(new Uint8Array(await file.arrayBuffer()));
+      if (!params) {
+        this.importNote = { tone: 'error', text: `${file.name} carries no parameters Atelier can read (AUTOMATIC1111, ComfyUI or Atelier PNGs do).` };
+        return;
+      }
+      const filled = this.applyPngParams(params);
+      const tool = { a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', atelier: 'Atelier' }[params.source];
+      this.importNote = { tone: 'info', text: `Loaded ${filled.join(', ') || 'nothing'} from ${file.name} (${tool}).${params.sampler && !params.scheduler ? ` Sampler “${params.sampler}” has no match here; kept ${this.scheduler}.` : ''}` };
+    } catch (error) {
+      this.importNote = { tone: 'error', text: `Could not read ${file.name}: ${messageOf(error)}` };
+    }
+  }
+
+  /** Fills the form from imported parameters; returns the names of the fields it set. */
+  applyPngParams(p: PngParams): string[] {
+    const filled: string[] = [];
+    if (p.prompt !== undefined) {
+      this.prompt = p.prompt;
+      filled.push('prompt');
+    }
+    if (p.negativePrompt !== undefined) {
+      this.negativePrompt = p.negativePrompt;
+      filled.push('negative prompt');
+    }
+    if (p.steps !== undefined) {
+      this.steps = Math.max(1, Math.min(150, Math.round(p.steps)));
+      filled.push('steps');
+    }
+    if (p.guidance !== undefined) {
+      this.guidance = Math.max(0, Math.min(30, p.guidance));
+      filled.push('guidance');
+    }
+    if (p.seed !== undefined) {
+      this.seed = p.seed;
+      this.seedMode = 'fixed';
+      filled.push('seed');
+    }
+    if (p.width !== undefined && p.height !== undefined) {
+      this.width = p.width;
+      this.height = p.height;
+      filled.push('size');
+    }
+    if (isScheduler(p.scheduler)) {
+      this.scheduler = p.scheduler;
+      filled.push('scheduler');
+    }
+    if (p.strength !== undefined && this.initAssetId) this.strength = p.strength;
+    this.parentId = null;
+    return filled;
   }
 
   /** Remix: load a stored generation's exact parameters. */
