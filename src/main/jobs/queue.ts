@@ -92,7 +92,8 @@ export class JobQueue {
     if (job.state !== 'running' || this.running?.jobId !== jobId) return job;
     this.running.cancelled = true;
     if (hard) {
-      await this.deps.engine.restart('Cancelled: the engine was restarted to stop the job at once.');
+      // The kill ends the job at once; the fresh engine starts in the background.
+      void this.deps.engine.restart('Cancelled: the engine was restarted to stop the job at once.').catch(() => undefined);
     } else {
       await this.deps.engine.request({ type: 'cancel', jobId }).catch(() => undefined);
     }
@@ -196,13 +197,16 @@ export class JobQueue {
       const initAssetId = typeof params.initAssetId === 'string' ? params.initAssetId : undefined;
       const initImagePath = initAssetId ? this.deps.resolveAssetPath(initAssetId) : undefined;
       if (initAssetId && !initImagePath) throw new StudioError('NOT_FOUND', 'The init image is no longer in the library. Pick another image for img2img.');
-      return { kind: 'image', params: params as Extract<RunParams, { kind: 'image' }>['params'], initImagePath: initImagePath ?? undefined };
+      const image = params as Extract<RunParams, { kind: 'image' }>['params'];
+      return initImagePath ? { kind: 'image', params: image, initImagePath } : { kind: 'image', params: image };
     }
     if (job.kind === 'music') {
       const extendAssetId = typeof params.extendAssetId === 'string' ? params.extendAssetId : undefined;
       const extendFromPath = extendAssetId ? this.deps.resolveAssetPath(extendAssetId) : undefined;
       if (extendAssetId && !extendFromPath) throw new StudioError('NOT_FOUND', 'The piece to extend is no longer in the library.');
-      return { kind: 'music', params: params as Extract<RunParams, { kind: 'music' }>['params'], extendFromPath: extendFromPath ?? undefined };
+      const music = params as Extract<RunParams, { kind: 'music' }>['params'];
+      // Keys that are absent stay absent: the engine's request schema is strict.
+      return extendFromPath ? { kind: 'music', params: music, extendFromPath } : { kind: 'music', params: music };
     }
     return { kind: 'text', params: params as Extract<RunParams, { kind: 'text' }>['params'] };
   }
