@@ -182,5 +182,15 @@ describe('engine process (child_process.fork)', () => {
     expect(result.meta).toMatchObject({ sampleRate: 16000, channels: 1, frames: 20 * 640 });
     expect(engine.of('music-1').filter((m) => m.type === 'progress').length).toBeGreaterThan(20);
     expect(readFileSync(result.outputs[0]!.path).toString('ascii', 0, 4)).toBe('RIFF');
+    // extend that piece through the protocol: source + 1 s, crossfaded, labelled as such
+    const extended = await engine.value<RunResult>({
+      type: 'run',
+      jobId: 'music-2',
+      modelDir: f.musicOracle,
+      outDir: tempDir(),
+      run: { kind: 'music', params: { model: 'oracle', prompt: 'tone', seconds: 1, guidance: 3, temperature: 0, topK: 250, variations: 1, format: 'pcm16' }, extendFromPath: result.outputs[0]!.path },
+    });
+    expect(extended.meta).toMatchObject({ frames: 20 * 640 + 25 * 640, extension: 'crossfade', extendedFrom: 'music.wav' });
+    expect(String(extended.meta?.['note'])).toContain('could not hear the original');
   });
 });

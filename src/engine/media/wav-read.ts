@@ -54,8 +54,15 @@ export function decodeWav(buf: Buffer): DecodedWav {
       const frames = Math.floor(available / fmt.blockAlign);
       const count = frames * fmt.channels;
       const samples = new Float32Array(count);
-      if (fmt.format === 'pcm16') for (let i = 0; i < count; i++) samples[i] = buf.readInt16LE(body + i * 2) / 32768;
-      else for (let i = 0; i < count; i++) samples[i] = buf.readFloatLE(body + i * 4);
+      // The inverse of encodeWav (negative / 32768, positive / 32767): our own files round-trip exactly.
+      if (fmt.format === 'pcm16') {
+        for (let i = 0; i < count; i++) {
+          const k = buf.readInt16LE(body + i * 2);
+          samples[i] = k < 0 ? k / 32768 : k / 32767;
+        }
+      } else {
+        for (let i = 0; i < count; i++) samples[i] = buf.readFloatLE(body + i * 4);
+      }
       return { samples, channels: fmt.channels, sampleRate: fmt.sampleRate, format: fmt.format, frames };
     }
     pos = body + size + (size % 2);
