@@ -28,6 +28,7 @@ export interface JobQueueDeps {
 interface Running {
   jobId: string;
   startedAt: number;
+  firstTokenAt: number | null;
   lastProgressWrite: number;
   cancelled: boolean;
 }
@@ -128,13 +129,16 @@ export class JobQueue {
         this.deps.store.updateJob(message.jobId, { progress, step: message.step, totalSteps: message.totalSteps });
       }
     } else if (message.type === 'token') {
-      const elapsed = (Date.now() - running.startedAt) / 1000;
+      const now = Date.now();
+      running.firstTokenAt ??= now;
+      // Tokens per second after the first token: model loading and prompt processing are in firstTokenMs.
+      const streaming = (now - running.firstTokenAt) / 1000;
       this.deps.events.emit('jobs.token', {
         jobId: message.jobId,
         text: message.text,
         tokens: message.tokens,
-        tokensPerSecond: elapsed > 0 ? message.tokens / elapsed : null,
-        firstTokenMs: null,
+        tokensPerSecond: streaming > 0 && message.tokens > 1 ? (message.tokens - 1) / streaming : null,
+        firstTokenMs: running.firstTokenAt - running.startedAt,
       });
     } else {
       this.deps.events.emit('jobs.preview', { jobId: message.jobId, step: message.step, dataUrl: message.dataUrl });
@@ -168,7 +172,7 @@ export class JobQueue {
 
   private async run(job: Job): Promise<void> {
     const startedAt = Date.now();
-    this.running = { jobId: job.id, startedAt, lastProgressWrite: 0, cancelled: false };
+    this.running = { jobId: job.id, startedAt, firstTokenAt: null, lastProgressWrite: 0, cancelled: false };
     this.finish(job.id, { state: 'running', progress: 0, step: 0 });
     const outDir = path.join(this.deps.stagingDir, job.id);
     try {
