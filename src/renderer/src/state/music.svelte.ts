@@ -88,16 +88,58 @@ class MusicStudio {
       variations: this.variations,
       format: 'pcm16',
     };
+    if (await this.#start(params, this.parentId)) this.lastSeed = seed;
+  }
+
+  async #start(params: MusicParams, parentId: string | null): Promise<boolean> {
     this.starting = true;
     try {
-      const { jobId } = await window.studio.jobs.start({ kind: 'music', params, ...(this.parentId ? { parentId: this.parentId } : {}) });
+      const { jobId } = await window.studio.jobs.start({ kind: 'music', params, ...(parentId ? { parentId } : {}) });
       this.jobId = jobId;
-      this.lastSeed = seed;
+      return true;
     } catch (error) {
       this.error = messageOf(error);
+      return false;
     } finally {
       this.starting = false;
     }
+  }
+
+  /** The parameters a finished piece was made with (falling back to the inspector's). */
+  #paramsOf(generation: Generation): MusicParams {
+    const p = generation.params;
+    return {
+      model: str(p, 'model') ?? generation.model,
+      prompt: str(p, 'prompt') ?? generation.prompt,
+      seconds: num(p, 'seconds') ?? this.seconds,
+      guidance: num(p, 'guidance') ?? this.guidance,
+      temperature: num(p, 'temperature') ?? this.temperature,
+      topK: num(p, 'topK') ?? this.topK,
+      variations: 1,
+      format: str(p, 'format') === 'float32' ? 'float32' : 'pcm16',
+    };
+  }
+
+  /** Remix: the same piece's parameters with a new random seed, as a child of it. */
+  async newSeed(generation: Generation): Promise<void> {
+    if (this.busy) return;
+    this.error = null;
+    await this.#start({ ...this.#paramsOf(generation), seed: randomSeed() }, generation.id);
+  }
+
+  /**
+   * Remix: continue the piece by `this.seconds`. The engine generates a new segment from the
+   * prompt and crossfades it onto the end; the model does not condition on the original audio.
+   */
+  async extend(generation: Generation): Promise<void> {
+    if (this.busy) return;
+    this.error = null;
+    const audio = generation.assets.find((asset) => asset.role === 'audio' || asset.mime.startsWith('audio/'));
+    if (!audio) {
+      this.error = 'This result has no audio to extend.';
+      return;
+    }
+    await this.#start({ ...this.#paramsOf(generation), seconds: this.seconds, seed: randomSeed(), extendAssetId: audio.id }, generation.id);
   }
 
   async cancel(): Promise<void> {
