@@ -150,7 +150,12 @@ export function createHandlers(deps: ApiDeps): Handlers {
       const job = await queue.cancel(jobId, hard);
       return { jobId: job.id, state: job.state };
     },
-    'jobs.list': ({ limit }) => ({ items: queue.list(limit) }),
+    'jobs.list': ({ limit }) => ({ items: queue.list(limit), paused: queue.isPaused }),
+    'jobs.reorder': ({ jobId, priority }) => queue.reorder(jobId, priority),
+    'jobs.pause': ({ paused }) => {
+      queue.setPaused(paused);
+      return { paused: queue.isPaused };
+    },
     'jobs.resume': ({ jobId }) => ({ jobId: queue.resume(jobId).id }),
 
     'models.list': () => ({ items: library.listModels() }),

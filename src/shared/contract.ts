@@ -259,7 +259,11 @@ export const calls = {
 
   'jobs.start': call(JobRequest, z.object({ jobId: z.string() })),
   'jobs.cancel': call(z.strictObject({ jobId: Id, hard: z.boolean().default(false) }), z.object({ jobId: z.string(), state: JobState })),
-  'jobs.list': call(z.strictObject({ limit: z.number().int().min(1).max(500).default(100) }), z.object({ items: z.array(Job) })),
+  'jobs.list': call(z.strictObject({ limit: z.number().int().min(1).max(500).default(100) }), z.object({ items: z.array(Job), paused: z.boolean() })),
+  /** Higher priority runs first; queued jobs of equal priority run oldest first. */
+  'jobs.reorder': call(z.strictObject({ jobId: Id, priority: z.number().int().min(-10).max(10) }), Job),
+  /** Pausing lets the running job finish and starts no new one until resumed. */
+  'jobs.pause': call(z.strictObject({ paused: z.boolean() }), z.object({ paused: z.boolean() })),
   'jobs.resume': call(z.strictObject({ jobId: Id }), z.object({ jobId: z.string() })),
 
   'models.list': call(Empty, z.object({ items: z.array(InstalledModel) })),

@@ -10,7 +10,7 @@ import type { EventBus } from '../ipc/events';
 import type { CommitGenerationInput, JobPatch, Library } from '../library';
 
 /** What the queue needs from the library: its jobs table and the one-transaction generation commit. */
-export type JobStore = Pick<Library, 'insertJob' | 'getJob' | 'updateJob' | 'listJobs' | 'nextQueuedJob' | 'markRunningInterrupted' | 'commitGeneration'>;
+export type JobStore = Pick<Library, 'insertJob' | 'getJob' | 'updateJob' | 'listJobs' | 'nextQueuedJob' | 'markRunningInterrupted' | 'reorderJob' | 'commitGeneration'>;
 
 export interface JobQueueDeps {
   store: JobStore;
@@ -67,6 +67,16 @@ export class JobQueue {
 
   list(limit: number): Job[] {
     return this.deps.store.listJobs({ limit });
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  reorder(jobId: string, priority: number): Job {
+    const job = this.deps.store.reorderJob(jobId, priority);
+    this.deps.events.emit('jobs.changed', job);
+    return job;
   }
 
   setPaused(paused: boolean): void {

@@ -17,6 +17,7 @@ class Jobs {
   items = $state.raw<Job[]>([]);
   progress = $state.raw<Record<string, JobProgress>>({});
   loaded = $state(false);
+  paused = $state(false);
   error = $state<string | null>(null);
   running = $derived(this.items.find((job) => job.state === 'running') ?? null);
   active = $derived(this.items.filter((job) => job.state === 'running' || job.state === 'queued'));
@@ -36,8 +37,9 @@ class Jobs {
 
   async refresh(): Promise<void> {
     try {
-      const { items } = await window.studio.jobs.list({ limit: 200 });
+      const { items, paused } = await window.studio.jobs.list({ limit: 200 });
       this.items = items;
+      this.paused = paused;
       this.error = null;
     } catch (error) {
       this.error = messageOf(error);
@@ -59,6 +61,23 @@ class Jobs {
   async cancel(jobId: string, hard = false): Promise<void> {
     try {
       await window.studio.jobs.cancel({ jobId, hard });
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
+  }
+
+  async setPaused(paused: boolean): Promise<void> {
+    try {
+      this.paused = (await window.studio.jobs.pause({ paused })).paused;
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
+  }
+
+  /** Moves a queued job ahead of (or behind) the others by one priority step. */
+  async nudge(job: Job, by: 1 | -1): Promise<void> {
+    try {
+      await window.studio.jobs.reorder({ jobId: job.id, priority: Math.max(-10, Math.min(10, job.priority + by)) });
     } catch (error) {
       toasts.error(messageOf(error));
     }
