@@ -98,6 +98,21 @@ describe('jobs through the supervised engine process', () => {
     await studio.dispatch('settings.set', { provider: 'auto' }, { transport: 'cli' });
   });
 
+  it('runs queued jobs by priority after a reorder, and starts none while paused', async () => {
+    studio.queue.setPaused(true);
+    const a = studio.queue.enqueue(quickText());
+    const b = studio.queue.enqueue(quickText());
+    const c = studio.queue.enqueue(quickText());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(studio.queue.list(10).filter((j) => [a.id, b.id, c.id].includes(j.id)).every((j) => j.state === 'queued')).toBe(true);
+    studio.queue.reorder(c.id, 5);
+    studio.queue.setPaused(false);
+    const done = await Promise.all([a, b, c].map((j) => studio.queue.waitFor(j.id)));
+    const started = Object.fromEntries(done.map((j) => [j.id, j.startedAt ?? 0]));
+    expect(started[c.id]).toBeLessThan(started[a.id]);
+    expect(started[a.id]).toBeLessThan(started[b.id]);
+  });
+
   it('refuses a model path from the renderer, naming what to do', async () => {
     const result = await studio.dispatch('jobs.start', quickText(), { transport: 'websocket' });
     expect(result).toMatchObject({ ok: false, error: { code: 'MODEL_NOT_INSTALLED' } });
