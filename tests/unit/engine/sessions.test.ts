@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +38,20 @@ describe('model file checks', () => {
     expect(await codeOf(checkModelFile(path.join(dir, 'empty.onnx')))).toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(/empty \(0 bytes\)/) });
     expect(await codeOf(checkModelFile(path.join(dir, 'garbage.onnx')))).toMatchObject({ code: 'MODEL_INVALID', message: expect.stringContaining('garbage.onnx') });
     expect(await codeOf(checkModelFile(path.join(dir, 'missing.onnx')))).toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(/missing/) });
+  });
+
+  it('caches the check by (path, size, mtime): a warm check reuses the facts, a rewritten file is checked again', async () => {
+    const f = await getFixtures();
+    const good = readFileSync(path.join(f.textGpt2, 'onnx/model.onnx'));
+    const file = path.join(tempDir(), 'model.onnx');
+    writeFileSync(file, good);
+    utimesSync(file, new Date(1_700_000_000_000), new Date(1_700_000_000_000));
+    const first = await checkModelFile(file);
+    expect(await checkModelFile(file)).toBe(first);
+    // same size, other bytes, other mtime: the structure walk runs again and catches it
+    writeFileSync(file, Buffer.alloc(good.length, 0xff));
+    utimesSync(file, new Date(1_700_000_100_000), new Date(1_700_000_100_000));
+    expect(await codeOf(checkModelFile(file))).toMatchObject({ code: 'MODEL_INVALID' });
   });
 
   it('counts external data in the size estimate and digests with sha256', async () => {
