@@ -1,0 +1,56 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, screenshot, startServe, watchErrors, type Served } from './harness';
+
+describe('the Models view', () => {
+  let served: Served;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    served = await startServe();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    errors = watchErrors(page);
+    await page.goto(served.url);
+    await page.getByTestId('nav-models').click();
+    await page.getByTestId('view-models').waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await served?.stop();
+  });
+
+  it('renders catalog cards with licences, sizes per dtype and honest verification badges', async () => {
+    const cards = page.getByTestId('catalog-card');
+    await expect.poll(() => cards.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    const catalog = await page.evaluate(async () => (await window.studio.models.catalog({})).items);
+    expect(await cards.count()).toBe(catalog.length);
+    for (let i = 0; i < catalog.length; i++) {
+      const licence = cards.nth(i).getByTestId('catalog-licence');
+      expect(await licence.getAttribute('href')).toBe(catalog[i]!.licence.url);
+      expect(await licence.textContent()).toContain(catalog[i]!.licence.id);
+      expect(await cards.nth(i).getByTestId('catalog-unverified').count()).toBe(catalog[i]!.verified ? 0 : 1);
+    }
+    await screenshot(page, 'models-catalog');
+  });
+
+  it('a download against an unreachable hub shows an actionable offline error, not a stack trace', async () => {
+    const card = page.getByTestId('catalog-card').filter({ has: page.getByTestId('catalog-download') }).first();
+    await card.getByTestId('catalog-download').click();
+    const problem = page.locator('[data-testid="catalog-error"], [data-testid="download-error"]').first();
+    await problem.waitFor({ timeout: 90_000 });
+    const text = (await problem.textContent()) ?? '';
+    expect(text).toMatch(/Cannot reach the model hub|offline/i);
+    expect(text).toMatch(/Resume|Connect/);
+    expect(text).not.toMatch(/\bat \S+ \(.*:\d+:\d+\)|node:internal|Error: .*\n\s+at /);
+    await problem.scrollIntoViewIfNeeded();
+    await screenshot(page, 'models-download-offline');
+  });
+
+  it('reported no page errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
