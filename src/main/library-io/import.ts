@@ -5,7 +5,7 @@ import { StudioError } from '../../shared/errors';
 import type { CommitGenerationInput, Library } from '../library';
 import { referencedHashes } from './library-scan';
 import { pngSize, readChunks, readTextChunks } from './png-chunks';
-import { paramsFromTextChunks, type ImportedParams } from './png-metadata';
+import { paramsFromTextChunks, type ImportedParams } from '../../shared/png-metadata';
 import { ATELIER_KEYWORD } from './provenance';
 
 /**

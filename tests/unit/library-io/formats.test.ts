@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../../../src/main/library-io/crc32';
 import { exportFileName, promptSlug } from '../../../src/main/library-io/export';
-import { parseA1111, parseInvokeDream } from '../../../src/main/library-io/png-metadata';
+import { parseA1111, parseInvokeDream } from '../../../src/shared/png-metadata';
 import { parseTarHeader, tarHeader } from '../../../src/main/library-io/tar';
 import type { Generation } from '../../../src/shared/contract';
 

@@ -159,7 +159,7 @@ class ImageStudio {
         return;
       }
       const filled = this.applyPngParams(params);
-      const tool = { a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', atelier: 'Atelier' }[params.source];
+      const tool = { a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', invokeai: 'InvokeAI', atelier: 'Atelier' }[params.source];
       this.importNote = { tone: 'info', text: `Loaded ${filled.join(', ') || 'nothing'} from ${file.name} (${tool}).${params.sampler && !params.scheduler ? ` Sampler “${params.sampler}” has no match here; kept ${this.scheduler}.` : ''}` };
     } catch (error) {
       this.importNote = { tone: 'error', text: `Could not read ${file.name}: ${messageOf(error)}` };
