@@ -58,6 +58,7 @@ runBench(async () => {
   });
   const params: TextParams = { model, prompt, action: 'continue', maxNewTokens: MAX_NEW, temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1 };
   const oursPerToken: number[] = [];
+  const enginePerToken: number[] = [];
   const oursWall: number[] = [];
   const toMain: number[] = [];
   const toClient: number[] = [];
@@ -78,6 +79,8 @@ runBench(async () => {
       oursTokens = counts.at(-1) ?? 0;
       if (counts.length > 1) oursPerToken.push((atClient.get(counts.at(-1)!)! - atClient.get(counts[0]!)!) / (counts.at(-1)! - counts[0]!));
       oursWall.push(wall);
+      const sentCounts = [...sent.keys()].sort((a, b) => a - b);
+      if (sentCounts.length > 1) enginePerToken.push((sent.get(sentCounts.at(-1)!)! - sent.get(sentCounts[0]!)!) / (sentCounts.at(-1)! - sentCounts[0]!));
       for (const [n, s] of sent) {
         const m = inMain.get(n);
         const c = atClient.get(n);
@@ -119,6 +122,7 @@ runBench(async () => {
   table('per run (medians, ms)', ['path', 'tokens', 'per token', 'generate / job wall'], [
     ['raw transformers.js generate (in-process)', rawTokens, median(rawPerToken).toFixed(3), median(rawWall)],
     ['ours: job via studio, times at ws client', oursTokens, median(oursPerToken).toFixed(3), median(oursWall)],
+    ['ours: the same, times the engine sent them', oursTokens, median(enginePerToken).toFixed(3), ''],
   ]);
   table('token produced in engine → arrival (ms)', ['hop', 'n', 'median', 'p95', 'max'], [
     ['engine → main (fork IPC)', toMain.length, median(toMain), quantile(toMain, 0.95), Math.max(...toMain)],
