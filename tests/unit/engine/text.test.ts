@@ -80,6 +80,22 @@ describe('text generation', () => {
     expect(meta.promptTokens + 16).toBeLessThanOrEqual(meta.contextLength);
   });
 
+  it('sends text progress throttled (first, every ~100 ms, final) and ends at the generated token count', async () => {
+    const f = await getFixtures();
+    const hooks = recordingHooks();
+    const params = TextParams.parse({ model: 'o', prompt: 'x', temperature: 0, maxNewTokens: 40 });
+    const started = performance.now();
+    const result = await generateText(f.textOracle, params, { ctx, hooks, outDir: tempDir() });
+    const elapsed = performance.now() - started;
+    const steps = hooks.progress.filter((p) => p.message === undefined);
+    // loading message + first token + at most one per 100 ms + the final one
+    expect(steps.length).toBeLessThanOrEqual(2 + Math.ceil(elapsed / 100));
+    expect(steps.at(-1)).toMatchObject({ step: result.tokens, totalSteps: 40 });
+    // every token's text arrives, in order, in at most one message per token
+    expect(hooks.tokens.length).toBeLessThanOrEqual(result.tokens!);
+    expect(hooks.tokens.map((t) => t.text).join('')).toBe(result.text);
+  });
+
   it('stops before the next token when cancelled', async () => {
     const f = await getFixtures();
     const hooks = recordingHooks((_text, _count, h) => h.controller.abort());
