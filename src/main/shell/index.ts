@@ -121,7 +121,19 @@ app.on('before-quit', () => {
   void studio?.close();
 });
 
-main().catch((error: unknown) => {
-  console.error('Atelier could not start:', error);
-  app.exit(1);
-});
+// One app per library: a second launch focuses the first window instead of opening the database twice.
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    const win = BrowserWindow.getAllWindows()[0];
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    }
+  });
+  main().catch((error: unknown) => {
+    console.error('Atelier could not start:', error);
+    app.exit(1);
+  });
+}
