@@ -2,16 +2,8 @@ import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 
-/** Makes a rename or a new entry in `dir` durable (Windows cannot open a directory; NTFS journals renames). */
-export async function fsyncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await fsp.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+/** The store's fsync-a-directory helper, so that export and backup make renames durable the same way. */
+export { fsyncDirectory } from '../library/file-store';
 
 /** Writes `data` to `file` (a new name in a staging folder), fsynced. */
 export async function writeFileSynced(file: string, data: Uint8Array | string): Promise<void> {

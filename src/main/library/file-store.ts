@@ -41,8 +41,11 @@ export interface StoredFile {
   bytes: number;
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
-  // Windows cannot open a directory for fsync; NTFS journals renames itself.
+/**
+ * Makes a rename or a new entry in `dir` durable. Windows cannot open a directory for fsync; NTFS
+ * journals renames itself. Also used by library-io (export, backup).
+ */
+export async function fsyncDirectory(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
   const handle = await fsp.open(dir, 'r');
   try {
