@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AutoTokenizer, MusicgenForConditionalGeneration, TextStreamer, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import { MusicgenForConditionalGeneration, TextStreamer, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
 import type { OutputFile, ProviderName, RunHooks, RunResult } from '../../shared/engine-protocol';
 import { StudioError } from '../../shared/errors';
 import type { MusicParams } from '../../shared/params';
 import { computePeaks, encodeWav } from '../media/wav';
 import { readWav, type DecodedWav } from '../media/wav-read';
 import type { EngineContext } from '../runtime/context';
-import { inspectModelDir } from '../runtime/layout';
 import { resolveThreads } from '../runtime/sessions';
-import { loadOnDeviceChain } from '../runtime/transformers';
+import { loadOnDeviceChain, openTokenizerFolder } from '../runtime/transformers';
 import { seedSampler, StepGate } from '../text/sampling';
 import { CROSSFADE_NOTE, crossfadeJoin, DEFAULT_CROSSFADE_SECONDS, planWindows, toChannels } from './crossfade';
 
@@ -101,17 +100,7 @@ export async function loadMusicModel(ctx: EngineContext, modelDir: string): Prom
   const cached = loaded.get(key);
   if (cached && ctx.resident.get(key)) return cached;
 
-  const inspection = inspectModelDir(dir);
-  if (inspection.kind !== 'music' || !inspection.ok) {
-    const what = inspection.kind === 'music' ? inspection.problems.join('; ') : `this is not a MusicGen folder (${inspection.problems.join('; ') || `it looks like a ${inspection.kind} model`})`;
-    throw new StudioError('MODEL_INVALID', `${dir}: ${what}`);
-  }
-  let tokenizer: PreTrainedTokenizer;
-  try {
-    tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
-  } catch (error) {
-    throw new StudioError('MODEL_INVALID', `The tokenizer in ${dir} could not be loaded (${error instanceof Error ? error.message : String(error)}). Download tokenizer.json and tokenizer_config.json again.`);
-  }
+  const tokenizer = await openTokenizerFolder(dir, 'music', 'this is not a MusicGen folder');
   const result = await loadOnDeviceChain(
     ctx.registry,
     options,

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { env, type DataType, type DeviceType } from '@huggingface/transformers';
+import { AutoTokenizer, env, type DataType, type DeviceType, type PreTrainedTokenizer } from '@huggingface/transformers';
 import type { EngineOptions, ProviderName } from '../../shared/engine-protocol';
 import { StudioError } from '../../shared/errors';
-import { onnxVariants } from './layout';
+import { inspectModelDir, onnxVariants } from './layout';
 import { checkModelFile } from './model-files';
 import type { ProviderRegistry } from './providers';
 import { resolveThreads, withProviderChain } from './sessions';
@@ -102,4 +102,23 @@ export async function loadOnDeviceChain<T>(
     `The model in ${dir}`,
   );
   return { value: attempt.value, provider: attempt.provider, providerNote: attempt.providerNote, dtypes, bytes };
+}
+
+/**
+ * The tokenizer of a model folder, after checking that the folder is a valid model of `kind`
+ * (text and music pipelines load the same way). MODEL_INVALID names what is wrong: the folder's
+ * problems, that it is another kind of model (`notThis` says what was expected), or a tokenizer
+ * that does not load.
+ */
+export async function openTokenizerFolder(dir: string, kind: 'text' | 'music', notThis: string): Promise<PreTrainedTokenizer> {
+  const inspection = inspectModelDir(dir);
+  if (inspection.kind !== kind || !inspection.ok) {
+    const what = inspection.kind === kind ? inspection.problems.join('; ') : `${notThis} (${inspection.problems.join('; ') || `it looks like a ${inspection.kind} model`})`;
+    throw new StudioError('MODEL_INVALID', `${dir}: ${what}`);
+  }
+  try {
+    return await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+  } catch (error) {
+    throw new StudioError('MODEL_INVALID', `The tokenizer in ${dir} could not be loaded (${error instanceof Error ? error.message : String(error)}). Download tokenizer.json and tokenizer_config.json again.`);
+  }
 }

@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AutoModelForCausalLM,
-  AutoTokenizer,
   LogitsProcessorList,
   TextStreamer,
   type PreTrainedModel,
@@ -13,8 +12,7 @@ import type { ProviderName, RunHooks, RunResult } from '../../shared/engine-prot
 import { StudioError } from '../../shared/errors';
 import type { TextParams } from '../../shared/params';
 import type { EngineContext } from '../runtime/context';
-import { inspectModelDir } from '../runtime/layout';
-import { loadOnDeviceChain } from '../runtime/transformers';
+import { loadOnDeviceChain, openTokenizerFolder } from '../runtime/transformers';
 import { resolveThreads } from '../runtime/sessions';
 import { buildPrompt, type PromptTokenizer } from './prompt';
 import { seedSampler, StepGate, TopKTopPLogitsProcessor } from './sampling';
@@ -72,18 +70,7 @@ export async function loadTextModel(ctx: EngineContext, modelDir: string): Promi
   const cached = loaded.get(key);
   if (cached && ctx.resident.get(key)) return cached;
 
-  const inspection = inspectModelDir(dir);
-  if (inspection.kind !== 'text' || !inspection.ok) {
-    const what = inspection.kind === 'text' ? inspection.problems.join('; ') : `this is not a text model folder (${inspection.problems.join('; ') || `it looks like a ${inspection.kind} model`})`;
-    throw new StudioError('MODEL_INVALID', `${dir}: ${what}`);
-  }
-
-  let tokenizer: PreTrainedTokenizer;
-  try {
-    tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
-  } catch (error) {
-    throw new StudioError('MODEL_INVALID', `The tokenizer in ${dir} could not be loaded (${error instanceof Error ? error.message : String(error)}). Download tokenizer.json and tokenizer_config.json again.`);
-  }
+  const tokenizer = await openTokenizerFolder(dir, 'text', 'this is not a text model folder');
   const result = await loadOnDeviceChain(ctx.registry, options, dir, { model: 'onnx/model' }, (device, dtype, sessionOptions) =>
     AutoModelForCausalLM.from_pretrained(dir, { local_files_only: true, device, dtype: dtype['model'], session_options: sessionOptions }),
   );
