@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, launchChromium, screenshot, startServe, watchErrors, type Served } from './harness';
+import { ROOT, screenshot, openApp, closeApp, type Served, type AppSession } from './harness';
 
 const VIEWS = ['write', 'image', 'music', 'library', 'models', 'queue', 'settings'] as const;
 
@@ -18,22 +18,17 @@ async function axeViolations(page: Page): Promise<string[]> {
 
 describe('the studio in Chromium over the loopback transport', () => {
   let served: Served;
-  let browser: Browser;
+  let app: AppSession;
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
-    served = await startServe();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 880 } });
-    errors = watchErrors(page);
-    await page.goto(served.url);
-    await page.getByTestId('nav-write').waitFor();
+    app = await openApp();
+    ({ served, page, errors } = app);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await closeApp(app);
   });
 
   it('runs the renderer without Node: no require, no process', async () => {

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImageFixtures } from '../../scripts/fixtures/image';
 import { ensureFixtures } from '../../scripts/fixtures/index';
-import { launchChromium, screenshot, startServe, watchErrors, type Served } from './harness';
+import { closeApp, importModels, openApp, screenshot, type AppSession } from './harness';
 
 describe('generating text, images and music in Chromium', () => {
-  let served: Served;
-  let browser: Browser;
+  let app: AppSession;
   let page: Page;
   let errors: string[];
   let sentence: string;
@@ -16,28 +15,17 @@ describe('generating text, images and music in Chromium', () => {
   beforeAll(async () => {
     const [fx, images] = await Promise.all([ensureFixtures(), ensureImageFixtures()]);
     sentence = (JSON.parse(readFileSync(path.join(fx.textOracle, 'oracle.json'), 'utf8')) as { sentence: string }).sentence;
-    served = await startServe();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 880 } });
-    errors = watchErrors(page);
-    await page.goto(served.url);
-    await page.getByTestId('nav-write').waitFor();
-    // Register the fixture models the way a user would (Models → import a folder), then reload.
-    await page.evaluate(
-      async ([text, image, music]) => {
-        await window.studio.models.import({ path: text, name: 'Oracle writer' });
-        await window.studio.models.import({ path: image, name: 'Oracle painter' });
-        await window.studio.models.import({ path: music, name: 'Oracle tone' });
-      },
-      [fx.textOracle, images.imageOracle, fx.musicOracle],
-    );
-    await page.reload();
-    await page.getByTestId('nav-write').waitFor();
+    app = await openApp();
+    ({ page, errors } = app);
+    await importModels(page, [
+      { path: fx.textOracle, name: 'Oracle writer' },
+      { path: images.imageOracle, name: 'Oracle painter' },
+      { path: fx.musicOracle, name: 'Oracle tone' },
+    ]);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await closeApp(app);
   });
 
   async function savedBody(): Promise<string> {

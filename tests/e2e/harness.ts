@@ -66,3 +66,42 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   await page.screenshot({ path: path.join(RESULTS, `${name}.png`) });
 }
+
+export interface AppSession {
+  served: Served;
+  browser: Browser;
+  page: Page;
+  errors: string[];
+}
+
+/**
+ * The usual start of an end-to-end file: `atelier serve` on a fresh (or given) data folder,
+ * Chromium, one page on the app with its errors collected, ready once the rail is shown.
+ */
+export async function openApp(options: { dataDir?: string; viewport?: { width: number; height: number }; beforeGoto?: (page: Page) => void } = {}): Promise<AppSession> {
+  const served = await startServe(options.dataDir);
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 880 } });
+  const errors = watchErrors(page);
+  options.beforeGoto?.(page);
+  await page.goto(served.url);
+  await page.getByTestId('nav-write').waitFor();
+  return { served, browser, page, errors };
+}
+
+export async function closeApp(app: AppSession | undefined): Promise<void> {
+  await app?.browser.close();
+  await app?.served.stop();
+}
+
+/** Registers model folders the way a user does (Models → import a folder), then reloads the app. */
+export async function importModels(page: Page, models: { path: string; name: string }[]): Promise<string[]> {
+  const ids = await page.evaluate(async (list) => {
+    const imported: string[] = [];
+    for (const model of list) imported.push((await window.studio.models.import(model)).id);
+    return imported;
+  }, models);
+  await page.reload();
+  await page.getByTestId('nav-write').waitFor();
+  return ids;
+}

@@ -1,8 +1,8 @@
 import { deflateSync } from 'node:zlib';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot, startServe, watchErrors, type Served } from './harness';
+import { screenshot, openApp, closeApp, type AppSession } from './harness';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -55,24 +55,19 @@ const COMFY = JSON.stringify({
 });
 
 describe('loading parameters from a PNG in the Image view', () => {
-  let served: Served;
-  let browser: Browser;
+  let app: AppSession;
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
-    served = await startServe();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 880 } });
-    errors = watchErrors(page);
-    await page.goto(served.url);
+    app = await openApp();
+    ({ page, errors } = app);
     await page.getByTestId('nav-image').click();
     await page.getByTestId('view-image').waitFor();
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await closeApp(app);
   });
 
   async function form() {

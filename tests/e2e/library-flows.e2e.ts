@@ -1,14 +1,13 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImageFixtures } from '../../scripts/fixtures/image';
-import { launchChromium, screenshot, startServe, watchErrors, type Served } from './harness';
+import { screenshot, openApp, closeApp, type AppSession } from './harness';
 
 const RED = { prompt: 'a red lighthouse at dusk', seed: 1234, steps: 6, width: 64, height: 96 };
 const BLUE = { prompt: 'a blue harbour at dawn', seed: 99, steps: 4, width: 64, height: 64 };
 
 describe('library flows in Chromium', () => {
-  let served: Served;
-  let browser: Browser;
+  let app: AppSession;
   let page: Page;
   let errors: string[];
 
@@ -23,12 +22,8 @@ describe('library flows in Chromium', () => {
 
   beforeAll(async () => {
     const images = await ensureImageFixtures();
-    served = await startServe();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 880 } });
-    errors = watchErrors(page);
-    await page.goto(served.url);
-    await page.getByTestId('nav-write').waitFor();
+    app = await openApp();
+    ({ page, errors } = app);
     await page.evaluate(
       async ([modelPath, red, blue]) => {
         const model = await window.studio.models.import({ path: modelPath, name: 'Oracle painter' });
@@ -50,8 +45,7 @@ describe('library flows in Chromium', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await closeApp(app);
   });
 
   it('finds a prompt with the match highlighted', async () => {

@@ -1,26 +1,21 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot, startServe, watchErrors, type Served } from './harness';
+import { screenshot, openApp, closeApp, type AppSession } from './harness';
 
 describe('the Models view', () => {
-  let served: Served;
-  let browser: Browser;
+  let app: AppSession;
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
-    served = await startServe();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    errors = watchErrors(page);
-    await page.goto(served.url);
+    app = await openApp({ viewport: { width: 1400, height: 1000 } });
+    ({ page, errors } = app);
     await page.getByTestId('nav-models').click();
     await page.getByTestId('view-models').waitFor();
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await closeApp(app);
   });
 
   it('renders catalog cards with licences, sizes per dtype and honest verification badges', async () => {

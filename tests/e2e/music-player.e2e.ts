@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFixtures } from '../../scripts/fixtures/index';
-import { launchChromium, screenshot, startServe, watchErrors, type Served } from './harness';
+import { screenshot, openApp, closeApp, importModels, type AppSession } from './harness';
 
 /** Walks the RIFF chunks of a WAV file: its format, data length and LIST/INFO text. */
 function readWav(bytes: Buffer): { sampleRate: number; channels: number; bits: number; dataBytes: number; info: string } {
@@ -29,27 +29,21 @@ function readWav(bytes: Buffer): { sampleRate: number; channels: number; bits: n
 }
 
 describe('Music: waveform player, loop and export', () => {
-  let served: Served;
-  let browser: Browser;
+  let app: AppSession;
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
     const fx = await ensureFixtures();
-    served = await startServe();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 880 } });
-    errors = watchErrors(page);
-    await page.goto(served.url);
+    app = await openApp();
+    ({ page, errors } = app);
     await page.getByTestId('nav-music').waitFor();
-    await page.evaluate((dir) => window.studio.models.import({ path: dir, name: 'Oracle tone' }), fx.musicOracle);
-    await page.reload();
+    await importModels(page, [{ path: fx.musicOracle, name: 'Oracle tone' }]);
     await page.getByTestId('nav-music').click();
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await closeApp(app);
   });
 
   const audio = () => page.getByTestId('music-audio').first();

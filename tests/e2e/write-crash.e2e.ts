@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureFixtures } from '../../scripts/fixtures/index';
-import { launchChromium, startServe, type Served } from './harness';
+import { importModels, launchChromium, startServe, type Served } from './harness';
 
 describe('writing survives a killed app', () => {
   let browser: Browser | undefined;
@@ -23,8 +23,7 @@ describe('writing survives a killed app', () => {
     const page = await browser.newPage();
     await page.goto(first.url);
     await page.getByTestId('nav-write').waitFor();
-    await page.evaluate((dir) => window.studio.models.import({ path: dir, name: 'Oracle writer' }), fx.textOracle);
-    await page.reload();
+    await importModels(page, [{ path: fx.textOracle, name: 'Oracle writer' }]);
     await page.getByTestId('nav-write').click();
     await page.getByTestId('new-document').click();
     await page.locator('.cm-content').click();

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFixtures } from '../../scripts/fixtures/index';
-import { launchChromium, screenshot, startServe, watchErrors, type Served } from './harness';
+import { screenshot, openApp, closeApp, importModels, type AppSession } from './harness';
 
 describe('Write: versions, alternatives, export and import', () => {
-  let served: Served;
-  let browser: Browser;
+  let app: AppSession;
   let page: Page;
   let errors: string[];
   let sentence: string;
@@ -16,14 +15,9 @@ describe('Write: versions, alternatives, export and import', () => {
   beforeAll(async () => {
     const fx = await ensureFixtures();
     sentence = (JSON.parse(readFileSync(path.join(fx.textOracle, 'oracle.json'), 'utf8')) as { sentence: string }).sentence;
-    served = await startServe();
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 880 } });
-    errors = watchErrors(page);
-    await page.goto(served.url);
-    await page.getByTestId('nav-write').waitFor();
-    await page.evaluate((dir) => window.studio.models.import({ path: dir, name: 'Oracle writer' }), fx.textOracle);
-    await page.reload();
+    app = await openApp();
+    ({ page, errors } = app);
+    await importModels(page, [{ path: fx.textOracle, name: 'Oracle writer' }]);
     await page.getByTestId('nav-write').click();
     await page.getByTestId('new-document').click();
     await page.locator('.cm-content').click();
@@ -31,8 +25,7 @@ describe('Write: versions, alternatives, export and import', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await closeApp(app);
   });
 
   const storedBody = () =>

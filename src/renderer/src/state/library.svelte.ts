@@ -7,7 +7,7 @@ export type KindFilter = GenerationKind | 'all';
 export type ImportFolderResult = CallOutput<'library.importFolder'>;
 export type Lineage = CallOutput<'library.lineage'>;
 
-const PAGE = 500;
+const PAGE = 200;
 const NOTES_DELAY_MS = 600;
 
 /**
