@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLibrary } from '../../src/main/library';
 import { backupLibrary, verifyBackup } from '../../src/main/library-io/backup';
 import { EXPORT_STAGING_PREFIX, exportGenerations, type ExportManifest } from '../../src/main/library-io/export';
-import { readChunks } from '../../src/main/library-io/png-chunks';
+import { readChunks } from '../../src/shared/png-chunks';
 import { allGenerations, pngWithText, seedLibrary, sha256File, tempDir } from './helpers/library-io-fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');

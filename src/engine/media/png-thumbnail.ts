@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import { insertChunks } from './png';
+import { insertChunks } from '../../shared/png-chunks';
 
 /** A `size` px (longest side) webp thumbnail of an image. Never upscales. */
 export async function writeThumbnail(src: string, dest: string, size = 256): Promise<{ path: string; width: number; height: number }> {
@@ -27,7 +27,7 @@ export async function writeThumbnailFromPixels(pixels: Uint8Array, width: number
  * build). On 512×512 this is ~2× faster than the JS encoder and does not block the engine's
  * message loop while it runs.
  */
-export async function encodePngWithSharp(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, extra: Buffer[]): Promise<Buffer> {
+export async function encodePngWithSharp(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, extra: readonly Uint8Array[]): Promise<Uint8Array> {
   const png = await rawInput(pixels, width, height, channels).png({ compressionLevel: 6, adaptiveFiltering: true, palette: false }).toBuffer();
   return insertChunks(png, extra);
 }

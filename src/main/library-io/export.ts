@@ -85,7 +85,7 @@ interface StagedFile {
   item: ExportManifestItem;
 }
 
-async function stageBytes(staging: string, name: string, data: Buffer | string, g: Generation, role: string, mime: string): Promise<StagedFile> {
+async function stageBytes(staging: string, name: string, data: Uint8Array | string, g: Generation, role: string, mime: string): Promise<StagedFile> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   await writeFileSynced(path.join(staging, name), bytes);
   return {
@@ -121,11 +121,12 @@ async function stageGeneration(library: Library, g: Generation, staging: string)
     if (!source) throw new StudioError('NOT_FOUND', `A file of generation ${g.id} is missing from the library (asset ${asset.id}). Run a library check, then export again.`);
     const ext = path.extname(source.path).slice(1) || 'bin';
     const name = exportFileName(g, ext, numbered ? index + 1 : undefined);
-    let data: Buffer = await fsp.readFile(source.path);
+    const raw = await fsp.readFile(source.path);
+    let data: Uint8Array = raw;
     if (ext === 'png' || asset.mime === 'image/png') {
-      data = embedPngProvenance(data, provenance, asset);
+      data = embedPngProvenance(raw, provenance, asset);
     } else if (ext === 'wav') {
-      data = embedWavProvenance(data, provenance);
+      data = embedWavProvenance(raw, provenance);
     }
     staged.push(await stageBytes(staging, name, data, g, asset.role, asset.mime));
   }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { inflateSync } from 'node:zlib';
 import { StudioError } from '../../shared/errors';
 import type { CommitGenerationInput, Library } from '../library';
 import { referencedHashes } from './library-scan';
-import { pngSize, readChunks, readTextChunks } from './png-chunks';
+import { pngSize, readChunks, readTextChunks } from '../../shared/png-chunks';
 import { paramsFromTextChunks, type ImportedParams } from '../../shared/png-metadata';
 import { ATELIER_KEYWORD } from './provenance';
 
@@ -113,7 +114,7 @@ export async function importPngFolder(library: Library, dir: string, opts: Impor
         skip(`not a readable PNG (${error instanceof Error ? error.message : String(error)})`);
         continue;
       }
-      const texts = readTextChunks(chunks);
+      const texts = readTextChunks(chunks, inflateSync);
       const atelierJson = texts.get(ATELIER_KEYWORD);
       let plan = atelierJson ? fromAtelier(atelierJson, library) : null;
       if (!plan) {

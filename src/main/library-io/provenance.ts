@@ -1,5 +1,7 @@
+import { inflateSync } from 'node:zlib';
 import type { Generation } from '../../shared/contract';
-import { itxtChunk, readChunks, readTextChunks, rewritePng, textOrItxt, TRAINED_ALGORITHMIC_MEDIA, XMP_KEYWORD } from './png-chunks';
+import { itxtChunk, readChunks, readTextChunks, rewritePng, textOrItxt } from '../../shared/png-chunks';
+import { buildXmp, formatA1111Parameters, XMP_KEYWORD } from '../../shared/provenance';
 
 /**
  * What an exported file says about where it came from: AUTOMATIC1111 infotext, the full Atelier
@@ -49,84 +51,36 @@ export function provenanceOf(g: Generation, lineage: string[]): AtelierProvenanc
   };
 }
 
-const A1111_SAMPLER: Record<string, string> = {
-  euler: 'Euler',
-  'euler-a': 'Euler a',
-  ddim: 'DDIM',
-  'dpmpp-2m-karras': 'DPM++ 2M Karras',
-  lcm: 'LCM',
-};
-
 function field(params: Record<string, unknown>, key: string): string | number | undefined {
   const value = params[key];
   return typeof value === 'string' || typeof value === 'number' ? value : undefined;
 }
 
-/** AUTOMATIC1111's infotext: prompt, "Negative prompt: …", then "Key: value, …". */
-export function formatA1111Parameters(p: AtelierProvenance, asset: { width: number | null; height: number | null }): string {
-  const width = field(p.params, 'width') ?? asset.width;
-  const height = field(p.params, 'height') ?? asset.height;
-  const scheduler = field(p.params, 'scheduler');
-  const fields: [string, string | number | undefined | null][] = [
-    ['Steps', field(p.params, 'steps')],
-    ['Sampler', typeof scheduler === 'string' ? (A1111_SAMPLER[scheduler] ?? scheduler) : undefined],
-    ['CFG scale', field(p.params, 'guidance')],
-    ['Seed', p.seed ?? field(p.params, 'seed')],
-    ['Size', width && height ? `${width}x${height}` : undefined],
-    ['Model', p.model],
-    ['Denoising strength', p.params.initAssetId !== undefined ? field(p.params, 'strength') : undefined],
-  ];
-  const quote = (value: string | number): string => {
-    const text = String(value);
-    return /[,:\n"]/.test(text) ? JSON.stringify(text) : text;
-  };
-  const lines = [p.prompt];
-  if (p.negativePrompt) lines.push(`Negative prompt: ${p.negativePrompt}`);
-  lines.push(
-    fields
-      .filter((entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== null && entry[1] !== '')
-      .map(([key, value]) => `${key}: ${quote(value)}`)
-      .join(', '),
-  );
-  return lines.join('\n');
-}
-
-function xmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-export function buildXmp(p: { prompt: string; model: string }): string {
-  return [
-    '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>',
-    '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
-    ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
-    '  <rdf:Description rdf:about=""',
-    '    xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"',
-    '    xmlns:dc="http://purl.org/dc/elements/1.1/"',
-    '    xmlns:xmp="http://ns.adobe.com/xap/1.0/"',
-    `    Iptc4xmpExt:DigitalSourceType="${TRAINED_ALGORITHMIC_MEDIA}"`,
-    `    xmp:CreatorTool="Atelier (${xmlEscape(p.model)})">`,
-    '   <dc:description>',
-    '    <rdf:Alt>',
-    `     <rdf:li xml:lang="x-default">${xmlEscape(p.prompt)}</rdf:li>`,
-    '    </rdf:Alt>',
-    '   </dc:description>',
-    '  </rdf:Description>',
-    ' </rdf:RDF>',
-    '</x:xmpmeta>',
-    '<?xpacket end="r"?>',
-  ].join('\n');
+/** The infotext of a stored generation (the shared format the engine writes), from its params record. */
+export function infotextOf(p: AtelierProvenance, asset: { width: number | null; height: number | null }): string {
+  return formatA1111Parameters({
+    prompt: p.prompt,
+    negativePrompt: p.negativePrompt,
+    steps: field(p.params, 'steps'),
+    scheduler: field(p.params, 'scheduler'),
+    guidance: field(p.params, 'guidance'),
+    seed: p.seed ?? field(p.params, 'seed'),
+    width: field(p.params, 'width') ?? asset.width,
+    height: field(p.params, 'height') ?? asset.height,
+    model: p.model,
+    strength: p.params.initAssetId !== undefined ? field(p.params, 'strength') : undefined,
+  });
 }
 
 /**
  * The PNG with provenance: `parameters` and XMP are added only when missing (an engine-written
  * PNG already has them); the `atelier` chunk is always replaced by the full generation JSON.
  */
-export function embedPngProvenance(png: Uint8Array, p: AtelierProvenance, asset: { width: number | null; height: number | null }): Buffer {
+export function embedPngProvenance(png: Uint8Array, p: AtelierProvenance, asset: { width: number | null; height: number | null }): Uint8Array {
   const chunks = readChunks(png);
-  const texts = readTextChunks(chunks);
-  const extra: Buffer[] = [];
-  if (!texts.has('parameters')) extra.push(textOrItxt('parameters', formatA1111Parameters(p, asset)));
+  const texts = readTextChunks(chunks, inflateSync);
+  const extra: Uint8Array[] = [];
+  if (!texts.has('parameters')) extra.push(textOrItxt('parameters', infotextOf(p, asset)));
   extra.push(itxtChunk(ATELIER_KEYWORD, JSON.stringify(p)));
   if (!texts.has(XMP_KEYWORD)) extra.push(itxtChunk(XMP_KEYWORD, buildXmp(p)));
   return rewritePng(chunks, extra, new Set([ATELIER_KEYWORD]));

@@ -1,5 +1,5 @@
 import fsp from 'node:fs/promises';
-import { crc32 } from './crc32';
+import { crc32 } from '../../shared/png-chunks';
 
 /**
  * A store-only (uncompressed) ZIP writer: local header + data per entry, then the central

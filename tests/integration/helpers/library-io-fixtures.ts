@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Generation } from '../../../src/shared/contract';
 import type { Library } from '../../../src/main/library';
-import { readChunks, rewritePng, textChunk, itxtChunk } from '../../../src/main/library-io/png-chunks';
+import { readChunks, rewritePng, textChunk, itxtChunk } from '../../../src/shared/png-chunks';
 
 export function tempDir(prefix = 'atelier-io-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -29,9 +29,11 @@ export async function plainPng(width: number, height: number, seed: number): Pro
 /** A PNG with the given text chunks (tEXt, or iTXt when `utf8`). */
 export async function pngWithText(texts: Record<string, string>, seed: number, utf8 = false): Promise<Buffer> {
   const png = await plainPng(16, 16, seed);
-  return rewritePng(
-    readChunks(png),
-    Object.entries(texts).map(([k, v]) => (utf8 ? itxtChunk(k, v) : textChunk(k, v))),
+  return Buffer.from(
+    rewritePng(
+      readChunks(png),
+      Object.entries(texts).map(([k, v]) => (utf8 ? itxtChunk(k, v) : textChunk(k, v))),
+    ),
   );
 }
 

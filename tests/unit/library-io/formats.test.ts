@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../../../src/main/library-io/crc32';
+import { crc32 } from '../../../src/shared/png-chunks';
 import { exportFileName, promptSlug } from '../../../src/main/library-io/export';
 import { parseA1111, parseInvokeDream } from '../../../src/shared/png-metadata';
 import { parseTarHeader, tarHeader } from '../../../src/main/library-io/tar';

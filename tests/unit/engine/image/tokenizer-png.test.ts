@@ -5,17 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImageFixtures, type ImageFixturePaths } from '../../../../scripts/fixtures/image';
 import { ClipTokenizer } from '../../../../src/engine/image/clip-tokenizer';
-import {
-  encodeImagePng,
-  encodePng,
-  itxtChunk,
-  readChunks,
-  readPngParameters,
-  readTextChunks,
-  textChunk,
-  TRAINED_ALGORITHMIC_MEDIA,
-  XMP_KEYWORD,
-} from '../../../../src/engine/media/png';
+import { encodeImagePng, encodePng, readPngParameters } from '../../../../src/engine/media/png';
+import { itxtChunk, readChunks, readTextChunks, textChunk } from '../../../../src/shared/png-chunks';
+import { TRAINED_ALGORITHMIC_MEDIA, XMP_KEYWORD } from '../../../../src/shared/provenance';
 
 let fx: ImageFixturePaths;
 let tmp: string;
