@@ -73,12 +73,15 @@ describe('generating text, images and music in Chromium', () => {
     await page.getByTestId('image-prompt').fill('a lighthouse at dusk');
     await page.locator('#image-steps').fill('150');
     await page.locator('#image-steps').press('Tab');
+    // 1024² × 150 steps keeps the tiny fixture busy for several seconds, so the cancel below lands mid-run.
+    await page.getByRole('button', { name: '1024²' }).click();
     await page.getByTestId('image-generate').click();
     await expect.poll(() => page.getByTestId('image-preview').locator('img[src^="data:image/png"]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
-    await screenshot(page, 'image-preview');
     await page.getByTestId('image-cancel').click();
+    await screenshot(page, 'image-preview');
     await expect.poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0]?.state), { timeout: 10_000 }).toBe('cancelled');
 
+    await page.getByRole('button', { name: '512²' }).click();
     await page.locator('#image-steps').fill('8');
     await page.locator('#image-steps').press('Tab');
     await page.getByTestId('image-generate').click();

@@ -11,10 +11,10 @@ describe('jobs through the supervised engine process', () => {
   let fx: Fixtures;
   let studio: Studio;
 
-  // A long image job: 512×512 with many steps keeps the engine busy for a few seconds.
+  // A long image job: 1024×1024 with many steps keeps the engine busy for a few seconds.
   const longImage = (): { kind: 'image'; params: ImageParams } => ({
     kind: 'image',
-    params: { model: fx.images.imageOracle, prompt: 'a long job', negativePrompt: '', width: 512, height: 512, steps: 150, guidance: 7, scheduler: 'euler', seed: 1, batch: 1, strength: 0.75 },
+    params: { model: fx.images.imageOracle, prompt: 'a long job', negativePrompt: '', width: 1024, height: 1024, steps: 150, guidance: 7, scheduler: 'euler', seed: 1, batch: 1, strength: 0.75 },
   });
   const quickText = (): { kind: 'text'; params: TextParams } => ({
     kind: 'text',

@@ -10,7 +10,7 @@ describe('restarting the app with queued and running jobs', () => {
     const dataDir = tempDataDir();
     const image = (steps: number) => ({
       kind: 'image' as const,
-      params: { model: fx.images.imageOracle, prompt: `restart ${steps}`, negativePrompt: '', width: 256, height: 256, steps, guidance: 7, scheduler: 'euler' as const, seed: 3, batch: 1, strength: 0.75 },
+      params: { model: fx.images.imageOracle, prompt: `restart ${steps}`, negativePrompt: '', width: 512, height: 512, steps, guidance: 7, scheduler: 'euler' as const, seed: 3, batch: 1, strength: 0.75 },
     });
     const requests = [image(150), image(3), image(4)];
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'helpers/app-runner.ts'), dataDir, JSON.stringify(requests)], { stdio: ['ignore', 'pipe', 'ignore'] });
