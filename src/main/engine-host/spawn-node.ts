@@ -14,9 +14,11 @@ export function engineEntry(): { file: string; execArgv: string[] } {
   return { file: path.resolve(__dirname, '../../engine/main.ts'), execArgv: ['--import', 'tsx'] };
 }
 
-/** spawnEngine() for Node: child_process.fork with an IPC channel. Electron's lives in src/main/shell. */
-export function spawnNodeEngine(env: NodeJS.ProcessEnv = process.env): EngineChild {
-  const entry = engineEntry();
+/**
+ * spawnEngine() for Node: child_process.fork with an IPC channel. Electron's lives in src/main/shell.
+ * `entry` replaces the engine script (benchmarks fork an instrumented one with the same options).
+ */
+export function spawnNodeEngine(env: NodeJS.ProcessEnv = process.env, entry = engineEntry()): EngineChild {
   const child = fork(entry.file, [], {
     execArgv: entry.execArgv,
     env: { ...env, ATELIER_ENGINE: '1' },

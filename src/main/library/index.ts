@@ -39,20 +39,8 @@ export interface GenerationFileInput {
   durationMs?: number | null;
 }
 
-export interface CommitGenerationInput {
-  kind: GenerationKind;
-  model: string;
-  modelDigest?: string | null;
-  prompt?: string;
-  negativePrompt?: string;
-  seed?: number | null;
-  params?: Record<string, unknown>;
-  parentId?: string | null;
-  provider?: string | null;
-  providerNote?: string | null;
-  timings?: Record<string, number>;
-  outputText?: string | null;
-  notes?: string;
+/** A generation to store: its record (see generations.ts) plus the files it produced. */
+export interface CommitGenerationInput extends generations.GenerationRecord {
   files?: GenerationFileInput[];
 }
 
