@@ -160,11 +160,15 @@ export class JobQueue {
   }
 
   private finish(jobId: string, patch: JobPatch): Job {
-    const job = this.deps.store.updateJob(jobId, patch);
+    return this.announce(this.deps.store.updateJob(jobId, patch));
+  }
+
+  /** Tells the renderer and anyone waiting that the job changed. */
+  private announce(job: Job): Job {
     this.deps.events.emit('jobs.changed', job);
     if (isFinal(job.state)) {
-      for (const resolve of this.waiters.get(jobId) ?? []) resolve(job);
-      this.waiters.delete(jobId);
+      for (const resolve of this.waiters.get(job.id) ?? []) resolve(job);
+      this.waiters.delete(job.id);
     }
     return job;
   }
@@ -190,10 +194,19 @@ export class JobQueue {
       const run = this.runParams(job);
       await fs.mkdir(outDir, { recursive: true });
       const result = await this.deps.engine.request<RunResult>({ type: 'run', jobId: job.id, modelDir, outDir, run });
-      const generations = [];
-      for (const commit of this.toCommits(job, result)) generations.push(await this.deps.store.commitGeneration(commit));
-      this.finish(job.id, { state: 'done', progress: 1, generationIds: generations.map((g) => g.id) });
-      this.deps.events.emit('library.changed', { ids: generations.map((g) => g.id) });
+      const commits = this.toCommits(job, result);
+      const ids: string[] = [];
+      let done: Job | null = null;
+      for (const [index, commit] of commits.entries()) {
+        // The job becomes done in the same transaction as its last generation: never one without the other.
+        const last = index === commits.length - 1;
+        const generation = await this.deps.store.commitGeneration(commit, {
+          alsoInTransaction: last ? (id) => (done = this.deps.store.updateJob(job.id, { state: 'done', progress: 1, generationIds: [...ids, id] })) : undefined,
+        });
+        ids.push(generation.id);
+      }
+      this.announce(done ?? this.deps.store.getJob(job.id));
+      this.deps.events.emit('library.changed', { ids });
     } catch (error) {
       const shape = toErrorShape(error);
       const cancelled = shape.code === 'CANCELLED' || this.running?.cancelled === true;

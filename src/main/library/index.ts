@@ -39,6 +39,11 @@ export interface GenerationFileInput {
   durationMs?: number | null;
 }
 
+export interface CommitOptions {
+  /** More writes that must land in the same transaction as the rows (e.g. the job's final state). */
+  alsoInTransaction?: (generationId: string) => void;
+}
+
 /** A generation to store: its record (see generations.ts) plus the files it produced. */
 export interface CommitGenerationInput extends generations.GenerationRecord {
   files?: GenerationFileInput[];
@@ -75,7 +80,7 @@ export interface Library {
 
   // Generations
   /** Stores the files (hash, temp file, fsync, rename) and then inserts the rows in one transaction. */
-  commitGeneration(input: CommitGenerationInput): Promise<Generation>;
+  commitGeneration(input: CommitGenerationInput, options?: CommitOptions): Promise<Generation>;
   getGeneration(id: string): Generation;
   findGeneration(id: string): Generation | null;
   listGenerations(query?: LibraryQuery): LibraryPage;
@@ -181,19 +186,28 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     migrationBackup: opened.migrationBackup,
     sweptAtOpen,
 
-    async commitGeneration(input) {
+    async commitGeneration(input, options = {}) {
       const reserved: string[] = [];
       try {
+        // Files are written (and fsynced) side by side; all are durable before the rows name them.
+        const files = input.files ?? [];
+        const puts = await Promise.allSettled(files.map((file) => store.put(file.sourcePath, extensionFor(file.mime, file.sourcePath))));
         const stored: generations.CommittedFile[] = [];
-        for (const file of input.files ?? []) {
-          const put = await store.put(file.sourcePath, extensionFor(file.mime, file.sourcePath));
-          reserved.push(storeKey(put.sha256, put.ext));
-          stored.push({ ...put, mime: file.mime, role: file.role, width: file.width, height: file.height, durationMs: file.durationMs });
-        }
+        puts.forEach((put, i) => {
+          if (put.status !== 'fulfilled') return;
+          reserved.push(storeKey(put.value.sha256, put.value.ext));
+          const file = files[i]!;
+          stored.push({ ...put.value, mime: file.mime, role: file.role, width: file.width, height: file.height, durationMs: file.durationMs });
+        });
+        const failed = puts.find((put): put is PromiseRejectedResult => put.status === 'rejected');
+        if (failed) throw failed.reason;
         const w = live();
         const createdAt = now();
         const id = newId(createdAt);
-        w.transaction(() => generations.insertGeneration(w, id, input, stored, createdAt, () => newId(createdAt)))();
+        w.transaction(() => {
+          generations.insertGeneration(w, id, input, stored, createdAt, () => newId(createdAt));
+          options.alsoInTransaction?.(id);
+        })();
         return generations.getGeneration(w, id);
       } finally {
         // A file whose row failed to commit stays an orphan until the next sweep.
