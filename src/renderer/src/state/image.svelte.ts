@@ -1,14 +1,12 @@
 import type { EventPayload, Generation } from '../../../shared/contract';
 import type { ImageParams, Scheduler } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
-import { randomSeed } from '../lib/format';
-import { isFinished, jobs } from './jobs.svelte';
+import { GenerationJob, resolveSeed, type SeedMode } from './generation-job.svelte';
 import { num, paramsFromPng, str, type PngParams } from './params-read';
 
 /** Same list as SCHEDULERS in shared/params; kept here as a type-checked copy so zod stays out of the renderer bundle. */
 export const SCHEDULERS: readonly Scheduler[] = ['euler', 'euler-a', 'ddim', 'dpmpp-2m-karras', 'lcm'];
 
-export type SeedMode = 'random' | 'fixed' | 'reuse';
 export const SIZE_PRESETS = [
   { label: '512²', width: 512, height: 512 },
   { label: '768²', width: 768, height: 768 },
@@ -41,49 +39,21 @@ class ImageStudio {
   /** What the last dropped PNG filled in (or why it could not), shown under the prompt. */
   importNote = $state<{ tone: 'info' | 'error'; text: string } | null>(null);
 
-  jobId = $state<string | null>(null);
-  starting = $state(false);
-  error = $state<string | null>(null);
+  /** The running job and the strip of results; a finished job's seed becomes the one to reuse. */
+  run = new GenerationJob('image', (fresh) => {
+    const seeded = fresh.find((g) => g.seed !== null);
+    if (seeded?.seed != null) this.lastSeed = seeded.seed;
+  });
   previews = $state.raw<Record<string, EventPayload<'jobs.preview'>>>({});
-  results = $state.raw<Generation[]>([]);
 
-  job = $derived(this.jobId ? jobs.items.find((job) => job.id === this.jobId) : undefined);
-  progress = $derived(this.jobId ? jobs.progress[this.jobId] : undefined);
-  preview = $derived(this.jobId ? this.previews[this.jobId] : undefined);
-  busy = $derived(this.starting || (this.job !== undefined && !isFinished(this.job.state)));
+  preview = $derived(this.run.jobId ? this.previews[this.run.jobId] : undefined);
   sizeValid = $derived(this.width % 8 === 0 && this.height % 8 === 0 && this.width >= 64 && this.height >= 64 && this.width <= 2048 && this.height <= 2048);
 
-  #started = false;
-
   init(): void {
-    if (this.#started) return;
-    this.#started = true;
+    if (!this.run.init()) return;
     window.studio.on('jobs.preview', (preview) => {
       this.previews = { [preview.jobId]: preview };
     });
-    jobs.onFinished((job) => {
-      if (job.kind !== 'image' || job.state !== 'done') return;
-      void this.#addResults(job.generationIds);
-    });
-    void this.#loadRecent();
-  }
-
-  async #loadRecent(): Promise<void> {
-    try {
-      const page = await window.studio.library.list({ kind: 'image', limit: 12 });
-      this.results = page.items;
-    } catch {
-      // the strip just starts empty; the library view reports errors
-    }
-  }
-
-  async #addResults(ids: string[]): Promise<void> {
-    const generations = await Promise.all(ids.map((id) => window.studio.library.get({ id }).catch(() => null)));
-    const fresh = generations.filter((g): g is Generation => g !== null);
-    const freshIds = new Set(fresh.map((g) => g.id));
-    this.results = [...fresh, ...this.results.filter((g) => !freshIds.has(g.id))].slice(0, 48);
-    const seeded = fresh.find((g) => g.seed !== null);
-    if (seeded?.seed != null) this.lastSeed = seeded.seed;
   }
 
   setSize(width: number, height: number): void {
@@ -91,24 +61,18 @@ class ImageStudio {
     this.height = height;
   }
 
-  resolveSeed(): number {
-    if (this.seedMode === 'fixed') return this.seed;
-    if (this.seedMode === 'reuse' && this.lastSeed !== null) return this.lastSeed;
-    return randomSeed();
-  }
-
   async generate(): Promise<void> {
-    if (this.busy) return;
-    this.error = null;
+    if (this.run.busy) return;
+    this.run.error = null;
     if (!this.model) {
-      this.error = 'Pick an image model first. Install one from the Models view.';
+      this.run.error = 'Pick an image model first. Install one from the Models view.';
       return;
     }
     if (!this.sizeValid) {
-      this.error = 'Width and height must be multiples of 8 between 64 and 2048.';
+      this.run.error = 'Width and height must be multiples of 8 between 64 and 2048.';
       return;
     }
-    const seed = this.resolveSeed();
+    const seed = resolveSeed(this.seedMode, this.seed, this.lastSeed);
     const params: ImageParams = {
       model: this.model,
       prompt: this.prompt,
@@ -123,20 +87,7 @@ class ImageStudio {
       strength: this.strength,
       ...(this.initAssetId ? { initAssetId: this.initAssetId } : {}),
     };
-    this.starting = true;
-    try {
-      const { jobId } = await window.studio.jobs.start({ kind: 'image', params, ...(this.parentId ? { parentId: this.parentId } : {}) });
-      this.jobId = jobId;
-      this.lastSeed = seed;
-    } catch (error) {
-      this.error = messageOf(error);
-    } finally {
-      this.starting = false;
-    }
-  }
-
-  async cancel(): Promise<void> {
-    if (this.jobId) await jobs.cancel(this.jobId);
+    if (await this.run.start({ kind: 'image', params, ...(this.parentId ? { parentId: this.parentId } : {}) })) this.lastSeed = seed;
   }
 
   useAsInit(generation: Generation): void {

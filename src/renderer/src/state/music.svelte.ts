@@ -1,9 +1,7 @@
 import type { Generation } from '../../../shared/contract';
 import type { MusicParams } from '../../../shared/params';
-import { messageOf } from '../lib/errors';
 import { randomSeed } from '../lib/format';
-import type { SeedMode } from './image.svelte';
-import { isFinished, jobs } from './jobs.svelte';
+import { GenerationJob, resolveSeed, type SeedMode } from './generation-job.svelte';
 import { num, str } from './params-read';
 
 export const PROMPT_CHIPS = {
@@ -27,41 +25,11 @@ class MusicStudio {
   variations = $state(1);
   parentId = $state<string | null>(null);
 
-  jobId = $state<string | null>(null);
-  starting = $state(false);
-  error = $state<string | null>(null);
-  results = $state.raw<Generation[]>([]);
-
-  job = $derived(this.jobId ? jobs.items.find((job) => job.id === this.jobId) : undefined);
-  progress = $derived(this.jobId ? jobs.progress[this.jobId] : undefined);
-  busy = $derived(this.starting || (this.job !== undefined && !isFinished(this.job.state)));
-
-  #started = false;
+  /** The running job and the strip of finished pieces. */
+  run = new GenerationJob('music');
 
   init(): void {
-    if (this.#started) return;
-    this.#started = true;
-    jobs.onFinished((job) => {
-      if (job.kind !== 'music' || job.state !== 'done') return;
-      void this.#addResults(job.generationIds);
-    });
-    void this.#loadRecent();
-  }
-
-  async #loadRecent(): Promise<void> {
-    try {
-      const page = await window.studio.library.list({ kind: 'music', limit: 12 });
-      this.results = page.items;
-    } catch {
-      // starts empty; the library view reports errors
-    }
-  }
-
-  async #addResults(ids: string[]): Promise<void> {
-    const generations = await Promise.all(ids.map((id) => window.studio.library.get({ id }).catch(() => null)));
-    const fresh = generations.filter((g): g is Generation => g !== null);
-    const freshIds = new Set(fresh.map((g) => g.id));
-    this.results = [...fresh, ...this.results.filter((g) => !freshIds.has(g.id))].slice(0, 48);
+    this.run.init();
   }
 
   addChip(text: string): void {
@@ -70,13 +38,13 @@ class MusicStudio {
   }
 
   async generate(): Promise<void> {
-    if (this.busy) return;
-    this.error = null;
+    if (this.run.busy) return;
+    this.run.error = null;
     if (!this.model) {
-      this.error = 'Pick a music model first. Install one from the Models view.';
+      this.run.error = 'Pick a music model first. Install one from the Models view.';
       return;
     }
-    const seed = this.seedMode === 'fixed' ? this.seed : this.seedMode === 'reuse' && this.lastSeed !== null ? this.lastSeed : randomSeed();
+    const seed = resolveSeed(this.seedMode, this.seed, this.lastSeed);
     const params: MusicParams = {
       model: this.model,
       prompt: this.prompt,
@@ -88,21 +56,7 @@ class MusicStudio {
       variations: this.variations,
       format: 'pcm16',
     };
-    if (await this.#start(params, this.parentId)) this.lastSeed = seed;
-  }
-
-  async #start(params: MusicParams, parentId: string | null): Promise<boolean> {
-    this.starting = true;
-    try {
-      const { jobId } = await window.studio.jobs.start({ kind: 'music', params, ...(parentId ? { parentId } : {}) });
-      this.jobId = jobId;
-      return true;
-    } catch (error) {
-      this.error = messageOf(error);
-      return false;
-    } finally {
-      this.starting = false;
-    }
+    if (await this.run.start({ kind: 'music', params, ...(this.parentId ? { parentId: this.parentId } : {}) })) this.lastSeed = seed;
   }
 
   /** The parameters a finished piece was made with (falling back to the inspector's). */
@@ -122,9 +76,9 @@ class MusicStudio {
 
   /** Remix: the same piece's parameters with a new random seed, as a child of it. */
   async newSeed(generation: Generation): Promise<void> {
-    if (this.busy) return;
-    this.error = null;
-    await this.#start({ ...this.#paramsOf(generation), seed: randomSeed() }, generation.id);
+    if (this.run.busy) return;
+    this.run.error = null;
+    await this.run.start({ kind: 'music', params: { ...this.#paramsOf(generation), seed: randomSeed() }, parentId: generation.id });
   }
 
   /**
@@ -132,18 +86,14 @@ class MusicStudio {
    * prompt and crossfades it onto the end; the model does not condition on the original audio.
    */
   async extend(generation: Generation): Promise<void> {
-    if (this.busy) return;
-    this.error = null;
+    if (this.run.busy) return;
+    this.run.error = null;
     const audio = generation.assets.find((asset) => asset.role === 'audio' || asset.mime.startsWith('audio/'));
     if (!audio) {
-      this.error = 'This result has no audio to extend.';
+      this.run.error = 'This result has no audio to extend.';
       return;
     }
-    await this.#start({ ...this.#paramsOf(generation), seconds: this.seconds, seed: randomSeed(), extendAssetId: audio.id }, generation.id);
-  }
-
-  async cancel(): Promise<void> {
-    if (this.jobId) await jobs.cancel(this.jobId);
+    await this.run.start({ kind: 'music', params: { ...this.#paramsOf(generation), seconds: this.seconds, seed: randomSeed(), extendAssetId: audio.id }, parentId: generation.id });
   }
 
   apply(generation: Generation): void {

@@ -1,8 +1,8 @@
 import type { DocumentSummary, DocumentVersionSummary, EventPayload, Generation, Job, StudioDocument } from '../../../shared/contract';
 import type { TextParams } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
-import { countWords, randomSeed } from '../lib/format';
-import type { SeedMode } from './image.svelte';
+import { countWords } from '../lib/format';
+import { resolveSeed, type SeedMode } from './generation-job.svelte';
 import { isFinished, jobs } from './jobs.svelte';
 import { str } from './params-read';
 import { toasts } from './toasts.svelte';
@@ -284,7 +284,7 @@ class Writer {
   }
 
   #nextSeed(): number {
-    const seed = this.seedMode === 'fixed' ? this.seed : this.seedMode === 'reuse' && this.lastSeed !== null ? this.lastSeed : randomSeed();
+    const seed = resolveSeed(this.seedMode, this.seed, this.lastSeed);
     this.lastSeed = seed;
     return seed;
   }
