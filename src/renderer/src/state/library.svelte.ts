@@ -1,6 +1,7 @@
 import type { CallOutput, Collection, Generation, LibraryQuery } from '../../../shared/contract';
 import type { GenerationKind } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
+import { app } from './app.svelte';
 import { toasts } from './toasts.svelte';
 
 export type KindFilter = GenerationKind | 'all';
@@ -159,6 +160,12 @@ class Library {
     } finally {
       if (request === this.#request) this.loading = false;
     }
+  }
+
+  /** Switches to the Library view with this generation selected (a studio tab's "Open in library"). */
+  open(generation: Generation): void {
+    void this.select(generation.id);
+    app.view = 'library';
   }
 
   async select(id: string | null): Promise<void> {
