@@ -109,7 +109,8 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     modelsDir: layout.modelsDir,
     library,
     validate: (dir) => engine.request<ModelInspection>({ type: 'inspect', modelDir: dir }),
-    hub: { getToken: () => tokens.get(), endpoint: readSettings(library).hubEndpoint },
+    // HF_ENDPOINT (tests, mirrors) wins over the setting; a changed setting applies at the next start.
+    hub: { getToken: () => tokens.get(), endpoint: process.env.HF_ENDPOINT ?? readSettings(library).hubEndpoint },
     catalog,
     onProgress: (state) => events.emit('models.progress', state),
   });
