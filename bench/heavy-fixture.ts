@@ -18,21 +18,56 @@ function n(opType: string, inputs: string[], outputs: string[], attrs: INodeProt
   return { opType, input: inputs, output: outputs, name: `bench_${outputs[0]}`, attribute: attrs };
 }
 
-/** Writes a unet at `file` = the oracle unet + a K×(N×N MatMul) side chain. */
-function writeHeavyUnet(oracleUnet: string, file: string, size: number, matmuls: number): void {
-  const model = decodeModel(readFileSync(oracleUnet));
+/** What {@link writeHeavyModel} adds to a graph. */
+export interface SideChain {
+  /** The graph output that gets `+ 0·chain` (its producer is renamed, an Add restores the name). */
+  output: string;
+  /** The graph input the chain depends on (int inputs such as input_ids are Cast to float first). */
+  input: string;
+  /** N: each MatMul is N×N · N×N. */
+  size: number;
+  /** K: the number of chained MatMuls. */
+  matmuls: number;
+  /**
+   * Weights are uniform in ±range. Default √(3/N): variance 1/N, so the chain's values keep their
+   * magnitude over hundreds of MatMuls (with ±1/√N they shrink ×0.58 per MatMul and reach
+   * denormals after ~150, whose cost depends on the CPU).
+   */
+  range?: number;
+}
+
+const INT_TYPES = new Set([2, 3, 4, 5, 6, 7, 12, 13]); // uint8 … int64, uint32, uint64 (TensorProto.DataType)
+
+/**
+ * Writes `dest` = the model at `source` + a K×(N×N MatMul) side chain that depends on the graph
+ * input `chain.input` (ReduceMean of it, added to the weight: nothing can be constant-folded) and is
+ * added to the graph output `chain.output` multiplied by 0 (the model's results are unchanged).
+ * The chain sits in the top-level graph, so a model whose body is inside an If (merged decoders)
+ * runs it on every call, whichever branch is taken, as long as `chain.input` is fed every call.
+ */
+export function writeHeavyModel(source: string, dest: string, chain: SideChain): void {
+  const model = decodeModel(readFileSync(source));
   const g = model.graph as IGraphProto;
+  const { output, input, size, matmuls } = chain;
+  const range = chain.range ?? Math.sqrt(3 / size);
+  const graphInput = (g.input ?? []).find((x) => x.name === input);
+  if (!graphInput) throw new Error(`${source}: no graph input ${input}`);
   const nodes = [...(g.node ?? [])];
-  const producer = nodes.find((x) => (x.output ?? []).includes('out_sample'));
-  if (!producer) throw new Error('oracle unet has no out_sample producer');
-  producer.output = (producer.output ?? []).map((o) => (o === 'out_sample' ? 'bench_core' : o));
+  const producer = nodes.find((x) => (x.output ?? []).includes(output));
+  if (!producer) throw new Error(`${source}: no producer of ${output}`);
+  producer.output = (producer.output ?? []).map((o) => (o === output ? 'bench_core' : o));
   const r = rng(7);
-  const w = r.uniforms(size * size, -1 / Math.sqrt(size), 1 / Math.sqrt(size));
+  const w = r.uniforms(size * size, -range, range);
   const inits: ITensorProto[] = [
     { ...floatTensor([size, size], w), name: 'bench_w' },
     { ...floatTensor([], [0]), name: 'bench_zero' },
   ];
-  nodes.push(n('ReduceMean', ['sample'], ['bench_s'], [{ name: 'keepdims', type: 2, i: 0 }]));
+  let source0 = input;
+  if (INT_TYPES.has(graphInput.type?.tensorType?.elemType ?? 1)) {
+    nodes.push(n('Cast', [input], ['bench_in'], [{ name: 'to', type: 2, i: 1 }])); // → float
+    source0 = 'bench_in';
+  }
+  nodes.push(n('ReduceMean', [source0], ['bench_s'], [{ name: 'keepdims', type: 2, i: 0 }]));
   nodes.push(n('Add', ['bench_w', 'bench_s'], ['bench_a0']));
   let prev = 'bench_a0';
   for (let k = 0; k < matmuls; k++) {
@@ -41,9 +76,15 @@ function writeHeavyUnet(oracleUnet: string, file: string, size: number, matmuls:
   }
   nodes.push(n('ReduceMean', [prev], ['bench_r'], [{ name: 'keepdims', type: 2, i: 0 }]));
   nodes.push(n('Mul', ['bench_r', 'bench_zero'], ['bench_r0']));
-  nodes.push(n('Add', ['bench_core', 'bench_r0'], ['out_sample']));
+  nodes.push(n('Add', ['bench_core', 'bench_r0'], [output]));
   const graph: IGraphProto = { ...g, node: nodes, initializer: [...(g.initializer ?? []), ...inits] };
-  writeFileSync(file, encodeModel(graph, 'model.onnx').model);
+  const opset = (model.opsetImport ?? []).find((o) => !o.domain)?.version;
+  writeFileSync(dest, encodeModel(graph, path.basename(dest), opset === undefined || opset === null ? {} : { opset: Number(opset) }).model);
+}
+
+/** Writes a unet at `file` = the oracle unet + a K×(N×N MatMul) side chain. */
+function writeHeavyUnet(oracleUnet: string, file: string, size: number, matmuls: number): void {
+  writeHeavyModel(oracleUnet, file, { output: 'out_sample', input: 'sample', size, matmuls, range: 1 / Math.sqrt(size) });
 }
 
 export const sessionOptions = (): ort.InferenceSession.SessionOptions => ({
@@ -83,6 +124,115 @@ export async function buildHeavyImageFixture(oracleDir: string, targetMs = 50): 
   const matmuls = Math.max(1, Math.min(200, Math.round(targetMs / per)));
   writeHeavyUnet(oracleUnet, unet, size, matmuls);
   return { dir, size, matmuls, unetMs: await timeUnet(unet) };
+}
+
+/**
+ * Feeds for one run of `session`, from its input metadata: symbolic dims from `dims` (else 1),
+ * int inputs 1, floats 0, bools true. Enough to time a model, not to get meaningful outputs.
+ */
+export function syntheticFeeds(session: ort.InferenceSession, dims: Readonly<Record<string, number>>): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const m of session.inputMetadata) {
+    if (!m.isTensor) throw new Error(`input ${m.name} is not a tensor`);
+    const shape = m.shape.map((d) => (typeof d === 'number' ? d : (dims[d] ?? 1)));
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (m.type === 'int64') feeds[m.name] = new ort.Tensor('int64', new BigInt64Array(count).fill(1n), shape);
+    else if (m.type === 'int32') feeds[m.name] = new ort.Tensor('int32', new Int32Array(count).fill(1), shape);
+    else if (m.type === 'bool') feeds[m.name] = new ort.Tensor('bool', new Uint8Array(count).fill(1), shape);
+    else if (m.type === 'float32') feeds[m.name] = new ort.Tensor('float32', new Float32Array(count), shape);
+    else throw new Error(`input ${m.name}: type ${m.type} not handled`);
+  }
+  return feeds;
+}
+
+/** Median ms of one session.run of `file` on synthetic feeds (1 warm-up + `runs`). */
+export async function timeModel(file: string, dims: Readonly<Record<string, number>>, runs = 7): Promise<number> {
+  const s = await ort.InferenceSession.create(file, sessionOptions());
+  const feeds = syntheticFeeds(s, dims);
+  const times: number[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const t = performance.now();
+    await s.run(feeds);
+    if (i > 0) times.push(performance.now() - t);
+  }
+  await s.release();
+  return median(times);
+}
+
+export interface Calibrated {
+  /** ms per run of the source model (synthetic feeds). */
+  baseMs: number;
+  /** ms per run of the model written at dest. */
+  runMs: number;
+  size: number;
+  matmuls: number;
+}
+
+/**
+ * Writes `dest` = `source` + a side chain (see {@link writeHeavyModel}) whose K is chosen so that
+ * one run takes ≈ targetMs here: time the source and K = 4, estimate the cost per MatMul, write,
+ * time, correct once with the slope between the two measurements.
+ */
+export async function calibrateHeavyModel(
+  source: string,
+  dest: string,
+  chain: Omit<SideChain, 'matmuls'>,
+  dims: Readonly<Record<string, number>>,
+  targetMs: number,
+): Promise<Calibrated> {
+  const baseMs = await timeModel(source, dims);
+  const k0 = 4;
+  writeHeavyModel(source, dest, { ...chain, matmuls: k0 });
+  const t0 = await timeModel(dest, dims);
+  let per = Math.max(0.02, (t0 - baseMs) / k0);
+  const clamp = (k: number) => Math.max(1, Math.min(400, Math.round(k)));
+  let k1 = clamp(k0 + (targetMs - t0) / per);
+  writeHeavyModel(source, dest, { ...chain, matmuls: k1 });
+  let t1 = await timeModel(dest, dims);
+  if (k1 !== k0 && Math.abs(t1 - targetMs) > 0.05 * targetMs) {
+    per = Math.max(0.02, (t1 - t0) / (k1 - k0));
+    const k2 = clamp(k1 + (targetMs - t1) / per);
+    if (k2 !== k1) {
+      k1 = k2;
+      writeHeavyModel(source, dest, { ...chain, matmuls: k1 });
+      t1 = await timeModel(dest, dims);
+    }
+  }
+  return { baseMs, runMs: t1, size: chain.size, matmuls: k1 };
+}
+
+/**
+ * Copy of a text fixture (gpt2 layout: onnx/model.onnx, KV cache) whose forward pass takes
+ * ≈ targetMs. The chain depends on input_ids, fed on every step (length 1 once the cache is warm);
+ * timed as such a step (one new token, 32 cached positions).
+ */
+export async function buildHeavyTextFixture(textDir: string, targetMs = 10): Promise<Calibrated & { dir: string }> {
+  const dir = path.join(tempDir('heavy-text'), 'text-heavy');
+  copyModelDir(textDir, dir);
+  const dims = { batch_size: 1, sequence_length: 1, past_sequence_length: 32, total_sequence_length: 33 };
+  const c = await calibrateHeavyModel(path.join(textDir, 'onnx', 'model.onnx'), path.join(dir, 'onnx', 'model.onnx'), { output: 'logits', input: 'input_ids', size: 256 }, dims, targetMs);
+  return { ...c, dir };
+}
+
+/**
+ * Copy of a MusicGen fixture whose merged decoder takes ≈ targetMs per run. The chain sits outside
+ * the decoder's If (use_cache_branch) and depends on input_ids, fed in both branches; timed as a
+ * cached step with classifier-free guidance (batch 2 × 4 codebooks, one new frame).
+ */
+export async function buildHeavyMusicFixture(musicDir: string, targetMs = 10): Promise<Calibrated & { dir: string }> {
+  const dir = path.join(tempDir('heavy-music'), 'music-heavy');
+  copyModelDir(musicDir, dir);
+  const dims = {
+    batch_size: 2,
+    batch_size_x_codebooks: 8,
+    decoder_sequence_length: 1,
+    encoder_sequence_length: 8,
+    encoder_sequence_length_out: 8,
+    past_decoder_sequence_length: 32,
+  };
+  const file = path.join('onnx', 'decoder_model_merged.onnx');
+  const c = await calibrateHeavyModel(path.join(musicDir, file), path.join(dir, file), { output: 'logits', input: 'input_ids', size: 256 }, dims, targetMs);
+  return { ...c, dir };
 }
 
 export interface RecordedRun {
