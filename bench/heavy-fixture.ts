@@ -148,7 +148,7 @@ export function syntheticFeeds(session: ort.InferenceSession, dims: Readonly<Rec
 }
 
 /** Median ms of one session.run of `file` on synthetic feeds (1 warm-up + `runs`). */
-export async function timeModel(file: string, dims: Readonly<Record<string, number>>, runs = 7): Promise<number> {
+export async function timeModel(file: string, dims: Readonly<Record<string, number>>, runs = 15): Promise<number> {
   const s = await ort.InferenceSession.create(file, sessionOptions());
   const feeds = syntheticFeeds(s, dims);
   const times: number[] = [];

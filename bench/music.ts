@@ -95,5 +95,9 @@ runBench(async () => {
       ['ours: job wall (enqueue → committed)', median(oursHeavy.wall), median(oursHeavy.wall) / maxNewTokens, SECONDS / (median(oursHeavy.wall) / 1000)],
     ],
   );
-  verdict({ name: `music ours/raw, decoder ≈ ${heavy.runMs.toFixed(0)} ms/run`, value: median(oursHeavy.wall) / median(rawHeavy), target: 1.1, kind: 'max', unit: '×' });
+  // The decoder's cost as seen inside generate (calibration ran it alone, possibly under other load):
+  // the chain's extra time per frame plus the tiny decoder's own run time.
+  const decoderMs = (median(rawHeavy) - median(raw)) / maxNewTokens + heavy.baseMs;
+  console.log(`decoder ≈ ${decoderMs.toFixed(1)} ms/run inside raw generate ((heavy − tiny raw) / ${maxNewTokens} frames + ${heavy.baseMs.toFixed(2)} ms); engine generateMs / raw ${(median(oursHeavy.engineGen) / median(rawHeavy)).toFixed(3)}×`);
+  verdict({ name: `music ours/raw, decoder ≈ ${decoderMs.toFixed(0)} ms/run`, value: median(oursHeavy.wall) / median(rawHeavy), target: 1.1, kind: 'max', unit: '×' });
 });
