@@ -8,7 +8,7 @@ import type { MusicParams } from '../../shared/params';
 import { computePeaks, encodeWav } from '../media/wav';
 import { readWav, type DecodedWav } from '../media/wav-read';
 import type { EngineContext } from '../runtime/context';
-import { resolveThreads } from '../runtime/sessions';
+import { ResidentModels } from '../runtime/resident-models';
 import { loadOnDeviceChain, openTokenizerFolder } from '../runtime/transformers';
 import { seedSampler, StepGate } from '../text/sampling';
 import { CROSSFADE_NOTE, crossfadeJoin, DEFAULT_CROSSFADE_SECONDS, planWindows, toChannels } from './crossfade';
@@ -49,7 +49,7 @@ export interface LoadedMusicModel {
   facts: MusicModelFacts;
 }
 
-const loaded = new Map<string, LoadedMusicModel>();
+const musicModels = new ResidentModels<LoadedMusicModel>('music');
 
 function cancelled(): StudioError {
   return new StudioError('CANCELLED', 'The generation was cancelled.');
@@ -93,49 +93,35 @@ function readGenerationConfig(dir: string): unknown {
   }
 }
 
-export async function loadMusicModel(ctx: EngineContext, modelDir: string): Promise<LoadedMusicModel> {
-  const dir = path.resolve(modelDir);
-  const options = ctx.options();
-  const key = `music:${dir}|${options.provider}|${resolveThreads(options)}`;
-  const cached = loaded.get(key);
-  if (cached && ctx.resident.get(key)) return cached;
-
-  const tokenizer = await openTokenizerFolder(dir, 'music', 'this is not a MusicGen folder');
-  const result = await loadOnDeviceChain(
-    ctx.registry,
-    options,
-    dir,
-    { text_encoder: 'onnx/text_encoder', decoder_model_merged: 'onnx/decoder_model_merged', encodec_decode: 'onnx/encodec_decode' },
-    async (device, dtype, sessionOptions) => {
-      const model = await MusicgenForConditionalGeneration.from_pretrained(dir, { local_files_only: true, device, dtype, session_options: sessionOptions });
-      if (!(model instanceof MusicgenForConditionalGeneration)) throw new StudioError('MODEL_INVALID', `${dir} did not load as MusicGen (config.json model_type should be "musicgen").`);
-      return model;
-    },
-  );
-  const model = result.value;
-  const entry: LoadedMusicModel = {
-    tokenizer,
-    model,
-    provider: result.provider,
-    providerNote: result.providerNote,
-    dtypes: result.dtypes,
-    facts: musicFacts(model.config, dir, readGenerationConfig(dir)),
-  };
-  loaded.set(key, entry);
-  await ctx.resident.add({
-    key,
-    kind: 'music',
-    bytes: result.bytes,
-    dispose: async () => {
-      loaded.delete(key);
-      await model.dispose();
-    },
+export function loadMusicModel(ctx: EngineContext, modelDir: string): Promise<LoadedMusicModel> {
+  return musicModels.get(ctx, modelDir, async (dir, options) => {
+    const tokenizer = await openTokenizerFolder(dir, 'music', 'this is not a MusicGen folder');
+    const result = await loadOnDeviceChain(
+      ctx.registry,
+      options,
+      dir,
+      { text_encoder: 'onnx/text_encoder', decoder_model_merged: 'onnx/decoder_model_merged', encodec_decode: 'onnx/encodec_decode' },
+      async (device, dtype, sessionOptions) => {
+        const model = await MusicgenForConditionalGeneration.from_pretrained(dir, { local_files_only: true, device, dtype, session_options: sessionOptions });
+        if (!(model instanceof MusicgenForConditionalGeneration)) throw new StudioError('MODEL_INVALID', `${dir} did not load as MusicGen (config.json model_type should be "musicgen").`);
+        return model;
+      },
+    );
+    const model = result.value;
+    const entry: LoadedMusicModel = {
+      tokenizer,
+      model,
+      provider: result.provider,
+      providerNote: result.providerNote,
+      dtypes: result.dtypes,
+      facts: musicFacts(model.config, dir, readGenerationConfig(dir)),
+    };
+    return { entry, bytes: result.bytes, dispose: () => model.dispose() };
   });
-  return entry;
 }
 
-export async function unloadMusicModels(ctx: EngineContext, modelDir?: string): Promise<string[]> {
-  return ctx.resident.clear(modelDir === undefined ? 'music:' : `music:${path.resolve(modelDir)}|`);
+export function unloadMusicModels(ctx: EngineContext, modelDir?: string): Promise<string[]> {
+  return musicModels.unload(ctx, modelDir);
 }
 
 /**

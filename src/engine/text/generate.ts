@@ -13,7 +13,7 @@ import { StudioError } from '../../shared/errors';
 import type { TextParams } from '../../shared/params';
 import type { EngineContext } from '../runtime/context';
 import { loadOnDeviceChain, openTokenizerFolder } from '../runtime/transformers';
-import { resolveThreads } from '../runtime/sessions';
+import { ResidentModels } from '../runtime/resident-models';
 import { buildPrompt, type PromptTokenizer } from './prompt';
 import { seedSampler, StepGate, TopKTopPLogitsProcessor } from './sampling';
 
@@ -26,7 +26,7 @@ export interface LoadedTextModel {
   contextLength: number;
 }
 
-const loaded = new Map<string, LoadedTextModel>();
+const textModels = new ResidentModels<LoadedTextModel>('text');
 
 /** Minimum time between two text progress messages. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -63,36 +63,22 @@ function contextLengthOf(model: PreTrainedModel, tokenizer: PreTrainedTokenizer)
 }
 
 /** Loads (or reuses) tokenizer + model for a folder, on the first provider of the chain that works. */
-export async function loadTextModel(ctx: EngineContext, modelDir: string): Promise<LoadedTextModel> {
-  const dir = path.resolve(modelDir);
-  const options = ctx.options();
-  const key = `text:${dir}|${options.provider}|${resolveThreads(options)}`;
-  const cached = loaded.get(key);
-  if (cached && ctx.resident.get(key)) return cached;
-
-  const tokenizer = await openTokenizerFolder(dir, 'text', 'this is not a text model folder');
-  const result = await loadOnDeviceChain(ctx.registry, options, dir, { model: 'onnx/model' }, (device, dtype, sessionOptions) =>
-    AutoModelForCausalLM.from_pretrained(dir, { local_files_only: true, device, dtype: dtype['model'], session_options: sessionOptions }),
-  );
-  const entry: LoadedTextModel = {
-    tokenizer,
-    model: result.value,
-    provider: result.provider,
-    providerNote: result.providerNote,
-    dtype: result.dtypes['model'] ?? 'fp32',
-    contextLength: contextLengthOf(result.value, tokenizer),
-  };
-  loaded.set(key, entry);
-  await ctx.resident.add({
-    key,
-    kind: 'text',
-    bytes: result.bytes,
-    dispose: async () => {
-      loaded.delete(key);
-      await entry.model.dispose();
-    },
+export function loadTextModel(ctx: EngineContext, modelDir: string): Promise<LoadedTextModel> {
+  return textModels.get(ctx, modelDir, async (dir, options) => {
+    const tokenizer = await openTokenizerFolder(dir, 'text', 'this is not a text model folder');
+    const result = await loadOnDeviceChain(ctx.registry, options, dir, { model: 'onnx/model' }, (device, dtype, sessionOptions) =>
+      AutoModelForCausalLM.from_pretrained(dir, { local_files_only: true, device, dtype: dtype['model'], session_options: sessionOptions }),
+    );
+    const entry: LoadedTextModel = {
+      tokenizer,
+      model: result.value,
+      provider: result.provider,
+      providerNote: result.providerNote,
+      dtype: result.dtypes['model'] ?? 'fp32',
+      contextLength: contextLengthOf(result.value, tokenizer),
+    };
+    return { entry, bytes: result.bytes, dispose: () => entry.model.dispose() };
   });
-  return entry;
 }
 
 function promptTokenizer(tokenizer: PreTrainedTokenizer): PromptTokenizer {
@@ -250,6 +236,6 @@ export async function generateText(modelDir: string, params: TextParams, { ctx, 
 }
 
 /** Drops cached text models for a folder (or all). */
-export async function unloadTextModels(ctx: EngineContext, modelDir?: string): Promise<string[]> {
-  return ctx.resident.clear(modelDir === undefined ? 'text:' : `text:${path.resolve(modelDir)}|`);
+export function unloadTextModels(ctx: EngineContext, modelDir?: string): Promise<string[]> {
+  return textModels.unload(ctx, modelDir);
 }
