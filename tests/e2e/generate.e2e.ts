@@ -29,7 +29,7 @@ describe('generating text, images and music in Chromium', () => {
   });
 
   async function savedBody(): Promise<string> {
-    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 5000 }).toMatch(/saved/i);
+    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 5000 }).toBe('Saved');
     return page.evaluate(async () => {
       const { items } = await window.studio.documents.list({});
       return (await window.studio.documents.get({ id: items[0].id })).body;
@@ -60,12 +60,10 @@ describe('generating text, images and music in Chromium', () => {
     await page.locator('.cm-content').focus();
     await page.keyboard.press('Tab');
     await expect.poll(() => page.getByTestId('suggestion').count()).toBe(0);
-    await page.waitForTimeout(1200);
-    expect(await savedBody()).toBe(before + sentence);
+    await expect.poll(savedBody, { timeout: 10_000 }).toBe(before + sentence);
     await page.locator('.cm-content').focus();
     await page.keyboard.press('Control+z');
-    await page.waitForTimeout(1200);
-    expect(await savedBody()).toBe(before);
+    await expect.poll(savedBody, { timeout: 10_000 }).toBe(before);
   });
 
   it('generates an image with live previews, cancels a long one, and opens a result in the library', async () => {

@@ -35,7 +35,8 @@ describe('writing survives a killed app', () => {
     await page.keyboard.type(' The end.');
     // Start another suggestion and kill the whole app (server and engine) while it is pending.
     await page.getByTestId('ai-continue').click();
-    await page.waitForTimeout(1100);
+    // Autosave runs within a second of the last keystroke; wait for it rather than for a fixed time.
+    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 10_000 }).toBe('Saved');
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
 
@@ -43,6 +44,8 @@ describe('writing survives a killed app', () => {
     servers.push(second);
     const reopened = await browser.newPage();
     await reopened.goto(second.url);
+    // window.studio exists once the app has connected; evaluating earlier races the page's own start-up.
+    await reopened.getByTestId('nav-write').waitFor();
     const body = await reopened.evaluate(async () => {
       const { items } = await window.studio.documents.list({});
       return (await window.studio.documents.get({ id: items[0].id })).body;

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ProviderName, ProviderPreference, ProviderStatus } from '../../shared/engine-protocol';
 
@@ -76,8 +79,29 @@ const PROBE_MODEL_BASE64 =
 
 export type ProviderProbe = (name: ProviderName) => Promise<void>;
 
+/**
+ * Where onnxruntime-node keeps its native libraries, or null when that cannot be told. The CUDA
+ * provider is a separate library that `npm run cuda` installs next to the binding.
+ */
+function ortBinaryDir(): string | null {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    return path.join(path.dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return null;
+  }
+}
+
 /** Builds and runs the probe model on one provider; throws what onnxruntime throws. */
 export const probeWithOnnxRuntime: ProviderProbe = async (name) => {
+  if (name === 'cuda' && process.platform === 'linux') {
+    // Without the provider library onnxruntime would only fail, after printing a native error to
+    // stderr on every start; say the same thing without the attempt.
+    const dir = ortBinaryDir();
+    if (dir && existsSync(dir) && !existsSync(path.join(dir, 'libonnxruntime_providers_cuda.so'))) {
+      throw new Error(`cannot open shared object file: ${path.join(dir, 'libonnxruntime_providers_cuda.so')}`);
+    }
+  }
   const bytes = new Uint8Array(Buffer.from(PROBE_MODEL_BASE64, 'base64'));
   const session = await ort.InferenceSession.create(bytes, { executionProviders: [name], logSeverityLevel: 4 });
   try {
