@@ -140,6 +140,21 @@ describe('pull', () => {
     expect(library.listModels()).toEqual([]);
   });
 
+  it('counts what a running download will still write before starting another one', async () => {
+    // Room for one copy of the model (4.4 MB) but not two.
+    const m = manager({ statfs: async () => ({ bavail: 5_000_000 / 4096, bsize: 4096 }), diskHeadroomBytes: 0 }, { getToken: async () => 'hf_secret' });
+    hub.faults.bytesPerSecond = 4 * 1024 * 1024;
+    const first = m.pull(REPO);
+    await expect.poll(() => states.some((s) => s.id === ID && s.status === 'downloading')).toBe(true);
+    const error = await rejection(m.pull(GATED));
+    expect(error.code).toBe('DISK_FULL');
+    expect(error.message).toMatch(/downloads already running will still write/);
+    await first;
+    hub.faults.bytesPerSecond = undefined;
+    // Once the first one is done its bytes are on the disk (the fake statfs does not shrink), so the second fits.
+    expect((await m.pull(GATED)).id).toBe('acme--gated-chat@main');
+  });
+
   it('stops with DISK_FULL when the disk fills while writing, keeps the partial and registers nothing', async () => {
     const openWrite = (file: string): Writable => {
       let written = 0;

@@ -106,6 +106,8 @@ interface Active {
   stop: 'pause' | 'cancel' | null;
   promise?: Promise<InstalledModelRecord>;
   fileBytes: Map<string, number>;
+  /** Set once its disk check passed: the bytes it still needs count against later checks. */
+  reserved: boolean;
 }
 
 const REPO = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
@@ -368,6 +370,7 @@ export class ModelManager {
       controller: new AbortController(),
       stop: null,
       fileBytes: new Map(),
+      reserved: false,
       state: { id: manifest.id, repo: manifest.repo, revision: manifest.revision, status: 'queued', bytesDone: 0, bytesTotal: 0, rate: 0, etaMs: null },
     };
     this.active.set(manifest.id, active);
@@ -418,7 +421,7 @@ export class ModelManager {
       const bytesTotal = files.reduce((s, f) => s + f.size, 0);
       for (const f of files) active.fileBytes.set(f.path, f.done ? f.size : await fs.stat(path.join(filesDir, `${f.path}.partial`)).then((s) => Math.min(s.size, f.size), () => 0));
       const bytesDone = (): number => [...active.fileBytes.values()].reduce((s, n) => s + n, 0);
-      await this.checkDisk(bytesTotal - bytesDone());
+      await this.checkDisk(active, bytesTotal - bytesDone());
 
       manifest.status = 'downloading';
       await this.saveManifest(active);
@@ -494,13 +497,31 @@ export class ModelManager {
     }
   }
 
-  private async checkDisk(needed: number): Promise<void> {
-    if (needed <= 0) return;
+  /** Bytes a running download will still write (0 before its file list is known). */
+  private remainingBytes(active: Active): number {
+    const total = (active.manifest.files ?? []).reduce((sum, f) => sum + f.size, 0);
+    const done = [...active.fileBytes.values()].reduce((sum, n) => sum + n, 0);
+    return Math.max(0, total - done);
+  }
+
+  /**
+   * Free space must cover this download, what the downloads already running will still write
+   * (otherwise two pulls that each fit alone both start and one fills the disk), and a headroom.
+   * Checking and reserving happen in one synchronous step after the one await, so two checks
+   * cannot both count the same free bytes.
+   */
+  private async checkDisk(active: Active, needed: number): Promise<void> {
     const stats = await this.statfs(this.modelsDir);
     const available = stats.bavail * stats.bsize;
-    if (available < needed + this.headroom) {
-      throw new StudioError('DISK_FULL', `Not enough disk space for this model: it needs ${formatBytes(needed)} (plus ${formatBytes(this.headroom)} to spare) but only ${formatBytes(available)} is free in ${this.modelsDir}. Free some space and try again.`);
+    const others = [...this.active.values()].filter((a) => a !== active && a.reserved).reduce((sum, a) => sum + this.remainingBytes(a), 0);
+    if (needed > 0 && available < needed + others + this.headroom) {
+      const running = others > 0 ? `, and downloads already running will still write ${formatBytes(others)} of that` : '';
+      throw new StudioError(
+        'DISK_FULL',
+        `Not enough disk space for this model: it needs ${formatBytes(needed)} (plus ${formatBytes(this.headroom)} to spare) but only ${formatBytes(available)} is free in ${this.modelsDir}${running}. Free some space and try again.`,
+      );
     }
+    active.reserved = true;
   }
 
   /** Moves the verified files into place, records their digests, then registers the model. */
