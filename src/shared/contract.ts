@@ -80,6 +80,8 @@ export const LibraryQuery = z.strictObject({
   kind: GenerationKind.optional(),
   model: z.string().max(500).optional(),
   tag: z.string().max(100).optional(),
+  /** Only items of this collection (board). */
+  collectionId: Id.optional(),
   minRating: z.number().int().min(0).max(5).optional(),
   favourite: z.boolean().optional(),
   trash: z.boolean().default(false),

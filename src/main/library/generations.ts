@@ -245,6 +245,10 @@ export function listGenerations(db: ReadableDB, input: LibraryQuery): LibraryPag
     where.push(`EXISTS (SELECT 1 FROM generation_tags gt JOIN tags t ON t.id = gt.tag_id WHERE gt.generation_id = g.id AND t.name = ?)`);
     params.push(query.tag.trim());
   }
+  if (query.collectionId) {
+    where.push('EXISTS (SELECT 1 FROM collection_items ci WHERE ci.collection_id = ? AND ci.generation_id = g.id)');
+    params.push(query.collectionId);
+  }
   const filter = where.join(' AND ');
   const total = prepare<{ n: number }>(db, `SELECT count(*) AS n FROM generations g WHERE ${filter}`).get(...params)!.n;
 

@@ -117,6 +117,30 @@ describe('listGenerations', () => {
     expect(ids({ trash: true })).toEqual([a.id]);
   });
 
+  it('lists a collection in pages, combined with the other filters, without the items outside it', async () => {
+    const inside: Generation[] = [];
+    for (let i = 0; i < 7; i++) inside.push(await commit({ kind: i % 2 ? 'music' : 'image', files: [] }));
+    const outside = await commit({ files: [] });
+    const board = t.library.createCollection('Board');
+    const other = t.library.createCollection('Other');
+    t.library.addToCollection(board.id, inside.map((g) => g.id));
+    t.library.addToCollection(other.id, [outside.id]);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = t.library.listGenerations({ collectionId: board.id, limit: 3, ...(cursor ? { cursor } : {}) });
+      expect(page.total).toBe(7);
+      seen.push(...page.items.map((g) => g.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen.sort()).toEqual(inside.map((g) => g.id).sort());
+    expect(t.library.listGenerations({ collectionId: board.id, kind: 'music' }).total).toBe(3);
+    t.library.softDeleteGenerations([inside[0]!.id]);
+    expect(t.library.listGenerations({ collectionId: board.id }).total).toBe(6);
+    expect(t.library.listGenerations({ collectionId: board.id, trash: true }).items.map((g) => g.id)).toEqual([inside[0]!.id]);
+    expect(t.library.listGenerations({ collectionId: 'no-such-board' }).total).toBe(0);
+  });
+
   it('rejects a forged cursor with INVALID_INPUT', () => {
     expect(() => t.library.listGenerations({ cursor: 'garbage' })).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });

@@ -45,7 +45,7 @@ class Library {
   searching = $derived(this.query.trim().length > 0);
   collection = $derived(this.collections.find((c) => c.id === this.collectionId) ?? null);
   /** How many cells the grid lays out: the whole listing, loaded or not, so the scrollbar is honest. */
-  slots = $derived(this.searching || this.collectionId ? this.items.length : Math.max(this.items.length, this.total));
+  slots = $derived(this.searching ? this.items.length : Math.max(this.items.length, this.total));
   #request = 0;
   #started = false;
   #searchTimer: ReturnType<typeof setTimeout> | undefined;
@@ -65,6 +65,7 @@ class Library {
       ...(this.kind !== 'all' ? { kind: this.kind } : {}),
       ...(this.favourite ? { favourite: true } : {}),
       ...(this.minRating > 0 ? { minRating: this.minRating } : {}),
+      ...(this.collectionId ? { collectionId: this.collectionId } : {}),
       trash: this.trash,
       sort: 'newest',
       limit: PAGE,
@@ -105,14 +106,6 @@ class Library {
         this.snippets = Object.fromEntries(hits.map((hit) => [hit.generation.id, hit.snippet]));
         this.total = hits.length;
         this.nextCursor = null;
-      } else if (this.collectionId) {
-        const ids = await this.#collectionIds(this.collectionId);
-        const generations = await this.#fetchMany(ids);
-        if (request !== this.#request) return;
-        this.items = generations.filter((g) => this.#matches(g)).sort((a, b) => b.createdAt - a.createdAt);
-        this.snippets = {};
-        this.total = this.items.length;
-        this.nextCursor = null;
       } else {
         const page = await window.studio.library.list(this.#query());
         if (request !== this.#request) return;
@@ -145,7 +138,7 @@ class Library {
   }
 
   async loadMore(): Promise<void> {
-    if (this.loading || !this.nextCursor || this.searching || this.collectionId) return;
+    if (this.loading || !this.nextCursor || this.searching) return;
     const request = this.#request;
     this.loading = true;
     try {
