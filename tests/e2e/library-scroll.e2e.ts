@@ -62,7 +62,7 @@ describe('the library grid at 10,000 items', () => {
   });
 
   it('scrolls to the bottom with a bounded DOM, printing the longest frame', async () => {
-    await expect.poll(() => page.getByTestId('view-library').textContent(), { timeout: 10_000 }).toContain(`${COUNT} items`);
+    await expect.poll(() => page.getByTestId('view-library').textContent(), { timeout: 10_000 }).toContain(`${COUNT.toLocaleString('en')} items`);
     await page.evaluate(() => {
       const w = window as unknown as { __frames: number[]; __stop: boolean };
       w.__frames = [];

@@ -33,3 +33,8 @@ export function randomSeed(): number {
 export function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
 }
+
+/** "1 item", "3 items"; `many` for irregular plurals ("1 library", "2 libraries"). */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
+}

@@ -1,6 +1,7 @@
 import type { CallOutput, Collection, Generation, LibraryQuery } from '../../../shared/contract';
 import type { GenerationKind } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
+import { plural } from '../lib/format';
 import { app } from './app.svelte';
 import { toasts } from './toasts.svelte';
 
@@ -325,7 +326,7 @@ class Library {
       this.clearPicks();
       if (this.selected?.deletedAt != null) void this.select(null);
       await this.reload();
-      toasts.show(`Emptied the trash: ${report.generations} item(s), ${report.files} file(s)`, 'success');
+      toasts.show(`Emptied the trash: ${plural(report.generations, 'item')}, ${plural(report.files, 'file')}`, 'success');
     } catch (error) {
       toasts.error(messageOf(error));
     }
@@ -335,7 +336,7 @@ class Library {
     if (ids.length === 0 || add.length === 0) return;
     try {
       for (const id of ids) this.#replace(await window.studio.library.tag({ id, add, remove: [] }));
-      toasts.show(`Tagged ${ids.length} item(s)`, 'success');
+      toasts.show(`Tagged ${plural(ids.length, 'item')}`, 'success');
     } catch (error) {
       toasts.error(messageOf(error));
     }
@@ -390,7 +391,7 @@ class Library {
       const created = await window.studio.collections.create({ name });
       if (addIds.length > 0) await window.studio.collections.add({ collectionId: created.id, ids: addIds });
       await this.loadCollections();
-      toasts.show(addIds.length > 0 ? `Created “${created.name}” with ${addIds.length} item(s)` : `Created “${created.name}”`, 'success');
+      toasts.show(addIds.length > 0 ? `Created “${created.name}” with ${plural(addIds.length, 'item')}` : `Created “${created.name}”`, 'success');
       return created;
     } catch (error) {
       toasts.error(messageOf(error));
@@ -404,7 +405,7 @@ class Library {
       const { count } = await window.studio.collections.add({ collectionId, ids });
       await this.loadCollections();
       const name = this.collections.find((c) => c.id === collectionId)?.name ?? 'the collection';
-      toasts.show(`Added ${count} item(s) to “${name}”`, 'success');
+      toasts.show(`Added ${plural(count, 'item')} to “${name}”`, 'success');
     } catch (error) {
       toasts.error(messageOf(error));
     }

@@ -1,6 +1,7 @@
 import type { CatalogItem, DownloadState, InstalledModel } from '../../../shared/contract';
 import type { GenerationKind } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
+import { plural } from '../lib/format';
 import { toasts } from './toasts.svelte';
 
 export type Dtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
@@ -158,7 +159,7 @@ class Models {
     try {
       const { usedBy } = await window.studio.models.remove({ id });
       this.items = this.items.filter((item) => item.id !== id);
-      toasts.show(usedBy > 0 ? `Model removed; ${usedBy} generation(s) in the library were made with it and keep their parameters` : 'Model removed', 'info');
+      toasts.show(usedBy > 0 ? `Model removed; ${plural(usedBy, 'generation')} in the library ${usedBy === 1 ? 'was' : 'were'} made with it and keep${usedBy === 1 ? 's its' : ' their'} parameters` : 'Model removed', 'info');
       if (this.catalog.some((c) => c.installedId === id)) void this.loadCatalog();
       return usedBy;
     } catch (error) {
