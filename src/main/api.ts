@@ -98,6 +98,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
       return generation;
     },
     'library.tag': ({ id, add, remove }) => library.tagGeneration(id, { add, remove }),
+    'library.tagMany': ({ ids, add, remove }) => library.tagGenerations(ids, { add, remove }),
     'library.delete': ({ ids }) => ({ count: library.softDeleteGenerations(ids) }),
     'library.restore': ({ ids }) => ({ count: library.restoreGenerations(ids) }),
     'library.notes': ({ id, notes }) => library.setGenerationNotes(id, notes),

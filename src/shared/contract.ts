@@ -221,6 +221,11 @@ export const calls = {
     z.strictObject({ id: Id, add: z.array(z.string().trim().min(1).max(64)).max(50).default([]), remove: z.array(z.string().max(64)).max(50).default([]) }),
     Generation,
   ),
+  /** The same tag change on many items in one transaction (bulk tagging); count = items that exist, added = the tags as stored. */
+  'library.tagMany': call(
+    z.strictObject({ ids: z.array(Id).min(1).max(1000), add: z.array(z.string().trim().min(1).max(64)).max(50).default([]), remove: z.array(z.string().max(64)).max(50).default([]) }),
+    z.object({ count: z.number(), added: z.array(z.string()) }),
+  ),
   'library.delete': call(z.strictObject({ ids: z.array(Id).min(1).max(1000) }), z.object({ count: z.number() })),
   'library.restore': call(z.strictObject({ ids: z.array(Id).min(1).max(1000) }), z.object({ count: z.number() })),
   'library.notes': call(z.strictObject({ id: Id, notes: z.string().max(20_000) }), Generation),

@@ -113,6 +113,20 @@ describe('library flows in Chromium', () => {
     await page.getByTestId('compare-close').click();
   });
 
+  it('tags a selection in one step, and search finds both by the new tag', async () => {
+    await card(RED.prompt).click();
+    await card(BLUE.prompt).click({ modifiers: ['Control'] });
+    await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('2 selected');
+    await page.getByTestId('bulk-tag-input').fill('pier');
+    await page.getByTestId('bulk-tag').click();
+    await expect.poll(() => page.getByText('Tagged 2 items').count()).toBeGreaterThan(0);
+    await page.getByTestId('library-search').fill('pier');
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(2);
+    await page.getByTestId('library-search').fill('');
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(2);
+    await page.keyboard.press('Escape');
+  });
+
   it('creates a collection from the selection and filters the grid to it', async () => {
     await card(BLUE.prompt).click();
     await page.getByTestId('collection-name').fill('Harbour board');

@@ -335,6 +335,32 @@ export function tagGeneration(db: WritableDB, id: string, change: { add?: string
   })();
 }
 
+/**
+ * One tag change applied to many generations at once; unknown ids are skipped. Returns how many
+ * exist and the added tags as stored (a tag keeps the spelling it was first created with).
+ */
+export function tagGenerations(db: WritableDB, ids: string[], change: { add?: string[]; remove?: string[] }): { count: number; added: string[] } {
+  const idList = JSON.stringify(ids);
+  return db.transaction(() => {
+    const added: string[] = [];
+    for (const raw of change.add ?? []) {
+      const name = normaliseTag(raw);
+      if (name.length === 0 || name.length > 64) throw new StudioError('INVALID_INPUT', 'A tag has 1 to 64 characters.');
+      prepare(db, 'INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING').run(name);
+      added.push(prepare<{ name: string }>(db, 'SELECT name FROM tags WHERE name = ?').get(name)!.name);
+      prepare(
+        db,
+        'INSERT OR IGNORE INTO generation_tags (generation_id, tag_id) SELECT g.id, t.id FROM generations g JOIN tags t ON t.name = ? WHERE g.id IN (SELECT value FROM json_each(?))',
+      ).run(name, idList);
+    }
+    for (const raw of change.remove ?? []) {
+      prepare(db, 'DELETE FROM generation_tags WHERE generation_id IN (SELECT value FROM json_each(?)) AND tag_id = (SELECT id FROM tags WHERE name = ?)').run(idList, normaliseTag(raw));
+    }
+    const count = prepare<{ n: number }>(db, 'SELECT count(*) AS n FROM generations WHERE id IN (SELECT DISTINCT value FROM json_each(?))').get(idList)!.n;
+    return { count, added };
+  })();
+}
+
 /** Every tag with how many live generations carry it, most used first. */
 export function listTags(db: ReadableDB): { name: string; count: number }[] {
   return prepare<{ name: string; count: number }>(

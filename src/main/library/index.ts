@@ -89,6 +89,7 @@ export interface Library {
   setFavourite(id: string, favourite: boolean): Generation;
   setGenerationNotes(id: string, notes: string): Generation;
   tagGeneration(id: string, change: { add?: string[]; remove?: string[] }): Generation;
+  tagGenerations(ids: string[], change: { add?: string[]; remove?: string[] }): { count: number; added: string[] };
   listTags(): { name: string; count: number }[];
   softDeleteGenerations(ids: string[]): number;
   restoreGenerations(ids: string[]): number;
@@ -222,6 +223,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     setFavourite: (id, favourite) => generations.setFavourite(live(), id, favourite),
     setGenerationNotes: (id, notes) => generations.setGenerationNotes(live(), id, notes),
     tagGeneration: (id, change) => generations.tagGeneration(live(), id, change),
+    tagGenerations: (ids, change) => generations.tagGenerations(live(), ids, change),
     listTags: () => generations.listTags(live()),
     softDeleteGenerations: (ids) => generations.softDeleteGenerations(live(), ids, now()),
     restoreGenerations: (ids) => generations.restoreGenerations(live(), ids),

@@ -213,6 +213,22 @@ describe('ratings, tags, trash and purge', () => {
     ]);
   });
 
+  it('tags and untags many generations in one call, skipping unknown ids, and search finds the tag', async () => {
+    const a = await commit({ prompt: 'one' });
+    const b = await commit({ prompt: 'two' });
+    const c = await commit({ prompt: 'three' });
+    t.library.tagGeneration(a.id, { add: ['Coast'] });
+    expect(t.library.tagGenerations([a.id, b.id, 'missing'], { add: ['coast', ' keeper '] })).toEqual({ count: 2, added: ['Coast', 'keeper'] });
+    expect(t.library.getGeneration(a.id).tags).toEqual(['Coast', 'keeper']);
+    expect(t.library.getGeneration(b.id).tags).toEqual(['Coast', 'keeper']);
+    expect(t.library.getGeneration(c.id).tags).toEqual([]);
+    expect(t.library.searchGenerations({ query: 'keeper' }).items.map((hit) => hit.generation.id).sort()).toEqual([a.id, b.id].sort());
+    expect(t.library.tagGenerations([a.id, b.id], { remove: ['KEEPER'] }).count).toBe(2);
+    expect(t.library.getGeneration(b.id).tags).toEqual(['Coast']);
+    expect(() => t.library.tagGenerations([a.id], { add: ['x'.repeat(65)] })).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(t.library.getGeneration(a.id).tags).toEqual(['Coast']);
+  });
+
   it('trash and restore change only what they should and report counts', async () => {
     const a = await commit();
     const b = await commit();

@@ -335,8 +335,22 @@ class Library {
   async tagMany(ids: string[], add: string[]): Promise<void> {
     if (ids.length === 0 || add.length === 0) return;
     try {
-      for (const id of ids) this.#replace(await window.studio.library.tag({ id, add, remove: [] }));
-      toasts.show(`Tagged ${plural(ids.length, 'item')}`, 'success');
+      let count = 0;
+      let added: string[] = [];
+      for (let i = 0; i < ids.length; i += 1000) {
+        const result = await window.studio.library.tagMany({ ids: ids.slice(i, i + 1000), add, remove: [] });
+        count += result.count;
+        added = result.added;
+      }
+      // The same tags as the library now holds, without fetching every item again.
+      const tagged = new Set(ids);
+      for (const item of this.items) {
+        if (!tagged.has(item.id)) continue;
+        const have = new Set(item.tags.map((tag) => tag.toLowerCase()));
+        const tags = [...item.tags, ...added.filter((tag) => !have.has(tag.toLowerCase()))].sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }));
+        this.#replace({ ...item, tags });
+      }
+      toasts.show(`Tagged ${plural(count, 'item')}`, 'success');
     } catch (error) {
       toasts.error(messageOf(error));
     }
