@@ -17,7 +17,7 @@ export interface GetOptions {
   signal?: AbortSignal;
   /** Inactivity limit in ms before the request fails with ETIMEDOUT. */
   timeoutMs?: number;
-  /** Extra trusted certificates (PEM) for TLS, e.g. a company proxy's or a test hub's. */
+  /** Extra trusted certificates (PEM) besides the system's, e.g. a test hub's self-signed one. */
   ca?: string;
 }
 

@@ -28,7 +28,7 @@ export interface HubClientOptions {
   maxRetries?: number;
   retryDelayMs?: number;
   userAgent?: string;
-  /** Extra trusted certificates (PEM), for a company's TLS proxy or a test hub. */
+  /** Extra trusted certificates (PEM) besides the system's; tests use it for a self-signed hub. People behind a TLS-inspecting proxy set NODE_EXTRA_CA_CERTS, which the default store already honours. */
   ca?: string;
 }
 
