@@ -110,6 +110,17 @@ describe('the library grid at 10,000 items', () => {
     expect(longest).toBeLessThan(1000);
   });
 
+  it('moves a selection of all 10,000 loaded items to the trash and back (the calls go in batches of 1000)', async () => {
+    await page.getByTestId('library-item').last().click();
+    await page.keyboard.press('Control+a');
+    await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe(`${COUNT} selected`);
+    await page.getByTestId('bulk-delete').click();
+    await expect.poll(() => page.getByText(`Moved ${COUNT} items to trash`).count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('view-library').textContent(), { timeout: 10_000 }).toContain('0 items');
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(() => page.getByTestId('view-library').textContent(), { timeout: 30_000 }).toContain(`${COUNT.toLocaleString('en')} items`);
+  });
+
   it('reported no page errors', () => {
     expect(errors).toEqual([]);
   });

@@ -5,6 +5,15 @@ import { plural } from '../lib/format';
 import { app } from './app.svelte';
 import { toasts } from './toasts.svelte';
 
+/** The library's bulk calls take at most 1000 ids; a larger selection goes in batches and the counts add up. */
+const BATCH = 1000;
+
+async function inBatches(ids: string[], run: (batch: string[]) => Promise<{ count: number }>): Promise<number> {
+  let count = 0;
+  for (let i = 0; i < ids.length; i += BATCH) count += (await run(ids.slice(i, i + BATCH))).count;
+  return count;
+}
+
 export type KindFilter = GenerationKind | 'all';
 export type ImportFolderResult = CallOutput<'library.importFolder'>;
 export type Lineage = CallOutput<'library.lineage'>;
@@ -291,7 +300,7 @@ class Library {
   async removeMany(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     try {
-      const { count } = await window.studio.library.delete({ ids });
+      const count = await inBatches(ids, (batch) => window.studio.library.delete({ ids: batch }));
       const gone = new Set(ids);
       this.items = this.items.filter((item) => !gone.has(item.id));
       this.total = Math.max(0, this.total - count);
@@ -310,7 +319,7 @@ class Library {
   async restoreMany(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     try {
-      const { count } = await window.studio.library.restore({ ids });
+      const count = await inBatches(ids, (batch) => window.studio.library.restore({ ids: batch }));
       await this.reload();
       if (this.selectedId && ids.includes(this.selectedId)) void this.select(this.selectedId);
       toasts.show(count === 1 ? 'Restored' : `Restored ${count} items`, 'success');
@@ -337,8 +346,8 @@ class Library {
     try {
       let count = 0;
       let added: string[] = [];
-      for (let i = 0; i < ids.length; i += 1000) {
-        const result = await window.studio.library.tagMany({ ids: ids.slice(i, i + 1000), add, remove: [] });
+      for (let i = 0; i < ids.length; i += BATCH) {
+        const result = await window.studio.library.tagMany({ ids: ids.slice(i, i + BATCH), add, remove: [] });
         count += result.count;
         added = result.added;
       }
@@ -403,7 +412,7 @@ class Library {
   async createCollection(name: string, addIds: string[] = []): Promise<Collection | null> {
     try {
       const created = await window.studio.collections.create({ name });
-      if (addIds.length > 0) await window.studio.collections.add({ collectionId: created.id, ids: addIds });
+      if (addIds.length > 0) await inBatches(addIds, (batch) => window.studio.collections.add({ collectionId: created.id, ids: batch }));
       await this.loadCollections();
       toasts.show(addIds.length > 0 ? `Created “${created.name}” with ${plural(addIds.length, 'item')}` : `Created “${created.name}”`, 'success');
       return created;
@@ -416,7 +425,7 @@ class Library {
   async addToCollection(collectionId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     try {
-      const { count } = await window.studio.collections.add({ collectionId, ids });
+      const count = await inBatches(ids, (batch) => window.studio.collections.add({ collectionId, ids: batch }));
       await this.loadCollections();
       const name = this.collections.find((c) => c.id === collectionId)?.name ?? 'the collection';
       toasts.show(`Added ${plural(count, 'item')} to “${name}”`, 'success');
@@ -428,7 +437,7 @@ class Library {
   async removeFromCollection(collectionId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     try {
-      await window.studio.collections.remove({ collectionId, ids });
+      await inBatches(ids, (batch) => window.studio.collections.remove({ collectionId, ids: batch }));
       await this.loadCollections();
       if (this.collectionId === collectionId) {
         this.clearPicks();
