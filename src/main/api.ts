@@ -89,6 +89,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     },
 
     'library.list': (query) => library.listGenerations(query),
+    'library.ids': (query) => library.listGenerationIds(query),
     'library.get': ({ id }) => library.getGeneration(id),
     'library.search': (query) => library.searchGenerations(query),
     'library.rate': ({ id, rating, favourite }) => {

@@ -211,6 +211,8 @@ export const calls = {
   'settings.set': call(SettingsPatch, Settings),
 
   'library.list': call(LibraryQuery, LibraryPage),
+  /** Every id that matches a query, in its sort order (for "select all"); at most 100,000. */
+  'library.ids': call(LibraryQuery.omit({ cursor: true, limit: true }), z.object({ ids: z.array(z.string()), truncated: z.boolean() })),
   'library.get': call(z.strictObject({ id: Id }), Generation),
   'library.search': call(SearchQuery, SearchResult),
   'library.rate': call(

@@ -61,6 +61,16 @@ describe('the library grid at 10,000 items', () => {
     await closeApp(app);
   });
 
+  it('Ctrl+A selects every match, not only the first loaded page', async () => {
+    await expect.poll(() => page.getByTestId('view-library').textContent(), { timeout: 10_000 }).toContain(`${COUNT.toLocaleString('en')} items`);
+    expect(await page.locator('[data-index]').count()).toBeLessThan(COUNT);
+    await page.getByTestId('library-item').first().click();
+    await page.keyboard.press('Control+a');
+    await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe(`${COUNT} selected`);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('selection-count').count()).toBe(0);
+  });
+
   it('scrolls to the bottom with a bounded DOM, printing the longest frame', async () => {
     await expect.poll(() => page.getByTestId('view-library').textContent(), { timeout: 10_000 }).toContain(`${COUNT.toLocaleString('en')} items`);
     await page.evaluate(() => {

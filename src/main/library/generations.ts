@@ -214,15 +214,16 @@ const AFTER_CURSOR: Record<SortKey, string> = {
   rating: '(g.rating, g.created_at, g.id) < (?, ?, ?)',
 };
 
-/**
- * One page of the library with keyset pagination: the cursor carries the sort key of the last
- * row, so page 1000 costs the same as page 1 and rows inserted meanwhile never shift a page.
- * `deleted_at IS NULL` is spelled literally so the planner can use the partial indexes.
- */
-export function listGenerations(db: ReadableDB, input: LibraryQuery): LibraryPage {
+type ParsedQuery = ReturnType<typeof LibraryQuerySchema.parse>;
+
+function parseQuery(input: LibraryQuery): ParsedQuery {
   const parsed = LibraryQuerySchema.safeParse(input);
   if (!parsed.success) throw new StudioError('INVALID_INPUT', `The library query is not valid: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.`);
-  const query = parsed.data;
+  return parsed.data;
+}
+
+/** The WHERE clause (over `generations g`) and its parameters for a query's filters. */
+function queryFilter(query: ParsedQuery): { filter: string; params: unknown[] } {
   const where: string[] = [query.trash ? 'g.deleted_at IS NOT NULL' : 'g.deleted_at IS NULL'];
   const params: unknown[] = [];
   if (query.kind) {
@@ -249,7 +250,17 @@ export function listGenerations(db: ReadableDB, input: LibraryQuery): LibraryPag
     where.push('EXISTS (SELECT 1 FROM collection_items ci WHERE ci.collection_id = ? AND ci.generation_id = g.id)');
     params.push(query.collectionId);
   }
-  const filter = where.join(' AND ');
+  return { filter: where.join(' AND '), params };
+}
+
+/**
+ * One page of the library with keyset pagination: the cursor carries the sort key of the last
+ * row, so page 1000 costs the same as page 1 and rows inserted meanwhile never shift a page.
+ * `deleted_at IS NULL` is spelled literally so the planner can use the partial indexes.
+ */
+export function listGenerations(db: ReadableDB, input: LibraryQuery): LibraryPage {
+  const query = parseQuery(input);
+  const { filter, params } = queryFilter(query);
   const total = prepare<{ n: number }>(db, `SELECT count(*) AS n FROM generations g WHERE ${filter}`).get(...params)!.n;
 
   const pageWhere = [filter];
@@ -269,6 +280,14 @@ export function listGenerations(db: ReadableDB, input: LibraryQuery): LibraryPag
     nextCursor: hasMore ? encodeCursor(query.sort, pageRows[pageRows.length - 1]!) : null,
     total,
   };
+}
+
+/** Every id matching a query's filters, in its sort order, up to `max` (for "select all"). */
+export function listGenerationIds(db: ReadableDB, input: LibraryQuery, max = 100_000): { ids: string[]; truncated: boolean } {
+  const query = parseQuery(input);
+  const { filter, params } = queryFilter(query);
+  const rows = prepare<{ id: string }>(db, `SELECT g.id FROM generations g WHERE ${filter} ORDER BY ${ORDER_BY[query.sort]} LIMIT ?`).all(...params, max + 1);
+  return { ids: rows.slice(0, max).map((row) => row.id), truncated: rows.length > max };
 }
 
 export function readGenerationsByIds(db: ReadableDB, ids: string[]): Generation[] {

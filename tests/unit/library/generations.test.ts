@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Generation } from '../../../src/shared/contract';
 import type { CommitGenerationInput } from '../../../src/main/library';
+import { listGenerationIds } from '../../../src/main/library/generations';
 import { createTestLibrary, sha256, sha256File, type TestLibrary } from './helpers';
 
 let t: TestLibrary;
@@ -139,6 +140,21 @@ describe('listGenerations', () => {
     expect(t.library.listGenerations({ collectionId: board.id }).total).toBe(6);
     expect(t.library.listGenerations({ collectionId: board.id, trash: true }).items.map((g) => g.id)).toEqual([inside[0]!.id]);
     expect(t.library.listGenerations({ collectionId: 'no-such-board' }).total).toBe(0);
+  });
+
+  it('lists every matching id in sort order for "select all", and says when it stopped at the cap', async () => {
+    const made: Generation[] = [];
+    for (let i = 0; i < 5; i++) made.push(await commit({ kind: i < 3 ? 'image' : 'music', files: [] }));
+    t.library.rateGeneration(made[4]!.id, 5);
+    expect(t.library.listGenerationIds({ kind: 'image' })).toEqual({ ids: made.slice(0, 3).map((g) => g.id).reverse(), truncated: false });
+    expect(t.library.listGenerationIds({ sort: 'rating' }).ids[0]).toBe(made[4]!.id);
+    expect(t.library.listGenerationIds({}).ids).toEqual(t.library.listGenerations({ limit: 500 }).items.map((g) => g.id));
+    const db = new Database(path.join(t.dir, 'atelier.db'), { readonly: true });
+    try {
+      expect(listGenerationIds(db, {}, 2)).toEqual({ ids: made.slice(3).map((g) => g.id).reverse(), truncated: true });
+    } finally {
+      db.close();
+    }
   });
 
   it('rejects a forged cursor with INVALID_INPUT', () => {

@@ -7,6 +7,8 @@ import { toasts } from './toasts.svelte';
 
 /** The library's bulk calls take at most 1000 ids; a larger selection goes in batches and the counts add up. */
 const BATCH = 1000;
+/** library.export's limit per call (one export is one folder). */
+const EXPORT_MAX = 10_000;
 
 async function inBatches(ids: string[], run: (batch: string[]) => Promise<{ count: number }>): Promise<number> {
   let count = 0;
@@ -70,7 +72,8 @@ class Library {
     void this.loadCollections();
   }
 
-  #query(cursor?: string): LibraryQuery {
+  /** The grid's filters as a library query (no paging). */
+  #filters(): LibraryQuery {
     return {
       ...(this.kind !== 'all' ? { kind: this.kind } : {}),
       ...(this.favourite ? { favourite: true } : {}),
@@ -78,9 +81,11 @@ class Library {
       ...(this.collectionId ? { collectionId: this.collectionId } : {}),
       trash: this.trash,
       sort: 'newest',
-      limit: PAGE,
-      ...(cursor ? { cursor } : {}),
     };
+  }
+
+  #query(cursor?: string): LibraryQuery {
+    return { ...this.#filters(), limit: PAGE, ...(cursor ? { cursor } : {}) };
   }
 
   #matches(generation: Generation): boolean {
@@ -222,8 +227,19 @@ class Library {
     this.anchorIndex ??= index;
   }
 
-  pickAll(): void {
+  /** Selects every item the filters match, also those not loaded yet (search results: the hits shown). */
+  async pickAll(): Promise<void> {
     this.picked = new Set(this.items.map((item) => item.id));
+    if (this.searching || this.items.length >= this.total) return;
+    const request = this.#request;
+    try {
+      const { ids, truncated } = await window.studio.library.ids(this.#filters());
+      if (request !== this.#request) return; // the filters changed meanwhile
+      this.picked = new Set(ids);
+      if (truncated) toasts.show(`Selected the first ${plural(ids.length, 'item')} that match`, 'info');
+    } catch (error) {
+      toasts.error(messageOf(error));
+    }
   }
 
   clearPicks(): void {
@@ -231,8 +247,12 @@ class Library {
     this.anchorIndex = null;
   }
 
+  /** The selection in grid order, then picks not loaded yet (after "select all") in library order. */
   pickedIds(): string[] {
-    return this.items.filter((item) => this.picked.has(item.id)).map((item) => item.id);
+    const inGrid = this.items.filter((item) => this.picked.has(item.id)).map((item) => item.id);
+    if (inGrid.length === this.picked.size) return inGrid;
+    const shown = new Set(inGrid);
+    return [...inGrid, ...[...this.picked].filter((id) => !shown.has(id))];
   }
 
   // ---- single-item edits ----
@@ -366,6 +386,10 @@ class Library {
   }
 
   async exportMany(ids: string[]): Promise<CallOutput<'library.export'> | null> {
+    if (ids.length > EXPORT_MAX) {
+      toasts.error(`One export takes at most ${EXPORT_MAX.toLocaleString('en')} items; ${plural(ids.length, 'item')} are selected. Narrow the selection with the filters; for everything use the command line: atelier library backup.`);
+      return null;
+    }
     try {
       return await window.studio.library.export({ ids, zip: false });
     } catch (error) {
