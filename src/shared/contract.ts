@@ -12,6 +12,8 @@ export const ExecutionProviderInfo = z.object({
   name: z.string(),
   available: z.boolean(),
   reason: z.string().optional(),
+  /** False where this platform cannot have the provider at all (DirectML on Linux). */
+  supported: z.boolean().optional(),
 });
 
 export const AppInfo = z.object({

@@ -38,6 +38,8 @@ export interface ProviderStatus {
   name: ProviderName;
   available: boolean;
   reason?: string;
+  /** False where onnxruntime-node has no such provider for this platform at all (DirectML on Linux). */
+  supported?: boolean;
 }
 
 export interface EngineInfo {

@@ -166,17 +166,17 @@ export class ProviderRegistry {
   private async detect(name: ProviderName): Promise<ProviderStatus> {
     const label = providerLabel(name);
     if (!providerExistsOn(name, this.platform, this.arch)) {
-      return { name, available: false, reason: `${label} unavailable: onnxruntime-node has no ${label} provider on ${this.platform}-${this.arch}` };
+      return { name, available: false, supported: false, reason: `${label} unavailable: onnxruntime-node has no ${label} provider on ${this.platform}-${this.arch}` };
     }
     this.backends ??= builtInBackends();
     if (name !== 'cpu' && !this.backends.has(name)) {
-      return { name, available: false, reason: `${label} unavailable: this onnxruntime-node build does not include it` };
+      return { name, available: false, supported: true, reason: `${label} unavailable: this onnxruntime-node build does not include it` };
     }
     try {
       await this.probe(name);
-      return { name, available: true };
+      return { name, available: true, supported: true };
     } catch (error) {
-      return { name, available: false, reason: describeProviderFailure(name, error) };
+      return { name, available: false, supported: true, reason: describeProviderFailure(name, error) };
     }
   }
 }

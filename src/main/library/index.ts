@@ -84,7 +84,7 @@ export interface Library {
   getGeneration(id: string): Generation;
   findGeneration(id: string): Generation | null;
   listGenerations(query?: LibraryQuery): LibraryPage;
-  listGenerationIds(query?: LibraryQuery): { ids: string[]; truncated: boolean };
+  listGenerationIds(query?: LibraryQuery, max?: number): { ids: string[]; truncated: boolean };
   searchGenerations(input: { query: string; kind?: GenerationKind; limit?: number }): { items: generations.SearchHit[] };
   rateGeneration(id: string, rating: number): Generation;
   setFavourite(id: string, favourite: boolean): Generation;
@@ -219,7 +219,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     getGeneration: (id) => generations.getGeneration(live(), id),
     findGeneration: (id) => generations.findGeneration(live(), id),
     listGenerations: (query = {}) => generations.listGenerations(live(), query),
-    listGenerationIds: (query = {}) => generations.listGenerationIds(live(), query),
+    listGenerationIds: (query = {}, max) => generations.listGenerationIds(live(), query, max),
     searchGenerations: (input) => generations.searchGenerations(live(), input),
     rateGeneration: (id, rating) => generations.rateGeneration(live(), id, rating),
     setFavourite: (id, favourite) => generations.setFavourite(live(), id, favourite),

@@ -42,8 +42,8 @@ describe('provider chain', () => {
     expect(first.reason).toMatch(/CUDA unavailable/);
     expect(calls.filter((n) => n === 'cuda')).toHaveLength(1);
     const all = await registry.statusAll();
-    expect(all.find((s) => s.name === 'dml')).toMatchObject({ available: false, reason: expect.stringMatching(/DirectML/) });
-    expect(all.find((s) => s.name === 'cpu')).toEqual({ name: 'cpu', available: true });
+    expect(all.find((s) => s.name === 'dml')).toMatchObject({ available: false, supported: false, reason: expect.stringMatching(/DirectML/) });
+    expect(all.find((s) => s.name === 'cpu')).toEqual({ name: 'cpu', available: true, supported: true });
   });
 
   it('falls back to CPU keeping the reason when the preferred provider fails to create a session', async () => {
