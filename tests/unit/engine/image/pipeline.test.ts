@@ -131,7 +131,7 @@ describe('generateImage', () => {
   it('img2img round-trips the target picture through the VAE encoder (both encoder outputs)', async () => {
     const init = join(tmp, 'target.png');
     writeFileSync(init, encodePng(oraclePicture(64, 64), 64, 64, 3));
-    for (const dir of [fx.imageOracle, fx.imageInt64]) {
+    for (const dir of [fx.imageOracle, fx.imageInt64, fx.imageFp16]) {
       const s = new CpuSessions();
       const { pixels, res } = await picture(dir, params({ strength: 0.5, initAssetId: 'a1', scheduler: 'ddim' }), { initImagePath: init, sessions: s });
       expect(psnr(pixels.data, oraclePicture(64, 64))).toBeGreaterThanOrEqual(40);
@@ -148,6 +148,7 @@ describe('export variants', () => {
     ['timestep float scalar', () => fx.imageScalar, 'float32 scalar', 'int64'],
     ['external data (model.onnx_data) + tokenizer.json', () => fx.imageExternal, 'float32[B]', 'int64'],
     ['external data (weights.pb), input_ids int32', () => fx.imageWeightsPb, 'float32[B]', 'int32'],
+    ['float16 inputs and outputs everywhere (fp16 export)', () => fx.imageFp16, 'float16[B]', 'int64'],
   ];
   for (const [name, dir, ts, ids] of cases) {
     it(`${name} runs and reaches the target with DDIM`, async () => {
