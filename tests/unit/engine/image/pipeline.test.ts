@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureImageFixtures, oraclePicture, type ImageFixturePaths } from '../../../../scripts/fixtures/image';
+import { ensureImageFixtures, LCM_GUIDANCE, oraclePicture, type ImageFixturePaths } from '../../../../scripts/fixtures/image';
 import { generateImage } from '../../../../src/engine/image/pipeline';
 import { EulerScheduler } from '../../../../src/engine/image/schedulers';
 import { encodePng } from '../../../../src/engine/media/png';
@@ -158,6 +158,19 @@ describe('export variants', () => {
       expect(psnr(pixels.data, oraclePicture(64, 64))).toBeGreaterThanOrEqual(40);
     });
   }
+
+  it('an LCM unet gets the guidance embedding in timestep_cond, no CFG batch, and reaches the target in 4 steps', async () => {
+    const s = new CpuSessions();
+    const { pixels } = await picture(fx.imageLcm, params({ scheduler: 'lcm', steps: 4, guidance: LCM_GUIDANCE }), { sessions: s });
+    const unet = s.calls.filter((c) => c.path.includes('/unet/'));
+    expect(unet).toHaveLength(4);
+    expect(unet[0]!.feeds.timestep_cond).toEqual([1, 256]);
+    expect(unet[0]!.feeds.sample![0]).toBe(1);
+    expect(psnr(pixels.data, oraclePicture(64, 64))).toBeGreaterThanOrEqual(40);
+    // Another guidance is another embedding: the oracle then answers with the wrong picture.
+    const other = await picture(fx.imageLcm, params({ scheduler: 'lcm', steps: 4, guidance: 4 }));
+    expect(psnr(other.pixels.data, oraclePicture(64, 64))).toBeLessThan(20);
+  });
 
   it('missing parts give MODEL_INVALID', async () => {
     const err = await generateImage(join(tmp, 'nope'), params(), { sessions, hooks: hooks(), outDir: out() }).catch((e: unknown) => e);
