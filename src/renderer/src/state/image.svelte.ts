@@ -7,6 +7,15 @@ import { num, paramsFromPng, str, type PngParams } from './params-read';
 /** Same list as SCHEDULERS in shared/params; kept here as a type-checked copy so zod stays out of the renderer bundle. */
 export const SCHEDULERS: readonly Scheduler[] = ['euler', 'euler-a', 'ddim', 'dpmpp-2m-karras', 'lcm'];
 
+/** The names artists know them by (AUTOMATIC1111 / ComfyUI spelling); the value stays the id. */
+export const SCHEDULER_LABELS: Record<Scheduler, string> = {
+  euler: 'Euler',
+  'euler-a': 'Euler a',
+  ddim: 'DDIM',
+  'dpmpp-2m-karras': 'DPM++ 2M Karras',
+  lcm: 'LCM (for LCM models)',
+};
+
 export const SIZE_PRESETS = [
   { label: '512²', width: 512, height: 512 },
   { label: '768²', width: 768, height: 768 },
