@@ -36,6 +36,14 @@ export const SD15_LATENT_RGB: readonly (readonly [number, number, number])[] = [
   [-0.212, -0.2616, -0.7177],
 ];
 
+/** SDXL latent → RGB factors (the same cheap projection, for the SDXL VAE's latent space). */
+export const SDXL_LATENT_RGB: readonly (readonly [number, number, number])[] = [
+  [0.3651, 0.4232, 0.4341],
+  [-0.2533, -0.0042, 0.1068],
+  [0.1076, 0.1111, -0.0362],
+  [-0.3165, -0.2492, -0.2188],
+];
+
 const DEFAULT_VAE_SCALE = 0.18215;
 
 function readJson<T>(path: string, what: string): T {
@@ -89,10 +97,10 @@ export function clipTokenizerFor(dir: string): ClipTokenizer {
  * Latent (4 × h × w) → small RGB PNG data URL via the SD 1.5 linear projection. Encoded for speed
  * (filter Up, zlib level 1: ~0.1 ms at 64×64): a preview lives for one step on screen.
  */
-export function latentPreview(latent: Float32Array, h: number, w: number): string {
+export function latentPreview(latent: Float32Array, h: number, w: number, factors: readonly (readonly [number, number, number])[] = SD15_LATENT_RGB): string {
   const px = new Uint8Array(h * w * 3);
   const n = h * w;
-  const [m0, m1, m2, m3] = SD15_LATENT_RGB;
+  const [m0, m1, m2, m3] = factors;
   const [r0, g0, b0] = m0;
   const [r1, g1, b1] = m1;
   const [r2, g2, b2] = m2;
@@ -143,6 +151,22 @@ function guidanceEmbedding(w: number, dim: number): Float32Array {
   return out;
 }
 
+/**
+ * The penultimate hidden state of a CLIP text encoder, which SDXL conditions on: the
+ * `hidden_states.N` outputs of an export made with output_hidden_states, second to last; an export
+ * without them only offers last_hidden_state.
+ */
+function penultimateHidden(out: ort.InferenceSession.OnnxValueMapType, names: readonly string[]): ort.Tensor {
+  const layers = names
+    .map((name) => ({ name, index: /^hidden_states\.(\d+)$/.exec(name)?.[1] }))
+    .filter((l): l is { name: string; index: string } => l.index !== undefined)
+    .sort((x, y) => Number(x.index) - Number(y.index));
+  const pick = layers.length >= 2 ? layers[layers.length - 2]!.name : 'last_hidden_state';
+  const tensor = out[pick];
+  if (!tensor || tensor.dims.length !== 3) throw new StudioError('MODEL_INVALID', `An SDXL text encoder has no ${pick} output of shape [batch, tokens, width].`);
+  return tensor;
+}
+
 interface Loaded {
   text: LoadedSession;
   unet: LoadedSession;
@@ -150,7 +174,8 @@ interface Loaded {
 }
 
 /**
- * Stable Diffusion 1.x/2.x on onnxruntime-node from a diffusers / Optimum ONNX folder.
+ * Stable Diffusion 1.x/2.x and SDXL(-Turbo) on onnxruntime-node from a diffusers / Optimum ONNX
+ * folder (SDXL when the unet takes text_embeds and time_ids).
  * txt2img and img2img, classifier-free guidance (uncond + cond in one batch), batch items
  * seeded seed+i, a latent preview and progress per step, cancellation between steps.
  */
@@ -162,7 +187,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   const { hooks } = opts;
   if (hooks.signal.aborted) throw cancelled();
 
-  readJson<Record<string, unknown>>(join(modelDir, 'model_index.json'), 'model_index.json');
+  const modelIndex = readJson<Record<string, unknown>>(join(modelDir, 'model_index.json'), 'model_index.json');
   const schedulerConfig = readJson<SchedulerConfig>(join(modelDir, 'scheduler', 'scheduler_config.json'), 'scheduler/scheduler_config.json');
   const makeScheduler = opts.createScheduler ?? createScheduler;
   const tokenizer = clipTokenizerFor(join(modelDir, 'tokenizer'));
@@ -232,22 +257,75 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   const unetInputs = inputInfo(sessions.unet.session);
   const hasTimestepCond = unetInputs.has('timestep_cond');
   const cfg = params.guidance > 1 && !hasTimestepCond;
+  const sdxl = unetInputs.has('text_embeds') && unetInputs.has('time_ids');
 
   // ---- text encoding: [negative, prompt] in one batch when guiding ----
   const tText = performance.now();
-  const textInputs = inputInfo(sessions.text.session);
-  const idsInfo = textInputs.get('input_ids') ?? [...textInputs.values()][0];
-  const prompts = cfg ? [params.negativePrompt, params.prompt] : [params.prompt];
-  const ids = prompts.flatMap((p) => tokenizer.encode(p));
-  const L = tokenizer.maxLength;
-  const idsTensor =
-    idsInfo.type === 'int32'
-      ? new ort.Tensor('int32', Int32Array.from(ids), [prompts.length, L])
-      : new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [prompts.length, L]);
-  const textOut = await run(sessions.text, { [idsInfo.name]: idsTensor });
-  const hidden = textOut.last_hidden_state ?? textOut[sessions.text.session.outputNames[0]];
-  const hiddenData = toFloat32(hidden);
-  const hiddenDims = hidden.dims;
+  const encode = async (session: LoadedSession, tok: ClipTokenizer, texts: string[]) => {
+    const inputs = inputInfo(session.session);
+    const info = inputs.get('input_ids') ?? [...inputs.values()][0];
+    if (!info) throw new StudioError('MODEL_INVALID', 'A text encoder of this image model has no input.');
+    const ids = texts.flatMap((p) => tok.encode(p));
+    const L = tok.maxLength;
+    const tensor =
+      info.type === 'int32'
+        ? new ort.Tensor('int32', Int32Array.from(ids), [texts.length, L])
+        : new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [texts.length, L]);
+    return { info, out: await run(session, { [info.name]: tensor }) };
+  };
+  let hiddenData: Float32Array;
+  let hiddenDims: readonly number[];
+  let idsType: string;
+  const sdxlFeeds: Record<string, ort.Tensor> = {};
+  let text2: LoadedSession | null = null;
+  if (!sdxl) {
+    const { info, out } = await encode(sessions.text, tokenizer, cfg ? [params.negativePrompt, params.prompt] : [params.prompt]);
+    const hidden = out.last_hidden_state ?? out[sessions.text.session.outputNames[0]];
+    hiddenData = toFloat32(hidden);
+    hiddenDims = hidden.dims;
+    idsType = info.type;
+  } else {
+    // SDXL: both encoders' penultimate hidden states side by side, the second one's pooled
+    // projection as text_embeds; an empty negative prompt is all zeros (force_zeros_for_empty_prompt).
+    text2 = await load('text_encoder_2');
+    const tokenizer2 = clipTokenizerFor(join(modelDir, 'tokenizer_2'));
+    const zeroNegative = cfg && params.negativePrompt.trim() === '' && modelIndex.force_zeros_for_empty_prompt !== false;
+    const texts = cfg && !zeroNegative ? [params.negativePrompt, params.prompt] : [params.prompt];
+    const e1 = await encode(sessions.text, tokenizer, texts);
+    const e2 = await encode(text2, tokenizer2, texts);
+    const h1 = penultimateHidden(e1.out, sessions.text.session.outputNames);
+    const h2 = penultimateHidden(e2.out, text2.session.outputNames);
+    const pooledT = e2.out.text_embeds ?? e2.out[text2.session.outputNames.find((n) => e2.out[n]?.dims.length === 2) ?? ''];
+    if (!pooledT) throw new StudioError('MODEL_INVALID', 'text_encoder_2 has no text_embeds output; is this an SDXL export?');
+    const [rows, tokens, d1] = h1.dims as [number, number, number];
+    const d2 = h2.dims[2]!;
+    if (h2.dims[0] !== rows || h2.dims[1] !== tokens) throw new StudioError('MODEL_INVALID', 'The two SDXL text encoders disagree on the prompt length.');
+    const a = toFloat32(h1);
+    const b = toFloat32(h2);
+    const pooled = toFloat32(pooledT);
+    const P = pooledT.dims[1]!;
+    const lead = zeroNegative ? 1 : 0; // zero rows in front for the negative
+    const Bt = rows + lead;
+    hiddenData = new Float32Array(Bt * tokens * (d1 + d2));
+    for (let r = 0; r < rows; r++) {
+      for (let t = 0; t < tokens; t++) {
+        const dst = ((r + lead) * tokens + t) * (d1 + d2);
+        hiddenData.set(a.subarray((r * tokens + t) * d1, (r * tokens + t + 1) * d1), dst);
+        hiddenData.set(b.subarray((r * tokens + t) * d2, (r * tokens + t + 1) * d2), dst + d1);
+      }
+    }
+    hiddenDims = [Bt, tokens, d1 + d2];
+    const pooledAll = new Float32Array(Bt * P);
+    pooledAll.set(pooled.subarray(0, rows * P), lead * P);
+    const embedsInfo = unetInputs.get('text_embeds') as InputInfo;
+    const timeInfo = unetInputs.get('time_ids') as InputInfo;
+    sdxlFeeds[embedsInfo.name] = floatTensor(floatTypeOf(embedsInfo), pooledAll, [Bt, P]);
+    // (original size, crop top-left, target size), as diffusers builds add_time_ids.
+    const timeIds = new Float32Array(Bt * 6);
+    for (let r = 0; r < Bt; r++) timeIds.set([H, W, 0, 0, H, W], r * 6);
+    sdxlFeeds[timeInfo.name] = floatTensor(floatTypeOf(timeInfo), timeIds, [Bt, 6]);
+    idsType = e1.info.type;
+  }
   timings.textEncodeMs = performance.now() - tText;
 
   // ---- unet feeds ----
@@ -332,6 +410,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
         [sampleInfo.name]: floatTensor(sampleType, batched, [B, 4, h, w]),
         [tsInfo.name]: timestepTensor(scheduler.timesteps[i]),
         [ehsInfo.name]: ehsTensor,
+        ...sdxlFeeds,
         ...extraFeeds,
       });
       const pred = toFloat32(out[unetOutName]);
@@ -349,7 +428,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
       hooks.onProgress(done, totalSteps);
       if (hooks.onPreview) {
         const tPreview = performance.now();
-        hooks.onPreview(done, latentPreview(res.predOriginal, h, w));
+        hooks.onPreview(done, latentPreview(res.predOriginal, h, w, sdxl ? SDXL_LATENT_RGB : SD15_LATENT_RGB));
         timings.previewMs += performance.now() - tPreview;
       }
     }
@@ -372,7 +451,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
 
   timings.totalMs = performance.now() - t0;
   const provider: ProviderName = sessions.unet.provider;
-  const providerNote = sessions.unet.providerNote ?? sessions.text.providerNote ?? sessions.decoder.providerNote;
+  const providerNote = sessions.unet.providerNote ?? sessions.text.providerNote ?? text2?.providerNote ?? sessions.decoder.providerNote;
   return {
     outputs,
     seed: baseSeed,
@@ -384,7 +463,8 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
       timesteps: timestepsRun,
       cfg,
       timestepInput: `${timestepForm}${tsScalar ? ' scalar' : `[${tsCount === 1 ? 1 : 'B'}]`}`,
-      inputIds: idsInfo.type,
+      inputIds: idsType,
+      ...(sdxl ? { architecture: 'sdxl' } : {}),
       img2img,
       vaeScale: scaling,
     },

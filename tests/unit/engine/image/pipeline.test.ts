@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureImageFixtures, LCM_GUIDANCE, oraclePicture, type ImageFixturePaths } from '../../../../scripts/fixtures/image';
+import { copyModelDir, ensureImageFixtures, LCM_GUIDANCE, oraclePicture, type ImageFixturePaths } from '../../../../scripts/fixtures/image';
+import { inspectModelDir } from '../../../../src/engine/runtime/layout';
 import { generateImage } from '../../../../src/engine/image/pipeline';
 import { EulerScheduler } from '../../../../src/engine/image/schedulers';
 import { encodePng } from '../../../../src/engine/media/png';
@@ -175,5 +176,43 @@ describe('export variants', () => {
   it('missing parts give MODEL_INVALID', async () => {
     const err = await generateImage(join(tmp, 'nope'), params(), { sessions, hooks: hooks(), outDir: out() }).catch((e: unknown) => e);
     expect((err as StudioError).code).toBe('MODEL_INVALID');
+  });
+});
+
+describe('SDXL layout', () => {
+  it('feeds both penultimate hidden states side by side, text_embeds and time_ids, and reaches the target', async () => {
+    const s = new CpuSessions();
+    // Not square, so time_ids in the wrong order (W, H) would show.
+    const { pixels, res } = await picture(fx.imageSdxl, params({ scheduler: 'ddim', steps: 10, guidance: 5, negativePrompt: 'blurry', width: 96, height: 64 }), { sessions: s });
+    expect(res.meta?.architecture).toBe('sdxl');
+    expect(res.meta?.vaeScale).toBe(0.13025);
+    const unet = s.calls.filter((c) => c.path.includes('/unet/'));
+    expect(unet[0]!.feeds.encoder_hidden_states).toEqual([2, 77, 20]);
+    expect(unet[0]!.feeds.text_embeds).toEqual([2, 6]);
+    expect(unet[0]!.feeds.time_ids).toEqual([2, 6]);
+    expect(s.calls.filter((c) => c.path.includes('/text_encoder_2/'))).toHaveLength(1);
+    expect(psnr(pixels.data, oraclePicture(96, 64))).toBeGreaterThanOrEqual(40);
+    expect(inspectModelDir(fx.imageSdxl)).toMatchObject({ kind: 'image', ok: true, architecture: 'ORTStableDiffusionXLPipeline' });
+  });
+
+  it('an SDXL unet without text_encoder_2 is MODEL_INVALID, naming the folder', async () => {
+    const copy = join(tmp, 'sdxl-no-te2');
+    copyModelDir(fx.imageSdxl, copy);
+    rmSync(join(copy, 'text_encoder_2'), { recursive: true });
+    expect(inspectModelDir(copy).problems.join(' ')).toMatch(/text_encoder_2\/model\.onnx is missing/);
+    const err = await generateImage(copy, params(), { sessions: new CpuSessions(), hooks: hooks(), outDir: out() }).catch((e: unknown) => e);
+    expect((err as StudioError).code).toBe('MODEL_INVALID');
+    expect((err as StudioError).message).toMatch(/text_encoder_2/);
+  });
+
+  it('an empty negative prompt is all zeros (force_zeros_for_empty_prompt), and one step without guidance works (SDXL-Turbo)', async () => {
+    const s = new CpuSessions();
+    const { pixels } = await picture(fx.imageSdxl, params({ scheduler: 'ddim', steps: 10, guidance: 5, negativePrompt: '' }), { sessions: s });
+    expect(psnr(pixels.data, oraclePicture(64, 64))).toBeGreaterThanOrEqual(40);
+    // The encoders ran on the prompt alone: the negative row is zeros, not an encoded empty string.
+    expect(s.calls.find((c) => c.path.includes('/text_encoder_2/'))!.feeds.input_ids).toEqual([1, 77]);
+    const turbo = await picture(fx.imageSdxl, params({ scheduler: 'euler', steps: 1, guidance: 0, width: 64, height: 96 }));
+    expect(turbo.res.meta?.cfg).toBe(false);
+    expect(turbo.pixels.width).toBe(64);
   });
 });
