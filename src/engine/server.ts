@@ -8,6 +8,7 @@ import { describeIssues, EngineRequestSchema, seqOf, type ValidRequest } from '.
 import type { EngineContext } from './runtime/context';
 import { inspectModelDir } from './runtime/layout';
 import { resolveThreads } from './runtime/sessions';
+import { describeRunFailure } from './runtime/run-failures';
 import { generateText, loadTextModel, unloadTextModels } from './text/generate';
 
 type RunRequest = Extract<ValidRequest, { type: 'run' }>;
@@ -193,13 +194,19 @@ export class EngineServer {
     const context: RunContext = { ctx: this.ctx, hooks, outDir: path.resolve(request.outDir) };
     const modelDir = path.resolve(request.modelDir);
     const run = request.run;
-    switch (run.kind) {
-      case 'text':
-        return this.runners.text(modelDir, run, context);
-      case 'image':
-        return this.runners.image(modelDir, run, context);
-      case 'music':
-        return this.runners.music(modelDir, run, context);
+    try {
+      switch (run.kind) {
+        case 'text':
+          return await this.runners.text(modelDir, run, context);
+        case 'image':
+          return await this.runners.image(modelDir, run, context);
+        case 'music':
+          return await this.runners.music(modelDir, run, context);
+      }
+    } catch (error) {
+      if (signal.aborted && !(error instanceof StudioError)) throw new StudioError('CANCELLED', 'The generation was cancelled.');
+      const size = run.kind === 'image' ? `${run.params.width}×${run.params.height}, batch ${run.params.batch}` : undefined;
+      throw describeRunFailure(error, { kind: run.kind, ...(size ? { size } : {}) }) ?? error;
     }
   }
 

@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'HASH_MISMATCH',
   'NETWORK',
   'INTERNAL',
+  /** The runtime could not get the memory a generation needed (GPU or system). */
+  'OUT_OF_MEMORY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
