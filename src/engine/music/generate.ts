@@ -8,6 +8,7 @@ import type { MusicParams } from '../../shared/params';
 import { computePeaks, encodeWav } from '../media/wav';
 import { readWav, type DecodedWav } from '../media/wav-read';
 import type { EngineContext } from '../runtime/context';
+import { unsupportedMusicProblem } from '../runtime/layout';
 import { ResidentModels } from '../runtime/resident-models';
 import { loadOnDeviceChain, openTokenizerFolder } from '../runtime/transformers';
 import { seedSampler, StepGate } from '../text/sampling';
@@ -66,6 +67,8 @@ function num(obj: unknown, key: string): number | undefined {
  * others differ). maxPositions: decoder.max_position_embeddings, else generation_config max_length.
  */
 export function musicFacts(config: unknown, dir: string, generationConfig?: unknown): MusicModelFacts {
+  const unsupported = unsupportedMusicProblem(config);
+  if (unsupported) throw new StudioError('MODEL_INVALID', `${dir}: ${unsupported}.`);
   const audio = config && typeof config === 'object' ? (config as Record<string, unknown>)['audio_encoder'] : undefined;
   const decoder = config && typeof config === 'object' ? (config as Record<string, unknown>)['decoder'] : undefined;
   const samplingRate = num(audio, 'sampling_rate');

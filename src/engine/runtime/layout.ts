@@ -44,6 +44,19 @@ function field(obj: unknown, key: string): unknown {
   return obj && typeof obj === 'object' && key in obj ? (obj as Record<string, unknown>)[key] : undefined;
 }
 
+/**
+ * Stereo MusicGen (audio_channels 2: two codebook streams interleaved in the decoder) is not
+ * something transformers.js decodes: it would treat the 8 codebooks as one mono stream and make
+ * noise. Said at import time and at load, instead of producing a broken clip.
+ */
+export function unsupportedMusicProblem(config: unknown): string | null {
+  const channels = field(field(config, 'audio_encoder'), 'audio_channels') ?? field(field(config, 'decoder'), 'audio_channels') ?? field(config, 'audio_channels');
+  if (typeof channels === 'number' && channels > 1) {
+    return `this is a stereo MusicGen (audio_channels ${channels}), which Atelier cannot run yet (transformers.js decodes MusicGen as mono); use a mono MusicGen such as musicgen-small`;
+  }
+  return null;
+}
+
 /** Files matching `<stem>*.onnx` in `files` (relative paths), e.g. onnx/model_q4.onnx for stem onnx/model. */
 function variants(files: Set<string>, stem: string): string[] {
   return [...files].filter((f) => f.startsWith(stem) && f.endsWith('.onnx') && /^(_[a-z0-9]+)?$/.test(f.slice(stem.length, -'.onnx'.length)));
@@ -136,7 +149,8 @@ export function inspectModelDir(dir: string): ModelInspection {
     const architecture = Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : typeof modelType === 'string' ? modelType : undefined;
     const isMusic = modelType === 'musicgen' || field(field(config, 'decoder'), 'model_type') === 'musicgen_decoder' || variants(files, 'onnx/encodec_decode').length > 0;
     if (isMusic) {
-      const problems = [...inspectMusic(files), ...zeroByteProblems(fileList)];
+      const unsupported = unsupportedMusicProblem(config);
+      const problems = [...(unsupported ? [unsupported] : []), ...inspectMusic(files), ...zeroByteProblems(fileList)];
       return { ...base, kind: 'music', ok: problems.length === 0, problems, architecture };
     }
     const problems = [...inspectText(files, config), ...zeroByteProblems(fileList)];

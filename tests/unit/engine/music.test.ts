@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { framesFor, generateMusic } from '../../../src/engine/music/generate';
 import { createEngineContext } from '../../../src/engine/runtime/context';
+import { inspectModelDir } from '../../../src/engine/runtime/layout';
 import { StudioError } from '../../../src/shared/errors';
 import { MusicParams } from '../../../src/shared/params';
 import { getFixtures, recordingHooks, tempDir } from './helpers';
@@ -123,5 +124,25 @@ describe('music generation', () => {
     const run = generateMusic(f.musicRandom, MusicParams.parse({ model: 'r', prompt: 'x', seconds: 4, seed: 1 }), { ctx, hooks, outDir: tempDir() });
     await expect(run).rejects.toSatisfy((e: unknown) => e instanceof StudioError && e.code === 'CANCELLED');
     expect(seen).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('stereo MusicGen', () => {
+  it('is refused at import and at generation with a reason, not decoded into noise', async () => {
+    const f = await getFixtures();
+    const dir = path.join(tempDir(), 'stereo');
+    cpSync(f.musicOracle, dir, { recursive: true });
+    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { audio_encoder: Record<string, unknown>; decoder: Record<string, unknown> };
+    config.audio_encoder.audio_channels = 2;
+    config.decoder.audio_channels = 2;
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+    const inspection = inspectModelDir(dir);
+    expect(inspection.ok).toBe(false);
+    expect(inspection.problems.join(' ')).toMatch(/stereo MusicGen \(audio_channels 2\)/);
+    const ctx = createEngineContext({ provider: 'cpu' });
+    const error = await generateMusic(dir, MusicParams.parse({ model: 'stereo', prompt: 'x', seconds: 1, seed: 1 }), { ctx, hooks: recordingHooks(), outDir: tempDir() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StudioError);
+    expect((error as StudioError).code).toBe('MODEL_INVALID');
+    expect((error as StudioError).message).toMatch(/stereo/);
   });
 });
