@@ -66,40 +66,36 @@ async function main(): Promise<void> {
     // Every timed run starts with the disk caught up (`sync`): otherwise the journal commit that our
     // fsync forces also pays for earlier runs' deletions (ext4 with `discard` trims them then).
     const settle = (): void => void spawnSync('sync');
+    const url = client.resolveUrl(REPO, 'main', file.path);
+    const curlTo = (out: string): void => {
+      execFileSync('curl', ['-sS', '-L', '-o', out, url]);
+      if (statSync(out).size !== bytes) throw new Error('curl fetched the wrong size');
+    };
+    const contenders: { times: number[]; run: (out: string) => Promise<void> | void }[] = [
+      { times: ours, run: async (out) => void (await client.downloadFile(REPO, 'main', file, out)) },
+    ];
+    if (haveCurl) contenders.push({ times: curl, run: curlTo });
+    // Durability like ours: the file is on the disk before it counts as downloaded.
+    if (haveCurl && haveSyncFile) contenders.push({ times: curlSynced, run: (out) => (curlTo(out), void execFileSync('sync', [out])) });
+    // The like-for-like check: curl plus the digest we compute while streaming (sequential here).
+    if (haveCurl && haveSha256sum)
+      contenders.push({
+        times: curlVerified,
+        run: (out) => {
+          curlTo(out);
+          if (execFileSync('sha256sum', [out]).toString().split(' ')[0] !== file.sha256) throw new Error('curl fetched different bytes');
+        },
+      });
     for (let i = 0; i < runs; i++) {
-      const target = path.join(dir, `ours-${i}.onnx`);
-      settle();
-      const t0 = performance.now();
-      await client.downloadFile(REPO, 'main', file, target);
-      ours.push(performance.now() - t0);
-      rmSync(target);
-      if (haveCurl) {
-        const out = path.join(dir, `curl-${i}.onnx`);
+      // A different one goes first each round, so no contender always follows the same one.
+      for (let k = 0; k < contenders.length; k++) {
+        const contender = contenders[(i + k) % contenders.length]!;
+        const out = path.join(dir, `run-${i}-${k}.onnx`);
         settle();
-        const t1 = performance.now();
-        execFileSync('curl', ['-sS', '-L', '-o', out, client.resolveUrl(REPO, 'main', file.path)]);
-        curl.push(performance.now() - t1);
-        if (statSync(out).size !== bytes) throw new Error('curl fetched the wrong size');
+        const t0 = performance.now();
+        await contender.run(out);
+        contender.times.push(performance.now() - t0);
         rmSync(out);
-        if (haveSyncFile) {
-          // Durability like ours: the file is on the disk before it counts as downloaded.
-          settle();
-          const t3 = performance.now();
-          execFileSync('curl', ['-sS', '-L', '-o', out, client.resolveUrl(REPO, 'main', file.path)]);
-          execFileSync('sync', [out]);
-          curlSynced.push(performance.now() - t3);
-          rmSync(out);
-        }
-        if (haveSha256sum) {
-          // The like-for-like baseline: curl plus the digest check we do while streaming (sequential here).
-          settle();
-          const t2 = performance.now();
-          execFileSync('curl', ['-sS', '-L', '-o', out, client.resolveUrl(REPO, 'main', file.path)]);
-          const digest = execFileSync('sha256sum', [out]).toString().split(' ')[0];
-          curlVerified.push(performance.now() - t2);
-          if (digest !== file.sha256) throw new Error('curl fetched different bytes');
-          rmSync(out);
-        }
       }
     }
     rmSync(dir, { recursive: true, force: true });
