@@ -1,5 +1,22 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
+/**
+ * The project (app) root: the nearest folder above `from` that holds Atelier's package.json and
+ * resources/. The code runs from src/main/** under tsx and from out/main or out/main/chunks when
+ * built (the bundler moves shared modules into chunks/), so a fixed "../.." is wrong somewhere.
+ */
+export function appRoot(from: string = __dirname): string {
+  let dir = path.resolve(from);
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'resources'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error(`Atelier could not find its installation folder (package.json and resources/) above ${from}; reinstall Atelier.`);
+}
 
 /**
  * The app's data folder, the same one Electron's app.getPath('userData') gives for "Atelier",

@@ -10,7 +10,7 @@ import { createDispatcher, type Dispatch } from './ipc/dispatch';
 import { EventBus } from './ipc/events';
 import { JobQueue } from './jobs/queue';
 import { openLibrary, type Library } from './library';
-import { dataLayout, type DataLayout } from './paths';
+import { appRoot, dataLayout, type DataLayout } from './paths';
 import type { AssetLookup } from './assets/serve';
 import { loadCatalog } from './models/catalog';
 import { ModelManager } from './models/manager';
@@ -30,8 +30,7 @@ export const envTokenStore: TokenStore = {
 };
 
 export function resourcesDir(): string {
-  // src/main (tsx) and out/main (built) both sit two levels below the project root.
-  return path.resolve(__dirname, '../../resources');
+  return path.join(appRoot(), 'resources');
 }
 
 export interface StudioOptions {
@@ -58,13 +57,11 @@ export interface Studio {
 }
 
 export function appVersion(): string {
-  for (const candidate of [path.resolve(__dirname, '../../package.json'), path.resolve(__dirname, '../package.json')]) {
-    try {
-      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'atelier' && pkg.version) return pkg.version;
-    } catch {
-      // try the next location (source tree vs. built bundle)
-    }
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(appRoot(), 'package.json'), 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'atelier' && pkg.version) return pkg.version;
+  } catch {
+    // an unreadable package.json: report an unknown version rather than fail start-up
   }
   return '0.0.0';
 }

@@ -2,16 +2,18 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { EngineMessage } from '../../shared/engine-protocol';
+import { appRoot } from '../paths';
 import { describeExit, type EngineChild, type EngineExit } from './types';
 
 /**
- * The engine entry: the built bundle next to this file when running from out/main, else the
+ * The engine entry: the built bundle (out/main/engine.js) when this code runs built, else the
  * TypeScript source through tsx (CLI in development, tests, browser mode).
  */
 export function engineEntry(): { file: string; execArgv: string[] } {
-  const built = path.join(__dirname, 'engine.js');
+  const root = appRoot();
+  const built = path.join(root, 'out', 'main', 'engine.js');
   if (!__filename.endsWith('.ts') && existsSync(built)) return { file: built, execArgv: [] };
-  return { file: path.resolve(__dirname, '../../engine/main.ts'), execArgv: ['--import', 'tsx'] };
+  return { file: path.join(root, 'src', 'engine', 'main.ts'), execArgv: ['--import', 'tsx'] };
 }
 
 /**

@@ -2,10 +2,11 @@ import path from 'node:path';
 import { utilityProcess } from 'electron';
 import type { EngineMessage } from '../../shared/engine-protocol';
 import { describeExit, type EngineChild, type EngineExit } from '../engine-host/types';
+import { appRoot } from '../paths';
 
 /** spawnEngine() for Electron: a utilityProcess, so a native crash in inference never takes the app down. */
 export function spawnUtilityEngine(): EngineChild {
-  const child = utilityProcess.fork(path.join(__dirname, 'engine.js'), [], {
+  const child = utilityProcess.fork(path.join(appRoot(), 'out', 'main', 'engine.js'), [], {
     serviceName: 'Atelier engine',
     stdio: 'inherit',
     env: { ...process.env, ATELIER_ENGINE: '1' },
