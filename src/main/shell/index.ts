@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { app, BrowserWindow, ipcMain, nativeTheme, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, nativeTheme, protocol, session, shell } from 'electron';
 import { serveAsset } from '../assets/serve';
 import { defaultDataDir } from '../paths';
 import { createStudio, type Studio } from '../studio';
@@ -134,6 +134,9 @@ if (!app.requestSingleInstanceLock()) {
   });
   main().catch((error: unknown) => {
     console.error('Atelier could not start:', error);
+    // A desktop app has no terminal to read: say it in a window before quitting.
+    const message = error instanceof Error ? error.message : String(error);
+    dialog.showErrorBox('Atelier could not start', `${message}\n\nYour library was not changed. If this keeps happening, reinstall Atelier or start it from a terminal with \`npm start\` to see more.`);
     app.exit(1);
   });
 }
