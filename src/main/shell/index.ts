@@ -136,7 +136,7 @@ if (!app.requestSingleInstanceLock()) {
     console.error('Atelier could not start:', error);
     // A desktop app has no terminal to read: say it in a window before quitting.
     const message = error instanceof Error ? error.message : String(error);
-    dialog.showErrorBox('Atelier could not start', `${message}\n\nYour library was not changed. If this keeps happening, reinstall Atelier or start it from a terminal with \`npm start\` to see more.`);
+    dialog.showErrorBox('Atelier could not start', `${message}\n\nIf this keeps happening, reinstall Atelier or start it from a terminal with \`npm start\` to see more.`);
     app.exit(1);
   });
 }
