@@ -183,6 +183,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
           defaultDtype: entry.defaultDtype,
           dtypes: Object.fromEntries(Object.entries(entry.dtypes).map(([dtype, files]) => [dtype, { approxBytes: files?.approxBytes ?? 0 }])),
           installedId: installed.find((m) => m.source.startsWith(`hf:${entry.repo}@`))?.id ?? null,
+          ...(entry.recommended ? { recommended: entry.recommended } : {}),
         })),
       };
     },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GenerationKind, JobRequest } from './params';
+import { GenerationKind, JobRequest, RecommendedImageSettings } from './params';
 
 /**
  * The whole renderer-facing API. Every call has an input and an output schema; types are inferred
@@ -187,6 +187,8 @@ export const CatalogItem = z.object({
   dtypes: z.record(z.string(), z.object({ approxBytes: z.number() })),
   /** Set when this catalog entry is already installed. */
   installedId: z.string().nullable(),
+  /** Image settings the model is made for, applied when it is picked. */
+  recommended: RecommendedImageSettings.optional(),
 });
 export type CatalogItem = z.infer<typeof CatalogItem>;
 

@@ -22,6 +22,18 @@ export type TextParams = z.infer<typeof TextParams>;
 
 export const SCHEDULERS = ['euler', 'euler-a', 'ddim', 'dpmpp-2m-karras', 'lcm'] as const;
 export const Scheduler = z.enum(SCHEDULERS);
+
+/** Image settings a model is made for (catalog `recommended`), applied when the model is picked. */
+export const RecommendedImageSettings = z
+  .strictObject({
+    steps: z.number().int().min(1).max(150),
+    guidance: z.number().min(0).max(30),
+    scheduler: Scheduler,
+    width: z.number().int().min(64).max(2048).multipleOf(8),
+    height: z.number().int().min(64).max(2048).multipleOf(8),
+  })
+  .partial();
+export type RecommendedImageSettings = z.infer<typeof RecommendedImageSettings>;
 export type Scheduler = z.infer<typeof Scheduler>;
 
 const multipleOf8 = z.number().int().min(64).max(2048).multipleOf(8);

@@ -18,11 +18,12 @@ export interface Served {
 }
 
 /** Starts `atelier serve` (the real handlers and engine) on a fresh data folder and returns its URL. */
-export async function startServe(dataDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-e2e-'))): Promise<Served> {
+export async function startServe(dataDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-e2e-')), env: NodeJS.ProcessEnv = {}): Promise<Served> {
   if (!existsSync(path.join(ROOT, 'out', 'renderer', 'index.html'))) throw new Error('Build the renderer first: npm run build');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main/cli/index.ts'), 'serve', '--json', '--library', dataDir], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
@@ -78,8 +79,10 @@ export interface AppSession {
  * The usual start of an end-to-end file: `atelier serve` on a fresh (or given) data folder,
  * Chromium, one page on the app with its errors collected, ready once the rail is shown.
  */
-export async function openApp(options: { dataDir?: string; viewport?: { width: number; height: number }; beforeGoto?: (page: Page) => void } = {}): Promise<AppSession> {
-  const served = await startServe(options.dataDir);
+export async function openApp(
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv; viewport?: { width: number; height: number }; beforeGoto?: (page: Page) => void } = {},
+): Promise<AppSession> {
+  const served = await startServe(options.dataDir, options.env);
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 880 } });
   const errors = watchErrors(page);

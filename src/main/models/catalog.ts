@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { StudioError } from '../../shared/errors';
-import { GenerationKind } from '../../shared/params';
+import { GenerationKind, RecommendedImageSettings } from '../../shared/params';
 
 export const Dtype = z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16']);
 export type Dtype = z.infer<typeof Dtype>;
@@ -29,6 +29,8 @@ export const CatalogEntry = z.strictObject({
   common: z.array(z.string().min(1)),
   defaultDtype: Dtype,
   dtypes: z.partialRecord(Dtype, DtypeFiles),
+  /** Image settings the model is made for (SD-Turbo: 1 step, no guidance), applied when it is picked. */
+  recommended: RecommendedImageSettings.optional(),
 }).refine((e) => e.dtypes[e.defaultDtype] !== undefined, { message: 'defaultDtype must be one of dtypes' });
 export type CatalogEntry = z.infer<typeof CatalogEntry>;
 

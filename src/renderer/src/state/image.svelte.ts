@@ -2,6 +2,7 @@ import type { EventPayload, Generation } from '../../../shared/contract';
 import type { ImageParams, Scheduler } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
 import { GenerationJob, resolveSeed, type SeedMode } from './generation-job.svelte';
+import { models } from './models.svelte';
 import { num, paramsFromPng, str, type PngParams } from './params-read';
 
 /** Same list as SCHEDULERS in shared/params; kept here as a type-checked copy so zod stays out of the renderer bundle. */
@@ -47,6 +48,8 @@ class ImageStudio {
   parentId = $state<string | null>(null);
   /** What the last dropped PNG filled in (or why it could not), shown under the prompt. */
   importNote = $state<{ tone: 'info' | 'error'; text: string } | null>(null);
+  /** The settings applied because the picked model is made for them (SD-Turbo: 1 step, no guidance). */
+  modelNote = $state<string | null>(null);
 
   /** The running job and the strip of results; a finished job's seed becomes the one to reuse. */
   run = new GenerationJob('image', (fresh) => {
@@ -63,6 +66,32 @@ class ImageStudio {
     window.studio.on('jobs.preview', (preview) => {
       this.previews = { [preview.jobId]: preview };
     });
+  }
+
+  /**
+   * Applies what the model's catalog entry recommends, when the user picks it (not on a remix,
+   * which brings its own parameters). Imported folders have no entry and keep the current settings.
+   */
+  async applyRecommended(modelId: string): Promise<void> {
+    if (models.catalog.length === 0) await models.loadCatalog();
+    if (this.model !== modelId) return; // another pick meanwhile
+    const entry = models.catalog.find((item) => item.installedId === modelId && item.kind === 'image');
+    const r = entry?.recommended;
+    if (!entry || !r) {
+      this.modelNote = null;
+      return;
+    }
+    if (r.steps !== undefined) this.steps = r.steps;
+    if (r.guidance !== undefined) this.guidance = r.guidance;
+    if (r.scheduler !== undefined) this.scheduler = r.scheduler;
+    if (r.width !== undefined && r.height !== undefined) this.setSize(r.width, r.height);
+    const parts = [
+      r.steps !== undefined ? `${r.steps} ${r.steps === 1 ? 'step' : 'steps'}` : '',
+      r.guidance !== undefined ? `guidance ${r.guidance}` : '',
+      r.scheduler !== undefined ? SCHEDULER_LABELS[r.scheduler] : '',
+      r.width !== undefined && r.height !== undefined ? `${r.width}×${r.height}` : '',
+    ].filter(Boolean);
+    this.modelNote = `Set for ${entry.title}: ${parts.join(', ')}.`;
   }
 
   setSize(width: number, height: number): void {
@@ -168,6 +197,7 @@ class ImageStudio {
   apply(generation: Generation): void {
     const p = generation.params;
     this.model = str(p, 'model') ?? generation.model;
+    this.modelNote = null; // a remix brings its own settings
     this.prompt = str(p, 'prompt') ?? generation.prompt;
     this.negativePrompt = str(p, 'negativePrompt') ?? generation.negativePrompt;
     this.width = num(p, 'width') ?? this.width;
