@@ -341,15 +341,7 @@ function normaliseTag(name: string): string {
 export function tagGeneration(db: WritableDB, id: string, change: { add?: string[]; remove?: string[] }): Generation {
   return db.transaction(() => {
     if (!prepare(db, 'SELECT 1 FROM generations WHERE id = ?').get(id)) throw notFound(id);
-    for (const raw of change.add ?? []) {
-      const name = normaliseTag(raw);
-      if (name.length === 0 || name.length > 64) throw new StudioError('INVALID_INPUT', 'A tag has 1 to 64 characters.');
-      prepare(db, 'INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING').run(name);
-      prepare(db, 'INSERT OR IGNORE INTO generation_tags (generation_id, tag_id) SELECT ?, id FROM tags WHERE name = ?').run(id, name);
-    }
-    for (const raw of change.remove ?? []) {
-      prepare(db, 'DELETE FROM generation_tags WHERE generation_id = ? AND tag_id = (SELECT id FROM tags WHERE name = ?)').run(id, normaliseTag(raw));
-    }
+    tagGenerations(db, [id], change);
     return getGeneration(db, id);
   })();
 }

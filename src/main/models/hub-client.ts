@@ -96,10 +96,6 @@ function normaliseEtag(etag: string | null | undefined): string | null {
   return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
 }
 
-function header(res: HttpGetResponse, name: string): string | null {
-  return res.header(name);
-}
-
 /** A JSON answer's text; a dropped connection is worth another attempt like any other. */
 async function readBody(res: HttpGetResponse, limit = 64 * 1024 * 1024): Promise<string> {
   try {
@@ -179,7 +175,7 @@ export class HubClient {
       let next: URL | null = new URL(`${this.endpoint}/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`);
       for (let page = 0; next && page < 1000; page++) {
         const res = await this.request(next, {}, signal, { repo, what: `revision ${revision}` });
-        const link = header(res, 'link');
+        const link = res.header('link');
         let json: unknown;
         try {
           json = JSON.parse(await readBody(res));
@@ -296,9 +292,9 @@ export class HubClient {
         if (etag) headers['if-range'] = `"${etag}"`;
       }
       const res = await this.request(new URL(this.resolveUrl(repo, revision, file.path)), headers, signal, { repo, what: file.path });
-      const resEtag = normaliseEtag(header(res, 'x-linked-etag') ?? header(res, 'etag'));
+      const resEtag = normaliseEtag(res.header('x-linked-etag') ?? res.header('etag'));
       if (res.statusCode === 206) {
-        const range = header(res, 'content-range')?.match(/^bytes (\d+)-(\d+)\/(\d+|\*)$/);
+        const range = res.header('content-range')?.match(/^bytes (\d+)-(\d+)\/(\d+|\*)$/);
         const changed = etag !== null && resEtag !== null && resEtag !== etag;
         if (!range || Number(range[1]) !== start || changed) {
           res.destroy();
@@ -408,7 +404,7 @@ export class HubClient {
         continue;
       }
       if (status === 200 || status === 206) return res;
-      const hubError = header(res, 'x-error-code');
+      const hubError = res.header('x-error-code');
       res.destroy();
       if (status === 401 || status === 403) {
         if (hubError === 'RepoNotFound') throw notFound(context);
@@ -437,7 +433,7 @@ function isWriteError(error: unknown): boolean {
 }
 
 /** Resolves on `event`, or when the stream errors or closes first (the caller checks its own error flag). */
-function settled(stream: Writable, event: 'drain' | 'finish'): Promise<void> {
+function settled(stream: Writable, event: 'finish'): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       stream.off(event, done);

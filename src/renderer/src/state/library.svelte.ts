@@ -364,13 +364,12 @@ class Library {
   async tagMany(ids: string[], add: string[]): Promise<void> {
     if (ids.length === 0 || add.length === 0) return;
     try {
-      let count = 0;
       let added: string[] = [];
-      for (let i = 0; i < ids.length; i += BATCH) {
-        const result = await window.studio.library.tagMany({ ids: ids.slice(i, i + BATCH), add, remove: [] });
-        count += result.count;
+      const count = await inBatches(ids, async (batch) => {
+        const result = await window.studio.library.tagMany({ ids: batch, add, remove: [] });
         added = result.added;
-      }
+        return result;
+      });
       // The same tags as the library now holds, without fetching every item again.
       const tagged = new Set(ids);
       for (const item of this.items) {
