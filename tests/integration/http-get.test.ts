@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChunkedDecoder, HttpGetError, httpGet, parseHead } from '../../src/main/models/http-get';
+import { BLOCK_BYTES, BLOCKS, ChunkedDecoder, HttpGetError, httpGet, parseHead } from '../../src/main/models/http-get';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -38,20 +38,22 @@ async function rawServer(handler: (socket: net.Socket, request: string) => unkno
 }
 
 /** A sink that takes `delayMs` per write and records the most bytes it ever held unwritten. */
-function slowSink(delayMs: number): { sink: Writable; bytes: () => Buffer; writes: () => number; maxQueued: () => number } {
+function slowSink(delayMs: number): { sink: Writable; bytes: () => Buffer; writes: () => number; maxQueued: () => number; largestWrite: () => number } {
   const parts: Buffer[] = [];
   let writes = 0;
   let maxQueued = 0;
+  let largestWrite = 0;
   const sink = new Writable({
     highWaterMark: 1,
     write(chunk: Buffer, _enc, cb) {
       writes++;
+      largestWrite = Math.max(largestWrite, chunk.length);
       maxQueued = Math.max(maxQueued, sink.writableLength);
       parts.push(Buffer.from(chunk));
       setTimeout(cb, delayMs);
     },
   });
-  return { sink, bytes: () => Buffer.concat(parts), writes: () => writes, maxQueued: () => maxQueued };
+  return { sink, bytes: () => Buffer.concat(parts), writes: () => writes, maxQueued: () => maxQueued, largestWrite: () => largestWrite };
 }
 
 const closers: Array<() => void> = [];
@@ -70,15 +72,17 @@ describe('httpGet', () => {
     const res = await httpGet(new URL(server.url), { 'user-agent': 'test' });
     expect(res.statusCode).toBe(200);
     expect(res.header('etag')).toBe('"abc"');
-    const { sink, bytes, writes, maxQueued } = slowSink(15);
+    const { sink, bytes, writes, maxQueued, largestWrite } = slowSink(2);
     const seen = createHash('sha256');
     const n = await res.pipe({ sink, onData: (piece) => seen.update(piece) });
     expect(n).toBe(body.length);
     expect(seen.digest('hex')).toBe(sha(body));
     expect(sha(bytes())).toBe(sha(body));
-    expect(writes()).toBeGreaterThanOrEqual(6); // 4 MiB blocks, not one write per read
-    // At most three 4 MiB blocks wait for the disk: the socket pauses instead of buffering 24 MB.
-    expect(maxQueued()).toBeLessThanOrEqual(3 * 4 * 1024 * 1024);
+    // Whole blocks (the last one excepted), not one write per read nor one huge write.
+    expect(writes()).toBe(Math.ceil(body.length / BLOCK_BYTES));
+    expect(largestWrite()).toBe(BLOCK_BYTES);
+    // At most BLOCKS blocks wait for the disk: the socket pauses instead of buffering 24 MB.
+    expect(maxQueued()).toBeLessThanOrEqual(BLOCKS * BLOCK_BYTES);
   });
 
   it('decodes a chunked body whose framing arrives one byte at a time, with a 103 and split headers first', async () => {

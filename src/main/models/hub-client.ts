@@ -1,10 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { StudioError } from '../../shared/errors';
+import { openFileSink } from './file-sink';
 import { httpGet, type HttpGetResponse } from './http-get';
 
 /** One file of a repository at a revision, as the tree API lists it. */
@@ -144,8 +145,7 @@ export class HubClient {
     this.endpoint = (options.endpoint ?? defaultEndpoint()).replace(/\/+$/, '');
     this.origin = new URL(this.endpoint).origin;
     this.getToken = options.getToken ?? (async () => null);
-    // httpGet writes 4 MiB blocks and limits how many wait for the disk, so the stream's own buffer limit does not matter.
-    this.openWrite = options.openWrite ?? ((file, append) => createWriteStream(file, { flags: append ? 'a' : 'w' }));
+    this.openWrite = options.openWrite ?? openFileSink;
     this.maxRetries = options.maxRetries ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 500;
     this.userAgent = options.userAgent ?? 'atelier-model-manager/1';

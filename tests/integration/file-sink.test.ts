@@ -1,0 +1,88 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs, { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openFileSink, SYNC_EVERY_BYTES } from '../../src/main/models/file-sink';
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+function write(sink: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => sink.write(chunk, (error) => (error ? reject(error) : resolve())));
+}
+
+function finish(sink: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    sink.once('error', reject);
+    sink.once('close', resolve);
+    sink.end();
+  });
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-sink-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('openFileSink', () => {
+  it('writes shared and ordinary blocks in order, queued or not, and appends after what is there', async () => {
+    const file = path.join(tempDir(), 'model.onnx');
+    writeFileSync(file, 'kept');
+    const blocks: Buffer[] = [];
+    for (let i = 0; i < 12; i++) {
+      const block = i % 2 === 0 ? Buffer.from(new SharedArrayBuffer(300_000)) : Buffer.alloc(123_457);
+      randomBytes(block.length).copy(block);
+      blocks.push(block);
+    }
+    const sink = openFileSink(file, true);
+    // Half written one at a time, half queued behind each other without waiting.
+    for (const block of blocks.slice(0, 6)) await write(sink, block);
+    await Promise.all(blocks.slice(6).map((block) => write(sink, block)));
+    await finish(sink);
+    expect(sha(readFileSync(file))).toBe(sha(Buffer.concat([Buffer.from('kept'), ...blocks])));
+
+    const fresh = openFileSink(file, false);
+    await write(fresh, Buffer.from('new'));
+    await finish(fresh);
+    expect(readFileSync(file, 'utf8')).toBe('new');
+  });
+
+  it('writes back early while a long file is still arriving, and closes only after that', async () => {
+    const fdatasync = vi.spyOn(fs, 'fdatasync');
+    const close = vi.spyOn(fs, 'close');
+    const file = path.join(tempDir(), 'big.bin');
+    const sink = openFileSink(file, false);
+    const block = Buffer.from(new SharedArrayBuffer(512 * 1024));
+    const total = 3 * SYNC_EVERY_BYTES;
+    for (let done = 0; done < total; done += block.length) await write(sink, block);
+    await finish(sink);
+    expect(fdatasync.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(fs.statSync(file).size).toBe(total);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('reports a full disk as ENOSPC, naming the file', async () => {
+    const sink = openFileSink('/dev/full', false);
+    sink.on('error', () => {});
+    const error = await write(sink, Buffer.alloc(70_000)).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'ENOSPC', message: expect.stringContaining('/dev/full') });
+    sink.destroy();
+  });
+
+  it('fails to open a file in a missing folder with the error from open', async () => {
+    const sink = openFileSink(path.join(tempDir(), 'missing', 'x.bin'), false);
+    const error = await new Promise((resolve) => sink.once('error', resolve));
+    expect(error).toMatchObject({ code: 'ENOENT' });
+  });
+});
