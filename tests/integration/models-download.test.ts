@@ -211,6 +211,8 @@ describe('pull', () => {
   it('registers nothing when the downloaded folder is not a valid model', async () => {
     const error = await rejection(manager().pull(REPO, { files: ['*.json'] }));
     expect(error.code).toBe('MODEL_INVALID');
+    // Each problem is its own sentence before the advice.
+    expect(error.message).toMatch(/can run: no onnx\/\*\.onnx\. Choose other files or another model\.$/);
     expect(library.listModels()).toEqual([]);
     expect(existsSync(path.join(tmp, 'models', ID))).toBe(false);
   });

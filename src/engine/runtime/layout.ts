@@ -163,7 +163,7 @@ export function inspectModelDir(dir: string): ModelInspection {
   } else if (files.has('tokenizer.json') || variants(files, 'onnx/model').length > 0) {
     problems.push('config.json is missing: the folder looks like a transformers.js model but its configuration was not downloaded');
   } else {
-    problems.push('This folder has neither config.json (text or music model) nor model_index.json (image model): choose the folder the model was downloaded into');
+    problems.push('This folder has neither config.json (text or music model) nor model_index.json (image model)');
   }
   return { ...base, kind: 'unknown', ok: false, problems };
 }

@@ -306,7 +306,7 @@ export class ModelManager {
     const absolute = path.resolve(dir);
     const inspection = await this.validate(absolute);
     if (!inspection.ok || inspection.kind === 'unknown') {
-      throw new StudioError('MODEL_INVALID', `This folder is not a model Atelier can run: ${inspection.problems.join(' ') || 'its layout was not recognised.'}`);
+      throw new StudioError('MODEL_INVALID', `This folder is not a model Atelier can run: ${sentences(inspection.problems)}${inspection.kind === 'unknown' ? ' Choose the model\'s own folder, the one that holds config.json or model_index.json.' : ''}`);
     }
     const existing = this.library.listModels().find((m) => m.path === absolute);
     const base = slug(name ?? path.basename(absolute));
@@ -469,7 +469,7 @@ export class ModelManager {
       this.emit(active, { status: 'verifying', bytesDone: bytesTotal, rate: 0, etaMs: 0 });
       const inspection = await this.validate(filesDir);
       if (!inspection.ok || inspection.kind === 'unknown') {
-        throw new StudioError('MODEL_INVALID', `${manifest.repo}@${manifest.revision} downloaded, but it is not a model Atelier can run: ${inspection.problems.join(' ') || 'its layout was not recognised.'} Choose other files or another model.`);
+        throw new StudioError('MODEL_INVALID', `${manifest.repo}@${manifest.revision} downloaded, but it is not a model Atelier can run: ${sentences(inspection.problems)} Choose other files or another model.`);
       }
       const record = await this.install(manifest, filesDir, inspection.kind, bytesTotal);
       await fs.rm(staging, { recursive: true, force: true });
@@ -562,4 +562,10 @@ export class ModelManager {
     const done = files.reduce((s, f) => s + (f.done ? f.size : 0), 0);
     return { id: m.id, repo: m.repo, revision: m.revision, status: m.status, bytesDone: done, bytesTotal: total, rate: 0, etaMs: null, ...(m.error ? { error: toErrorShape(m.error) } : {}) };
   }
+}
+
+/** Layout problems as sentences, each ending with a full stop. */
+function sentences(problems: string[]): string {
+  if (problems.length === 0) return 'its layout was not recognised.';
+  return problems.map((p) => (/[.!?]$/.test(p) ? p : `${p}.`)).join(' ');
 }
