@@ -359,7 +359,8 @@ export class HubClient {
     if (writeError) out.destroy();
     else {
       out.end();
-      await settled(out, 'finish');
+      // 'close', not 'finish': the file is closed and its early write-back done before the final fsync and rename.
+      await closed(out);
     }
     writeError ??= readError !== null && isWriteError(readError) ? readError : null;
     if (writeError) {
@@ -432,16 +433,14 @@ function isWriteError(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EIO';
 }
 
-/** Resolves on `event`, or when the stream errors or closes first (the caller checks its own error flag). */
-function settled(stream: Writable, event: 'finish'): Promise<void> {
+/** Resolves once the stream has closed, or errors (the caller checks its own error flag). */
+function closed(stream: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
-      stream.off(event, done);
       stream.off('error', done);
       stream.off('close', done);
       resolve();
     };
-    stream.on(event, done);
     stream.on('error', done);
     stream.on('close', done);
   });
