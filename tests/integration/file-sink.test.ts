@@ -85,4 +85,29 @@ describe('openFileSink', () => {
     const error = await new Promise((resolve) => sink.once('error', resolve));
     expect(error).toMatchObject({ code: 'ENOENT' });
   });
+
+  it('fails the write, not the process, when the writer thread cannot start', async () => {
+    vi.resetModules();
+    vi.doMock('node:worker_threads', () => ({
+      Worker: class {
+        constructor() {
+          throw new Error('no threads here');
+        }
+      },
+    }));
+    try {
+      const { openFileSink: openWithoutThreads } = await import('../../src/main/models/file-sink');
+      const sink = openWithoutThreads(path.join(tempDir(), 'x.bin'), false);
+      sink.on('error', () => {});
+      const error = await write(sink, Buffer.alloc(10)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: 'EIO', message: expect.stringContaining('no threads here') });
+      sink.destroy();
+    } finally {
+      vi.doUnmock('node:worker_threads');
+      vi.resetModules();
+    }
+  });
 });

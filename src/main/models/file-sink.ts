@@ -62,7 +62,13 @@ class WriterThread {
   private readonly pending = new Map<number, (reply: WriteReply) => void>();
 
   write(fd: number, buffer: SharedArrayBuffer, offset: number, length: number): Promise<WriteReply['error']> {
-    const worker = this.start();
+    let worker: Worker;
+    try {
+      worker = this.start();
+    } catch (error) {
+      // No thread could be started (out of memory, a locked-down runtime): this write fails, the app goes on.
+      return Promise.resolve({ code: 'EIO', message: `the file writer could not start: ${error instanceof Error ? error.message : String(error)}` });
+    }
     const id = this.nextId++;
     if (this.pending.size === 0) worker.ref();
     return new Promise((resolve) => {
