@@ -69,6 +69,30 @@ describe('openFileSink', () => {
     expect(fs.statSync(file).size).toBe(total);
   });
 
+  it('runs one early write-back at a time across downloads, so a slow disk cannot take the thread pool', async () => {
+    const real = fs.fdatasync.bind(fs);
+    let running = 0;
+    let most = 0;
+    const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      running++;
+      most = Math.max(most, running);
+      // A slow disk: each write-back takes a while.
+      setTimeout(() => real(fd, (error) => (running--, callback(error))), 30);
+    }) as typeof fs.fdatasync);
+    const dir = tempDir();
+    const block = Buffer.from(new SharedArrayBuffer(512 * 1024));
+    await Promise.all(
+      ['a.bin', 'b.bin', 'c.bin'].map(async (name) => {
+        const sink = openFileSink(path.join(dir, name), false);
+        for (let done = 0; done < 3 * SYNC_EVERY_BYTES; done += block.length) await write(sink, block);
+        await finish(sink);
+      }),
+    );
+    expect(spy).toHaveBeenCalled();
+    expect(most).toBe(1);
+    for (const name of ['a.bin', 'b.bin', 'c.bin']) expect(fs.statSync(path.join(dir, name)).size).toBe(3 * SYNC_EVERY_BYTES);
+  });
+
   it.skipIf(!existsSync('/dev/full'))('reports a full disk as ENOSPC, naming the file', async () => {
     const sink = openFileSink('/dev/full', false);
     sink.on('error', () => {});

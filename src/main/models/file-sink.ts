@@ -103,6 +103,8 @@ const writer = new WriterThread();
 
 /** How much is written between two early write-backs (see FileSink). */
 export const SYNC_EVERY_BYTES = 8 * 1024 * 1024;
+/** Early write-backs running now, over all sinks. */
+let earlyWriteBacks = 0;
 
 class FileSink extends Writable {
   private fd: number | null = null;
@@ -153,14 +155,17 @@ class FileSink extends Writable {
    * A download is fsynced before it counts (a model the library lists must survive a power cut).
    * Left to the end, that flush of the whole file is a quarter of the download's time; started
    * every 8 MiB on libuv's thread pool, it runs while the rest arrives, and the final fsync only
-   * waits for the tail.
+   * waits for the tail. One at a time across all downloads, so that on a slow disk they do not
+   * take the pool's threads from the rest of the app (a skipped one happens at the next block).
    */
   private writtenBack(fd: number, bytes: number): void {
     this.sinceSync += bytes;
-    if (this.sinceSync < SYNC_EVERY_BYTES || this.syncing) return;
+    if (this.sinceSync < SYNC_EVERY_BYTES || earlyWriteBacks > 0) return;
     this.sinceSync = 0;
+    earlyWriteBacks++;
     this.syncing = new Promise<void>((resolve) =>
       fs.fdatasync(fd, (error) => {
+        earlyWriteBacks--;
         if (error) this.syncError ??= Object.assign(new Error(`${error.message} (writing ${this.file})`), { code: error.code });
         this.syncing = null;
         resolve();
