@@ -93,6 +93,17 @@ describe('openFileSink', () => {
     for (const name of ['a.bin', 'b.bin', 'c.bin']) expect(fs.statSync(path.join(dir, name)).size).toBe(3 * SYNC_EVERY_BYTES);
   });
 
+  it('fails the file when an early write-back fails, even after the last write', async () => {
+    vi.spyOn(fs, 'fdatasync').mockImplementation(((_fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      setTimeout(() => callback(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })), 20);
+    }) as typeof fs.fdatasync);
+    const sink = openFileSink(path.join(tempDir(), 'bad.bin'), false);
+    const block = Buffer.from(new SharedArrayBuffer(512 * 1024));
+    // Exactly one interval: the write-back starts with the last block and fails after it.
+    for (let done = 0; done < SYNC_EVERY_BYTES; done += block.length) await write(sink, block);
+    await expect(finish(sink)).rejects.toMatchObject({ code: 'EIO', message: expect.stringContaining('bad.bin') });
+  });
+
   it.skipIf(!existsSync('/dev/full'))('reports a full disk as ENOSPC, naming the file', async () => {
     const sink = openFileSink('/dev/full', false);
     sink.on('error', () => {});

@@ -173,6 +173,11 @@ class FileSink extends Writable {
     );
   }
 
+  /** At the end: an early write-back that failed after the last write still fails the file. */
+  override _final(callback: (error?: Error | null) => void): void {
+    void Promise.resolve(this.syncing).then(() => callback(this.syncError));
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const fd = this.fd;
     this.fd = null;
