@@ -110,7 +110,7 @@ class FileSink extends Writable {
   private fd: number | null = null;
   /** The write at the writer thread, if any: the file is closed only after it. */
   private inFlight: Promise<unknown> = Promise.resolve();
-  /** The early write-back in progress, if any, and an error it met (reported by the next write). */
+  /** The early write-back in progress, if any, and an error it met (reported by the next write or at the end). */
   private syncing: Promise<unknown> | null = null;
   private syncError: Error | null = null;
   private sinceSync = 0;
