@@ -420,8 +420,8 @@ export class ModelManager {
       const commit = manifest.commit ?? manifest.revision;
       const bytesTotal = files.reduce((s, f) => s + f.size, 0);
       for (const f of files) active.fileBytes.set(f.path, f.done ? f.size : await fs.stat(path.join(filesDir, `${f.path}.partial`)).then((s) => Math.min(s.size, f.size), () => 0));
-      const bytesDone = (): number => [...active.fileBytes.values()].reduce((s, n) => s + n, 0);
-      await this.checkDisk(active, bytesTotal - bytesDone());
+      const bytesDone = (): number => downloadedBytes(active);
+      await this.checkDisk(active);
 
       manifest.status = 'downloading';
       await this.saveManifest(active);
@@ -497,20 +497,20 @@ export class ModelManager {
     }
   }
 
-  /** Bytes a running download will still write (0 before its file list is known). */
+  /** Bytes a download will still write (0 before its file list is known). */
   private remainingBytes(active: Active): number {
     const total = (active.manifest.files ?? []).reduce((sum, f) => sum + f.size, 0);
-    const done = [...active.fileBytes.values()].reduce((sum, n) => sum + n, 0);
-    return Math.max(0, total - done);
+    return Math.max(0, total - downloadedBytes(active));
   }
 
   /**
-   * Free space must cover this download, what the downloads already running will still write
+   * Free space must cover what this download and the ones already running will still write
    * (otherwise two pulls that each fit alone both start and one fills the disk), and a headroom.
    * Checking and reserving happen in one synchronous step after the one await, so two checks
    * cannot both count the same free bytes.
    */
-  private async checkDisk(active: Active, needed: number): Promise<void> {
+  private async checkDisk(active: Active): Promise<void> {
+    const needed = this.remainingBytes(active);
     const stats = await this.statfs(this.modelsDir);
     const available = stats.bavail * stats.bsize;
     const others = [...this.active.values()].filter((a) => a !== active && a.reserved).reduce((sum, a) => sum + this.remainingBytes(a), 0);
@@ -562,6 +562,11 @@ export class ModelManager {
     const done = files.reduce((s, f) => s + (f.done ? f.size : 0), 0);
     return { id: m.id, repo: m.repo, revision: m.revision, status: m.status, bytesDone: done, bytesTotal: total, rate: 0, etaMs: null, ...(m.error ? { error: toErrorShape(m.error) } : {}) };
   }
+}
+
+/** Bytes of a download already on disk, over its files. */
+function downloadedBytes(active: Active): number {
+  return [...active.fileBytes.values()].reduce((sum, n) => sum + n, 0);
 }
 
 /** Layout problems as sentences, each ending with a full stop. */
