@@ -107,11 +107,7 @@ describe('openFileSink', () => {
   it.skipIf(!existsSync('/dev/full'))('reports a full disk as ENOSPC, naming the file', async () => {
     const sink = openFileSink('/dev/full', false);
     sink.on('error', () => {});
-    const error = await write(sink, Buffer.alloc(70_000)).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(error).toMatchObject({ code: 'ENOSPC', message: expect.stringContaining('/dev/full') });
+    await expect(write(sink, Buffer.alloc(70_000))).rejects.toMatchObject({ code: 'ENOSPC', message: expect.stringContaining('/dev/full') });
     sink.destroy();
   });
 
@@ -134,11 +130,7 @@ describe('openFileSink', () => {
       const { openFileSink: openWithoutThreads } = await import('../../src/main/models/file-sink');
       const sink = openWithoutThreads(path.join(tempDir(), 'x.bin'), false);
       sink.on('error', () => {});
-      const error = await write(sink, Buffer.alloc(10)).then(
-        () => null,
-        (e: unknown) => e,
-      );
-      expect(error).toMatchObject({ code: 'EIO', message: expect.stringContaining('no threads here') });
+      await expect(write(sink, Buffer.alloc(10))).rejects.toMatchObject({ code: 'EIO', message: expect.stringContaining('no threads here') });
       sink.destroy();
     } finally {
       vi.doUnmock('node:worker_threads');
