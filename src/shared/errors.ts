@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'INTERNAL',
   /** The runtime could not get the memory a generation needed (GPU or system). */
   'OUT_OF_MEMORY',
+  /** Another Atelier process (desktop app, `serve` or a CLI command) owns the library folder. */
+  'LIBRARY_IN_USE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -160,7 +160,7 @@ describe('backup and restore', () => {
     try {
       expect(allGenerations(fresh)).toEqual(allGenerations(library));
       expect(fresh.listTags()).toEqual(library.listTags());
-      expect(fresh.sweptAtOpen.removedFiles).toBe(0);
+      expect(fresh.sweptAtOpen.quarantinedFiles).toBe(0);
     } finally {
       fresh.close();
     }

@@ -179,37 +179,45 @@ export class FileStore {
     }
   }
 
-  /**
-   * Removes files under files/ that `isReferenced` does not claim, and every file in tmp/ that no
-   * write in this process is using. Synchronous: it runs at open, before anything else touches the
-   * store, and from a single call at runtime.
-   */
-  sweepSync(isReferenced: (key: string) => boolean): SweepReport {
-    const report: SweepReport = { removedFiles: 0, removedTmpFiles: 0, bytesFreed: 0 };
+  /** Removes what is in tmp/ and no write of this process uses (half-written copies). Returns how many. */
+  cleanTmpSync(): number {
+    let removed = 0;
     for (const entry of readdirSafe(this.tmpDir)) {
       const full = path.join(this.tmpDir, entry);
       if (this.inFlightTmp.has(full)) continue;
-      report.bytesFreed += sizeOf(full);
       fs.rmSync(full, { force: true, recursive: true });
-      report.removedTmpFiles++;
+      removed++;
     }
+    return removed;
+  }
+
+  /**
+   * Moves files under files/ that `isReferenced` does not claim into quarantine (`quarantine`
+   * returns the bytes it moved; nothing here deletes a stored file), and removes every file in tmp/
+   * that no write in this process is using (those are only ever half-written copies). Synchronous:
+   * it runs at open, under the library lock, before anything else touches the store.
+   */
+  sweepSync(isReferenced: (key: string) => boolean, quarantine: (file: string) => number): SweepReport {
+    const report: SweepReport = { quarantinedFiles: 0, quarantinedBytes: 0, removedTmpFiles: this.cleanTmpSync(), returnedFiles: 0 };
     // While a write is between mkdir and rename, its empty directory must survive the sweep.
     const pruneDirs = this.inFlightKeys.size === 0;
-    const removeStray = (full: string): void => {
-      report.bytesFreed += sizeOf(full);
-      fs.rmSync(full, { force: true, recursive: true });
-      report.removedFiles++;
+    const setAside = (full: string): void => {
+      for (const file of isDirectory(full) ? listFilesBelow(full) : [full]) {
+        report.quarantinedBytes += quarantine(file);
+        report.quarantinedFiles++;
+      }
+      if (isDirectory(full)) removeIfEmptyTree(full);
     };
     for (const first of readdirSafe(this.filesDir)) {
       const firstDir = path.join(this.filesDir, first);
       if (!isDirectory(firstDir)) {
-        removeStray(firstDir);
+        setAside(firstDir);
         continue;
       }
       for (const second of readdirSafe(firstDir)) {
         const secondDir = path.join(firstDir, second);
         if (!isDirectory(secondDir)) {
-          removeStray(secondDir);
+          setAside(secondDir);
           continue;
         }
         for (const name of readdirSafe(secondDir)) {
@@ -217,7 +225,7 @@ export class FileStore {
           const full = path.join(secondDir, name);
           const expectedDir = match ? path.join(this.filesDir, match[1]!.slice(0, 2), match[1]!.slice(2, 4)) : null;
           if (match && expectedDir === secondDir && (isReferenced(name) || this.isInFlight(name))) continue;
-          removeStray(full);
+          setAside(full);
         }
         if (pruneDirs) removeIfEmpty(secondDir);
       }
@@ -228,9 +236,15 @@ export class FileStore {
 }
 
 export interface SweepReport {
-  removedFiles: number;
+  /** Store files no row names, moved to quarantine (never deleted). */
+  quarantinedFiles: number;
+  quarantinedBytes: number;
+  /** Half-written copies removed from tmp/. */
   removedTmpFiles: number;
-  bytesFreed: number;
+  /** Quarantined files the database names again, moved back into the store. */
+  returnedFiles: number;
+  /** Why the store was not checked at all this time (a new, empty or just-restored database). */
+  skipped?: string;
 }
 
 function readdirSafe(dir: string): string[] {
@@ -249,12 +263,19 @@ function isDirectory(entry: string): boolean {
   }
 }
 
-function sizeOf(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
+function listFilesBelow(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.join(e.parentPath, e.name));
+}
+
+function removeIfEmptyTree(dir: string): void {
+  for (const entry of readdirSafe(dir)) {
+    const full = path.join(dir, entry);
+    if (isDirectory(full)) removeIfEmptyTree(full);
   }
+  removeIfEmpty(dir);
 }
 
 function removeIfEmpty(dir: string): void {

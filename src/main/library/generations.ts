@@ -3,6 +3,7 @@ import { StudioError } from '../../shared/errors';
 import type { GenerationKind } from '../../shared/params';
 import { parseJson, prepare, type ReadableDB, type WritableDB } from './db';
 import type { StoredFile } from './file-store';
+import { recordOf, type GenerationRecordFile } from './records';
 
 interface GenerationRow {
   id: string;
@@ -397,16 +398,19 @@ export function restoreGenerations(db: WritableDB, ids: string[]): number {
  * Deletes trashed rows (and their asset rows); returns the store files no remaining asset names,
  * for the caller to unlink after the transaction commits.
  */
-export function deleteTrashedRows(db: WritableDB, olderThan: number | null): { generations: number; unreferenced: { sha256: string; ext: string }[] } {
+export function deleteTrashedRows(db: WritableDB, olderThan: number | null): { generations: number; ids: string[]; unreferenced: { sha256: string; ext: string }[] } {
   const trashed = olderThan === null ? 'deleted_at IS NOT NULL' : 'deleted_at IS NOT NULL AND deleted_at <= ?';
   const args = olderThan === null ? [] : [olderThan];
+  const ids = prepare<{ id: string }>(db, `SELECT id FROM generations WHERE ${trashed}`)
+    .all(...args)
+    .map((row) => row.id);
   const files = prepare<{ sha256: string; ext: string }>(
     db,
     `SELECT DISTINCT a.sha256, a.ext FROM assets a JOIN generations g ON g.id = a.generation_id WHERE g.${trashed}`,
   ).all(...args);
   const generations = prepare(db, `DELETE FROM generations WHERE ${trashed}`).run(...args).changes;
   const stillUsed = prepare(db, 'SELECT 1 FROM assets WHERE sha256 = ? AND ext = ? LIMIT 1');
-  return { generations, unreferenced: files.filter((f) => !stillUsed.get(f.sha256, f.ext)) };
+  return { generations, ids, unreferenced: files.filter((f) => !stillUsed.get(f.sha256, f.ext)) };
 }
 
 export interface SearchHit {
@@ -476,4 +480,95 @@ export function listReferencedFiles(db: ReadableDB): Set<string> {
   const keys = new Set<string>();
   for (const row of prepare<{ sha256: string; ext: string }>(db, 'SELECT DISTINCT sha256, ext FROM assets').iterate()) keys.add(`${row.sha256}.${row.ext}`);
   return keys;
+}
+
+/** Which generation an asset belongs to, and whether that generation is in the trash. */
+export function findAssetOwner(db: ReadableDB, assetId: string): { generationId: string; deletedAt: number | null } | null {
+  return (
+    prepare<{ generationId: string; deletedAt: number | null }>(
+      db,
+      'SELECT g.id AS generationId, g.deleted_at AS deletedAt FROM assets a JOIN generations g ON g.id = a.generation_id WHERE a.id = ?',
+    ).get(assetId) ?? null
+  );
+}
+
+export function countGenerations(db: ReadableDB): number {
+  return prepare<{ n: number }>(db, 'SELECT count(*) AS n FROM generations').get()!.n;
+}
+
+/** Every generation id, oldest first, in pages (for writing all records). */
+export function listAllGenerationIds(db: ReadableDB): string[] {
+  return prepare<{ id: string }>(db, 'SELECT id FROM generations ORDER BY created_at, id')
+    .all()
+    .map((row) => row.id);
+}
+
+/** The full records (see records.ts) of these generations, as the database holds them now. */
+export function readRecords(db: ReadableDB, ids: string[]): GenerationRecordFile[] {
+  if (ids.length === 0) return [];
+  const storage = new Map<string, { ext: string; createdAt: number }>();
+  for (const row of prepare<{ id: string; ext: string; created_at: number }>(
+    db,
+    'SELECT id, ext, created_at FROM assets WHERE generation_id IN (SELECT value FROM json_each(?))',
+  ).all(JSON.stringify(ids))) {
+    storage.set(row.id, { ext: row.ext, createdAt: row.created_at });
+  }
+  return readGenerationsByIds(db, ids).map((g) =>
+    recordOf(g, (assetId) => {
+      const found = storage.get(assetId);
+      if (!found) throw new Error(`asset ${assetId} vanished while its record was read`);
+      return found;
+    }),
+  );
+}
+
+/**
+ * Inserts a generation exactly as its record describes it (same ids, timestamps, rating, tags,
+ * trash state), with only the assets `keepAsset` accepts and without its parent link (the caller
+ * links parents once every record is in). Returns false when the id is already in the library.
+ */
+export function insertFromRecord(db: WritableDB, record: GenerationRecordFile, keepAsset: (asset: GenerationRecordFile['assets'][number]) => boolean): boolean {
+  const g = record.generation;
+  if (prepare(db, 'SELECT 1 FROM generations WHERE id = ?').get(g.id)) return false;
+  prepare(
+    db,
+    `INSERT INTO generations (id, search_rowid, kind, model, model_digest, prompt, negative_prompt, seed, params, parent_id,
+       provider, provider_note, timings, output_text, rating, favourite, notes, created_at, deleted_at)
+     VALUES (@id, (SELECT coalesce(max(search_rowid), 0) + 1 FROM generations), @kind, @model, @modelDigest, @prompt, @negativePrompt,
+       @seed, @params, NULL, @provider, @providerNote, @timings, @outputText, @rating, @favourite, @notes, @createdAt, @deletedAt)`,
+  ).run({
+    id: g.id,
+    kind: g.kind,
+    model: g.model,
+    modelDigest: g.modelDigest,
+    prompt: g.prompt,
+    negativePrompt: g.negativePrompt,
+    seed: g.seed,
+    params: JSON.stringify(g.params),
+    provider: g.provider,
+    providerNote: g.providerNote,
+    timings: JSON.stringify(g.timings),
+    outputText: g.outputText,
+    rating: g.rating,
+    favourite: g.favourite ? 1 : 0,
+    notes: g.notes,
+    createdAt: g.createdAt,
+    deletedAt: g.deletedAt,
+  });
+  const insertAsset = prepare(
+    db,
+    `INSERT OR IGNORE INTO assets (id, generation_id, sha256, ext, mime, bytes, role, width, height, duration_ms, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (const a of record.assets) {
+    if (!keepAsset(a)) continue;
+    insertAsset.run(a.id, g.id, a.sha256, a.ext, a.mime, a.bytes, a.role, a.width, a.height, a.durationMs, a.createdAt);
+  }
+  if (g.tags.length > 0) tagGenerations(db, [g.id], { add: g.tags });
+  return true;
+}
+
+/** Links a rebuilt generation to its parent when the parent is in the library. */
+export function linkParent(db: WritableDB, id: string, parentId: string): boolean {
+  return prepare(db, 'UPDATE generations SET parent_id = ? WHERE id = ? AND EXISTS (SELECT 1 FROM generations WHERE id = ?)').run(parentId, id, parentId).changes > 0;
 }

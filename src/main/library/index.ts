@@ -10,7 +10,12 @@ import { extensionFor, FileStore, storeKey, type SweepReport } from './file-stor
 import * as generations from './generations';
 import * as jobs from './jobs';
 import * as models from './models-registry';
+import { acquireLibraryLock, type LibraryLock, type LibraryOwner } from './lock';
 import { openDatabase } from './open-database';
+import { Quarantine, type QuarantineSummary } from './quarantine';
+import { listRecordFiles, removeRecord, writeRecord } from './records';
+import { recoverFromRecords, type RecoveryReport } from './rebuild';
+import { readRestoreMarker, markRestoreOpened } from './restore-marker';
 import * as settings from './settings-store';
 
 export { restoreFrom, validateBackup, type RestoreResult } from './backup';
@@ -21,13 +26,25 @@ export type { SearchHit } from './generations';
 export type { JobPatch, NewJob } from './jobs';
 export type { InstalledModelRecord } from './models-registry';
 export type { SweepReport } from './file-store';
+export { acquireLibraryLock, libraryInUse, readLibraryOwner, type LibraryLock, type LibraryOwner } from './lock';
+export type { QuarantineSummary } from './quarantine';
+export type { RecoveryReport } from './rebuild';
 
 export interface LibraryOptions {
   /** better_sqlite3.node built for the running ABI, when it differs from the default (Electron). */
   nativeBinding?: string;
   /** Source of timestamps (ms); tests pass a fake clock. */
   now?: () => number;
+  /**
+   * Who opens the library (told to a second process that finds it taken). The library folder is
+   * locked for this process until close(); `lock` hands over a lock the caller already holds.
+   */
+  owner?: Omit<LibraryOwner, 'pid' | 'startedAt'>;
+  lock?: LibraryLock;
 }
+
+/** The setting that says every generation has its record file (libraries from before records get them once). */
+const RECORDS_SETTING = `${settings.INTERNAL_PREFIX}recordsVersion`;
 
 /** A file a generation produced, waiting in a scratch location; the caller deletes it afterwards. */
 export interface GenerationFileInput {
@@ -75,7 +92,7 @@ export interface Library {
   readonly openedFromVersion: number;
   /** The copy made before migrating, if this open migrated an existing library. */
   readonly migrationBackup: string | null;
-  /** What the sweep at open removed. */
+  /** What the check of the store at open moved to quarantine, back from it, or removed from tmp/. */
   readonly sweptAtOpen: SweepReport;
 
   // Generations
@@ -94,7 +111,7 @@ export interface Library {
   listTags(): { name: string; count: number }[];
   softDeleteGenerations(ids: string[]): number;
   restoreGenerations(ids: string[]): number;
-  /** Empties the trash (optionally only items trashed before `olderThan`) and unlinks files nothing uses. */
+  /** Empties the trash (optionally only items trashed before `olderThan`): rows, records, and files nothing else uses. */
   purgeDeleted(options?: { olderThan?: number }): PurgeReport;
   listChildren(id: string): Generation[];
   listAncestors(id: string): Generation[];
@@ -145,7 +162,13 @@ export interface Library {
   setSetting(key: string, value: unknown): void;
 
   // Maintenance
+  /** Moves store files and records the database does not name to quarantine (see quarantine.ts). */
   sweepOrphans(): SweepReport;
+  quarantineSummary(): QuarantineSummary;
+  /** Deletes the quarantine: only on a person's explicit request. */
+  deleteQuarantine(): QuarantineSummary;
+  /** Brings back every generation whose record is in records/ or quarantine and not in the database. */
+  recoverFromRecords(): RecoveryReport;
   /** Online backup of the database (not the file store) to `file`. */
   backupTo(file: string): Promise<void>;
   close(): void;
@@ -153,15 +176,25 @@ export interface Library {
 
 /**
  * Opens (creating, checking and migrating as needed) the library in `dir`:
- * dir/atelier.db, dir/files/ (content-addressed store), dir/tmp/ (writes in progress),
- * dir/backups/. Sweeps orphan files before returning.
+ * dir/atelier.db, dir/files/ (content-addressed store), dir/records/ (each generation's record),
+ * dir/quarantine/, dir/tmp/ (writes in progress), dir/backups/. Takes the folder's lock first
+ * (LIBRARY_IN_USE when another process has it), then checks the store (see `checkStoreAtOpen`).
  */
 export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
   const root = path.resolve(dir);
   const now = opts.now ?? Date.now;
-  const store = new FileStore(root);
-  const opened = openDatabase(root, { nativeBinding: opts.nativeBinding, now });
+  const lock = opts.lock ?? acquireLibraryLock(root, opts.owner ?? { kind: 'command line' }, { nativeBinding: opts.nativeBinding });
+  let opened: ReturnType<typeof openDatabase>;
+  let store: FileStore;
+  try {
+    store = new FileStore(root);
+    opened = openDatabase(root, { nativeBinding: opts.nativeBinding, now });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const db: WritableDB = opened.db;
+  const quarantine = new Quarantine(root, now);
   let closed = false;
 
   const live = (): WritableDB => {
@@ -169,16 +202,68 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     return db;
   };
 
+  /** Rewrites the records of generations whose row just changed (no fsync each: the row is the truth). */
+  const syncRecords = (ids: Iterable<string>): void => {
+    const list = [...new Set(ids)];
+    for (let i = 0; i < list.length; i += 500) {
+      for (const record of generations.readRecords(live(), list.slice(i, i + 500))) writeRecord(root, record, { durable: false });
+    }
+  };
+  const after = <T>(ids: string[], result: T): T => {
+    syncRecords(ids);
+    return result;
+  };
+
   const sweepOrphans = (): SweepReport => {
-    const referenced = generations.listReferencedFiles(live());
-    return store.sweepSync((key) => referenced.has(key));
+    const w = live();
+    const referenced = generations.listReferencedFiles(w);
+    const returnedFiles = quarantine.returnWanted((key) => referenced.has(key));
+    const report = store.sweepSync((key) => referenced.has(key), (file) => quarantine.admit(file));
+    const known = new Set(generations.listAllGenerationIds(w));
+    for (const file of listRecordFiles(root)) {
+      const id = path.basename(file, '.json');
+      if (known.has(id)) continue;
+      report.quarantinedBytes += quarantine.admit(file);
+      report.quarantinedFiles++;
+    }
+    return { ...report, returnedFiles };
+  };
+
+  /**
+   * Files the database does not name are only looked for when the database opened healthy (it
+   * did, or openDatabase threw) and is not new, empty or just restored: a database that was moved
+   * aside, replaced or restored names too little to judge the files by. Quarantined files the
+   * database names are moved back every time, and half-written copies in tmp/ always go.
+   */
+  const checkStoreAtOpen = (): SweepReport => {
+    const w = live();
+    const restore = readRestoreMarker(root);
+    const count = generations.countGenerations(w);
+    let skipped: string | undefined;
+    if (opened.previousVersion === 0) skipped = 'the database is new';
+    else if (count === 0) skipped = 'the database has no generations';
+    else if (restore && !restore.opened) skipped = 'the database was just restored';
+    if (settings.getSetting(w, RECORDS_SETTING) !== 1 || (restore && !restore.opened)) {
+      // Libraries from before records, and a restored database, get every record written from the rows.
+      syncRecords(generations.listAllGenerationIds(w));
+      settings.setSetting(w, RECORDS_SETTING, 1);
+    }
+    if (restore && !restore.opened) markRestoreOpened(root);
+    quarantine.expire();
+    if (skipped) {
+      const referenced = generations.listReferencedFiles(w);
+      const returnedFiles = quarantine.returnWanted((key) => referenced.has(key));
+      return { quarantinedFiles: 0, quarantinedBytes: 0, removedTmpFiles: store.cleanTmpSync(), returnedFiles, skipped };
+    }
+    return sweepOrphans();
   };
 
   let sweptAtOpen: SweepReport;
   try {
-    sweptAtOpen = sweepOrphans();
+    sweptAtOpen = checkStoreAtOpen();
   } catch (error) {
     db.close();
+    lock.release();
     throw error;
   }
 
@@ -206,10 +291,19 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
         const w = live();
         const createdAt = now();
         const id = newId(createdAt);
-        w.transaction(() => {
-          generations.insertGeneration(w, id, input, stored, createdAt, () => newId(createdAt));
-          options.alsoInTransaction?.(id);
-        })();
+        let recordWritten = false;
+        try {
+          w.transaction(() => {
+            generations.insertGeneration(w, id, input, stored, createdAt, () => newId(createdAt));
+            options.alsoInTransaction?.(id);
+            // The record is durable before the row commits, like the files it names.
+            writeRecord(root, generations.readRecords(w, [id])[0]!, { durable: true });
+            recordWritten = true;
+          })();
+        } catch (error) {
+          if (recordWritten) removeRecord(root, id);
+          throw error;
+        }
         return generations.getGeneration(w, id);
       } finally {
         // A file whose row failed to commit stays an orphan until the next sweep.
@@ -221,18 +315,20 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     listGenerations: (query = {}) => generations.listGenerations(live(), query),
     listGenerationIds: (query = {}, max) => generations.listGenerationIds(live(), query, max),
     searchGenerations: (input) => generations.searchGenerations(live(), input),
-    rateGeneration: (id, rating) => generations.rateGeneration(live(), id, rating),
-    setFavourite: (id, favourite) => generations.setFavourite(live(), id, favourite),
-    setGenerationNotes: (id, notes) => generations.setGenerationNotes(live(), id, notes),
-    tagGeneration: (id, change) => generations.tagGeneration(live(), id, change),
-    tagGenerations: (ids, change) => generations.tagGenerations(live(), ids, change),
+    rateGeneration: (id, rating) => after([id], generations.rateGeneration(live(), id, rating)),
+    setFavourite: (id, favourite) => after([id], generations.setFavourite(live(), id, favourite)),
+    setGenerationNotes: (id, notes) => after([id], generations.setGenerationNotes(live(), id, notes)),
+    tagGeneration: (id, change) => after([id], generations.tagGeneration(live(), id, change)),
+    tagGenerations: (ids, change) => after(ids, generations.tagGenerations(live(), ids, change)),
     listTags: () => generations.listTags(live()),
-    softDeleteGenerations: (ids) => generations.softDeleteGenerations(live(), ids, now()),
-    restoreGenerations: (ids) => generations.restoreGenerations(live(), ids),
+    softDeleteGenerations: (ids) => after(ids, generations.softDeleteGenerations(live(), ids, now())),
+    restoreGenerations: (ids) => after(ids, generations.restoreGenerations(live(), ids)),
     purgeDeleted(options = {}) {
       const w = live();
       const removed = w.transaction(() => generations.deleteTrashedRows(w, options.olderThan ?? null))();
-      // Unlink only after the commit: a crash before this leaves orphans the sweep removes.
+      // Emptying the trash is a person's explicit request: the records and the files no row names go.
+      // Unlink only after the commit: a crash before this leaves files the next open quarantines.
+      for (const id of removed.ids) removeRecord(root, id);
       let files = 0;
       let bytesFreed = 0;
       for (const file of removed.unreferenced) {
@@ -290,13 +386,25 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     setSetting: (key, value) => settings.setSetting(live(), key, value),
 
     sweepOrphans,
+    quarantineSummary: () => quarantine.summary(),
+    deleteQuarantine: () => quarantine.deleteAll(),
+    recoverFromRecords() {
+      const w = live();
+      const report = recoverFromRecords(w, { root, quarantine });
+      syncRecords(report.ids);
+      return report;
+    },
     async backupTo(file) {
       await live().backup(file);
     },
     close() {
       if (closed) return;
       closed = true;
-      db.close();
+      try {
+        db.close();
+      } finally {
+        lock.release();
+      }
     },
   };
   return library;

@@ -7,9 +7,14 @@ export function getSetting(db: ReadableDB, key: string): unknown {
   return row ? (JSON.parse(row.value) as unknown) : undefined;
 }
 
+/** Keys the library keeps for itself (e.g. whether every generation has its record); not a person's settings. */
+export const INTERNAL_PREFIX = 'internal.';
+
 export function listSettings(db: ReadableDB): Record<string, unknown> {
   const all: Record<string, unknown> = {};
-  for (const row of prepare<{ key: string; value: string }>(db, 'SELECT key, value FROM settings').all()) all[row.key] = JSON.parse(row.value) as unknown;
+  for (const row of prepare<{ key: string; value: string }>(db, 'SELECT key, value FROM settings').all()) {
+    if (!row.key.startsWith(INTERNAL_PREFIX)) all[row.key] = JSON.parse(row.value) as unknown;
+  }
   return all;
 }
 

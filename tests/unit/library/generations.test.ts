@@ -287,7 +287,7 @@ describe('resolveAsset', () => {
 });
 
 describe('sweepOrphans', () => {
-  it('removes unreferenced files in files/ and stale files in tmp/, keeps referenced ones', async () => {
+  it('moves unreferenced files in files/ to quarantine, removes stale files in tmp/, keeps referenced ones', async () => {
     const g = await commit({}, 'kept');
     const orphanHash = sha256('orphan');
     const orphan = path.join(t.dir, 'files', orphanHash.slice(0, 2), orphanHash.slice(2, 4), `${orphanHash}.png`);
@@ -296,8 +296,10 @@ describe('sweepOrphans', () => {
     fs.writeFileSync(path.join(t.dir, 'files', 'stray.txt'), 'junk');
     fs.writeFileSync(path.join(t.dir, 'tmp', 'half-written.part'), 'half');
     const report = t.library.sweepOrphans();
-    expect(report).toMatchObject({ removedFiles: 2, removedTmpFiles: 1 });
+    expect(report).toMatchObject({ quarantinedFiles: 2, removedTmpFiles: 1 });
     expect(fs.existsSync(orphan)).toBe(false);
+    expect(fs.readFileSync(path.join(t.dir, 'quarantine', path.relative(t.dir, orphan)), 'utf8')).toBe('orphan');
+    expect(fs.readFileSync(path.join(t.dir, 'quarantine', 'files', 'stray.txt'), 'utf8')).toBe('junk');
     expect(fs.readdirSync(path.join(t.dir, 'tmp'))).toEqual([]);
     expect(storeFiles()).toEqual([t.library.resolveAsset(g.assets[0]!.id)!.path]);
   });
