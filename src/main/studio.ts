@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Settings } from '../shared/contract';
 import type { EngineInfo } from '../shared/engine-protocol';
@@ -9,7 +9,7 @@ import type { SpawnEngine } from './engine-host/types';
 import { createDispatcher, type Dispatch } from './ipc/dispatch';
 import { EventBus } from './ipc/events';
 import { JobQueue } from './jobs/queue';
-import { openLibrary, type Library } from './library';
+import { openLibrary, type Library, type LibraryOwnerKind } from './library';
 import { appRoot, dataLayout, type DataLayout } from './paths';
 import type { AssetLookup } from './assets/serve';
 import { loadCatalog } from './models/catalog';
@@ -40,7 +40,24 @@ export interface StudioOptions {
   nativeBinding?: string;
   versions?: Record<string, string>;
   tokens?: TokenStore;
+  /** What this process is doing, told to another process that finds the library taken (e.g. "atelier generate image"). */
+  ownerDetail?: string;
   log?(message: string): void;
+}
+
+const OWNER_KIND: Record<StudioOptions['mode'], LibraryOwnerKind> = {
+  electron: 'desktop app',
+  browser: 'browser mode (atelier serve)',
+  cli: 'command line',
+};
+
+/**
+ * Removes staging folders left by jobs of an earlier run (outputs the engine wrote before the app
+ * stopped; the job itself is interrupted and runs again from the start). Only called under the
+ * library's lock, when no job of this process is running yet.
+ */
+function clearStaging(stagingDir: string): void {
+  for (const entry of readdirSync(stagingDir)) rmSync(path.join(stagingDir, entry), { recursive: true, force: true });
 }
 
 export interface Studio {
@@ -77,7 +94,12 @@ function engineOptions(settings: Settings) {
 export async function createStudio(options: StudioOptions): Promise<Studio> {
   const layout = dataLayout(options.dataDir);
   for (const dir of [layout.libraryDir, layout.modelsDir, layout.stagingDir]) mkdirSync(dir, { recursive: true });
-  const library = openLibrary(layout.libraryDir, { nativeBinding: options.nativeBinding });
+  // The library's lock covers the whole data folder: nothing below touches it before the lock is ours.
+  const library = openLibrary(layout.libraryDir, {
+    nativeBinding: options.nativeBinding,
+    owner: { kind: OWNER_KIND[options.mode], ...(options.ownerDetail ? { detail: options.ownerDetail } : {}) },
+  });
+  clearStaging(layout.stagingDir);
   const events = new EventBus();
   let queue: JobQueue | null = null;
   const engine = new EngineHost(options.spawnEngine, {
@@ -146,8 +168,10 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     assets: { resolveAsset: (id) => library.resolveAsset(id) },
     filesRoot: path.join(layout.libraryDir, 'files'),
     async close() {
-      jobs.setPaused(true);
+      jobs.beginShutdown();
       await engine.stop();
+      // The job the stop ended is marked interrupted and its staging folder removed before the library closes.
+      await jobs.idle();
       library.close();
     },
   };

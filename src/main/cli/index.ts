@@ -1,11 +1,13 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CallInput, CallName, CallOutput, Generation, Job } from '../../shared/contract';
+import { LibraryQuery, type CallInput, type CallName, type CallOutput, type Generation, type Job } from '../../shared/contract';
 import type { EngineInfo, ModelInspection } from '../../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../../shared/errors';
 import { spawnNodeEngine } from '../engine-host/spawn-node';
 import { libraryBackupCommand, libraryExportCommand, libraryImportCommand, libraryRestoreCommand } from '../library-io/cli';
+import { acquireLibraryLock, openLibrary, openLibraryReader, undoRestore, type LibraryReader } from '../library';
+import { rebuildLibrary, startEmptyLibrary } from '../library/recovery';
 import { dataLayout, defaultDataDir } from '../paths';
 import type { Dtype } from '../models/catalog';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
@@ -28,6 +30,12 @@ Commands:
   library import DIR                   import AUTOMATIC1111, ComfyUI, InvokeAI and Atelier PNGs with their parameters
   library backup FILE                  the whole library (database + files) as one archive
   library restore FILE                 replace the library with a backup (the old database is kept in backups/)
+  library undo-restore                 put back the library as it was before the last restore
+  library rebuild                      re-create the database from the library's own files and records
+                                       (the database in the way is kept in backups/; nothing is deleted)
+  library start-empty                  set a damaged database aside (in backups/) and start an empty library
+  library quarantine [rebuild|delete]  files the database does not name: how many, bring their
+                                       generations back, or delete them for good
   models list                          installed models
   models inspect DIR                   which kind of model a folder holds and what is missing
   models import DIR [--name NAME]      register a local model folder
@@ -83,18 +91,41 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 class Cli {
   private studioPromise: Promise<Studio> | null = null;
+  private readerValue: LibraryReader | null = null;
   constructor(
     readonly values: Values,
     private readonly mode: 'cli' | 'browser' = 'cli',
+    /** The command line as a person would say it, told to another process that finds the library taken. */
+    private readonly what = 'atelier',
   ) {}
+
+  get dataDir(): string {
+    return path.resolve(this.values.library ?? defaultDataDir());
+  }
+
+  get libraryDir(): string {
+    return dataLayout(this.dataDir).libraryDir;
+  }
 
   studio(): Promise<Studio> {
     return (this.studioPromise ??= createStudio({
-      dataDir: path.resolve(this.values.library ?? defaultDataDir()),
+      dataDir: this.dataDir,
       mode: this.mode,
+      ownerDetail: this.what,
       spawnEngine: () => spawnNodeEngine(),
       log: (message) => process.stderr.write(`${message}\n`),
     }));
+  }
+
+  /**
+   * For commands that only read: a read-only connection that works beside a running app or
+   * `serve` (no lock, no engine). Falls back to opening the studio when there is no database yet
+   * or it needs migrating.
+   */
+  async reader(): Promise<LibraryReader> {
+    if (this.studioPromise) return (await this.studioPromise).library;
+    this.readerValue ??= openLibraryReader(this.libraryDir);
+    return this.readerValue ?? (await this.studio()).library;
   }
 
   async call<N extends CallName>(name: N, input: CallInput<N>): Promise<CallOutput<N>> {
@@ -109,6 +140,7 @@ class Cli {
   }
 
   async close(): Promise<void> {
+    this.readerValue?.close();
     if (this.studioPromise) await (await this.studioPromise).close();
   }
 }
@@ -259,17 +291,20 @@ async function generate(cli: Cli, what: string | undefined): Promise<void> {
 async function importInitImage(cli: Cli, file: string): Promise<string> {
   const studio = await cli.studio();
   const staged = path.join(studio.layout.stagingDir, `init-${Date.now()}${path.extname(file) || '.png'}`);
-  await fs.copyFile(file, staged);
   const mime = /\.jpe?g$/i.test(file) ? 'image/jpeg' : /\.webp$/i.test(file) ? 'image/webp' : 'image/png';
-  const generation = await studio.library.commitGeneration({
-    kind: 'image',
-    model: 'import',
-    prompt: `Imported ${path.basename(file)}`,
-    params: { source: 'import', file: path.basename(file) },
-    files: [{ sourcePath: staged, mime, role: 'image' }],
-  });
-  await fs.rm(staged, { force: true });
-  return generation.assets[0].id;
+  try {
+    await fs.copyFile(file, staged);
+    const generation = await studio.library.commitGeneration({
+      kind: 'image',
+      model: 'import',
+      prompt: `Imported ${path.basename(file)}`,
+      params: { source: 'import', file: path.basename(file) },
+      files: [{ sourcePath: staged, mime, role: 'image' }],
+    });
+    return generation.assets[0].id;
+  } finally {
+    await fs.rm(staged, { force: true });
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -279,7 +314,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
   }
-  const cli = new Cli(values, command === 'serve' ? 'browser' : 'cli');
+  const cli = new Cli(values, command === 'serve' ? 'browser' : 'cli', ['atelier', command, sub].filter(Boolean).join(' '));
   try {
     switch (command) {
       case 'info': {
@@ -329,24 +364,29 @@ async function main(argv: string[]): Promise<number> {
 
 async function libraryCommand(cli: Cli, sub: string | undefined, rest: string[]): Promise<number> {
   const v = cli.values;
+  // list, search, show and export only read: they work beside a running app (see Cli.reader).
   if (sub === 'list') {
-    const page = await cli.call('library.list', { kind: v.kind as 'text' | undefined, limit: num(v.limit, 'limit') ?? 50 });
+    const library = await cli.reader();
+    const kind = LibraryQuery.shape.kind.safeParse(v.kind);
+    if (!kind.success) throw new StudioError('INVALID_INPUT', `--kind is text, image or music, not "${v.kind}".`);
+    const page = library.listGenerations({ kind: kind.data, limit: num(v.limit, 'limit') ?? 50 });
     cli.print(page, () => (page.items.length ? page.items.map(summary).join('\n') : 'The library is empty.'));
     return 0;
   }
   if (sub === 'search') {
-    const result = await cli.call('library.search', { query: rest.join(' ') || need(undefined, 'query') });
+    const library = await cli.reader();
+    const result = library.searchGenerations({ query: rest.join(' ') || need(undefined, 'query') });
     cli.print(result, () => (result.items.length ? result.items.map((h) => `${summary(h.generation)}\n    ${h.snippet.replace(/<\/?mark>/g, '*')}`).join('\n') : 'No matches.'));
     return 0;
   }
   if (sub === 'show') {
-    const g = await cli.call('library.get', { id: rest[0] ?? need(undefined, 'id') });
+    const library = await cli.reader();
+    const g = library.getGeneration(rest[0] ?? need(undefined, 'id'));
     cli.print(g, () => JSON.stringify(g, null, 2));
     return 0;
   }
   if (sub === 'export') {
-    const studio = await cli.studio();
-    return libraryExportCommand(studio.library, rest, need(v.to, 'to'), { zip: v.zip, json: v.json });
+    return libraryExportCommand(await cli.reader(), rest, need(v.to, 'to'), { zip: v.zip, json: v.json });
   }
   if (sub === 'import') {
     const studio = await cli.studio();
@@ -357,11 +397,59 @@ async function libraryCommand(cli: Cli, sub: string | undefined, rest: string[])
     return libraryBackupCommand(studio.library, studio.layout.libraryDir, path.resolve(rest[0] ?? need(undefined, 'file')), { json: v.json });
   }
   if (sub === 'restore') {
-    // The library must be closed while its database is swapped, so restore never opens a studio.
-    const libraryDir = dataLayout(path.resolve(v.library ?? defaultDataDir())).libraryDir;
-    return libraryRestoreCommand(path.resolve(rest[0] ?? need(undefined, 'file')), libraryDir, { json: v.json });
+    // The library must be closed while its database is swapped, so restore never opens a studio; it takes the lock itself.
+    return libraryRestoreCommand(path.resolve(rest[0] ?? need(undefined, 'file')), cli.libraryDir, { json: v.json });
   }
-  throw new StudioError('INVALID_INPUT', 'Try: atelier library list|search QUERY|show ID|export ID... --to DIR|import DIR|backup FILE|restore FILE');
+  if (sub === 'undo-restore') {
+    const lock = acquireLibraryLock(cli.libraryDir, { kind: 'command line', detail: 'atelier library undo-restore' });
+    try {
+      const result = undoRestore(cli.libraryDir);
+      cli.print(result, () => `The library is back as it was before the restore. The restored database was kept at ${result.previousCopy ?? '(none)'}.`);
+    } finally {
+      lock.release();
+    }
+    return 0;
+  }
+  if (sub === 'rebuild') {
+    const result = rebuildLibrary(cli.libraryDir);
+    cli.print(result, () =>
+      [
+        `Rebuilt ${result.ids.length} generations (${result.linkedParents} remix links) from the library's files.`,
+        result.setAside ? `The database that was there is kept at ${result.setAside}.` : '',
+        result.filesFromQuarantine ? `${result.filesFromQuarantine} files came back from quarantine.` : '',
+        result.missingFiles.length ? `${result.missingFiles.length} files named by records are missing; those generations came back without them.` : '',
+        ...result.unreadable.map((file) => `Could not read ${file}.`),
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
+    return 0;
+  }
+  if (sub === 'start-empty') {
+    const setAside = startEmptyLibrary(cli.libraryDir);
+    cli.print({ setAside }, () => (setAside ? `The database was moved to ${setAside}. The next start opens an empty library beside the same files; \`atelier library rebuild\` can still bring the generations back.` : 'There is no database to set aside.'));
+    return 0;
+  }
+  if (sub === 'quarantine') {
+    const action = rest[0];
+    const library = openLibrary(cli.libraryDir, { owner: { kind: 'command line', detail: `atelier library quarantine${action ? ` ${action}` : ''}` } });
+    try {
+      if (action === 'rebuild') {
+        const report = library.recoverFromRecords();
+        cli.print(report, () => `Brought back ${report.ids.length} generations from quarantine.`);
+      } else if (action === 'delete') {
+        const removed = library.deleteQuarantine();
+        cli.print(removed, () => `Deleted ${removed.files} quarantined files (${(removed.bytes / 1e6).toFixed(1)} MB).`);
+      } else if (action === undefined) {
+        const summary = library.quarantineSummary();
+        cli.print(summary, () => `${summary.files} files (${(summary.bytes / 1e6).toFixed(1)} MB) in quarantine, ${summary.records} of them generation records.`);
+      } else throw new StudioError('INVALID_INPUT', 'Try: atelier library quarantine [rebuild|delete]');
+    } finally {
+      library.close();
+    }
+    return 0;
+  }
+  throw new StudioError('INVALID_INPUT', 'Try: atelier library list|search QUERY|show ID|export ID... --to DIR|import DIR|backup FILE|restore FILE|undo-restore|rebuild|start-empty|quarantine');
 }
 
 async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]): Promise<number> {

@@ -10,7 +10,10 @@ import type { EventBus } from '../ipc/events';
 import type { CommitGenerationInput, JobPatch, Library } from '../library';
 
 /** What the queue needs from the library: its jobs table and the one-transaction generation commit. */
-export type JobStore = Pick<Library, 'insertJob' | 'getJob' | 'updateJob' | 'listJobs' | 'nextQueuedJob' | 'markRunningInterrupted' | 'reorderJob' | 'commitGeneration'>;
+export type JobStore = Pick<
+  Library,
+  'insertJob' | 'getJob' | 'updateJob' | 'listJobs' | 'claimNextJob' | 'markRunningInterrupted' | 'reorderJob' | 'commitGeneration' | 'findGeneration' | 'findAssetOwner'
+>;
 
 export interface JobQueueDeps {
   store: JobStore;
@@ -43,6 +46,9 @@ export class JobQueue {
   private paused = false;
   private pumping = false;
   private readonly waiters = new Map<string, ((job: Job) => void)[]>();
+  /** The running job's whole run, clean-up included: close() waits for it. */
+  private current: Promise<void> | null = null;
+  private closing = false;
 
   constructor(private readonly deps: JobQueueDeps) {}
 
@@ -54,6 +60,8 @@ export class JobQueue {
   /** Stores the job with every default filled in, so the row alone reproduces the generation. */
   enqueue(input: z.input<typeof JobRequest>): Job {
     const request = JobRequest.parse(input);
+    // A remix whose parent, or an img2img/extension whose source, is gone is refused before it queues.
+    this.checkSources(request.kind, request.params as Record<string, unknown>, request.parentId ?? null);
     const job = this.deps.store.insertJob({
       kind: request.kind,
       params: request.params as Record<string, unknown>,
@@ -82,6 +90,20 @@ export class JobQueue {
   setPaused(paused: boolean): void {
     this.paused = paused;
     if (!paused) this.pump();
+  }
+
+  /** Resolves when no job is running any more (its staging folder removed); pause first to keep it so. */
+  async idle(): Promise<void> {
+    while (this.current) await this.current;
+  }
+
+  /**
+   * For closing the studio: nothing new starts, and a job that the shutdown stops (its engine is
+   * stopped next) becomes interrupted, to be resumed, rather than failed.
+   */
+  beginShutdown(): void {
+    this.closing = true;
+    this.paused = true;
   }
 
   /** Waits until the job reaches a final state (used by the CLI and tests). */
@@ -179,17 +201,47 @@ export class JobQueue {
     queueMicrotask(() => {
       this.pumping = false;
       if (this.running || this.paused) return;
-      const next = this.deps.store.nextQueuedJob();
-      if (next) void this.run(next);
+      // Claiming is one statement: a job is marked running by exactly one claimer.
+      const next = this.deps.store.claimNextJob();
+      if (!next) return;
+      const run = this.run(next).finally(() => {
+        if (this.current === run) this.current = null;
+        this.pump();
+      });
+      this.current = run;
     });
+  }
+
+  /**
+   * Refuses (NOT_FOUND) a job whose parent generation, init image or piece to extend is missing or
+   * in the trash: it could only fail after the model ran, and throw its outputs away.
+   */
+  private checkSources(kind: GenerationKind, params: Record<string, unknown>, parentId: string | null): void {
+    if (parentId) {
+      const parent = this.deps.store.findGeneration(parentId);
+      if (!parent) throw new StudioError('NOT_FOUND', `The generation this one is remixed from (${parentId}) is no longer in the library: it was emptied from the trash. Start from another one.`);
+      if (parent.deletedAt !== null) throw new StudioError('NOT_FOUND', `The generation this one is remixed from is in the trash. Restore it from the trash (Library → Trash) first.`);
+    }
+    const sources: [string, string][] = [];
+    if (kind === 'image' && typeof params.initAssetId === 'string') sources.push([params.initAssetId, 'The init image for img2img']);
+    if (kind === 'music' && typeof params.extendAssetId === 'string') sources.push([params.extendAssetId, 'The piece to extend']);
+    for (const [assetId, what] of sources) {
+      const owner = this.deps.store.findAssetOwner(assetId);
+      if (!owner || !this.deps.resolveAssetPath(assetId)) throw new StudioError('NOT_FOUND', `${what} is no longer in the library. Pick another one.`);
+      if (owner.deletedAt !== null) throw new StudioError('NOT_FOUND', `${what} is in the trash. Restore it from the trash (Library → Trash) first, or pick another one.`);
+    }
   }
 
   private async run(job: Job): Promise<void> {
     const startedAt = Date.now();
     this.running = { jobId: job.id, startedAt, firstTokenAt: null, lastProgressWrite: 0, cancelled: false };
-    this.finish(job.id, { state: 'running', progress: 0, step: 0 });
+    this.announce(job);
     const outDir = path.join(this.deps.stagingDir, job.id);
+    let final: Job | null = null;
+    let committed: string[] = [];
     try {
+      // Checked again here: the parent may have been purged while the job waited in the queue.
+      this.checkSources(job.kind, job.params, job.parentId);
       const modelDir = this.deps.resolveModel(String(job.params.model), job.kind);
       const run = this.runParams(job);
       await fs.mkdir(outDir, { recursive: true });
@@ -205,17 +257,26 @@ export class JobQueue {
         });
         ids.push(generation.id);
       }
-      this.announce(done ?? this.deps.store.getJob(job.id));
-      this.deps.events.emit('library.changed', { ids });
+      final = done ?? this.deps.store.getJob(job.id);
+      committed = ids;
     } catch (error) {
       const shape = toErrorShape(error);
       const cancelled = shape.code === 'CANCELLED' || this.running?.cancelled === true;
-      this.finish(job.id, cancelled ? { state: 'cancelled' } : { state: 'failed', error: shape });
+      final = this.deps.store.updateJob(
+        job.id,
+        cancelled
+          ? { state: 'cancelled' }
+          : this.closing
+            ? { state: 'interrupted', error: { code: 'ENGINE_CRASHED', message: 'Atelier was closed while this job was running. Resume it to start again.' } }
+            : { state: 'failed', error: shape },
+      );
     } finally {
       this.running = null;
+      // The store holds its own copies now: the staging folder goes before anyone hears the job ended.
       await fs.rm(outDir, { recursive: true, force: true }).catch(() => undefined);
-      this.pump();
     }
+    this.announce(final);
+    if (committed.length > 0) this.deps.events.emit('library.changed', { ids: committed });
   }
 
   private runParams(job: Job): RunParams {

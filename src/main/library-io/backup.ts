@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { StudioError } from '../../shared/errors';
-import { openLibrary, restoreFrom, validateBackup, type Library } from '../library';
+import { acquireLibraryLock, openLibrary, restoreFrom, validateBackup, type Library, type LibraryLock } from '../library';
 import { fsyncDirectory, makeStagingDir, removeStaleStaging } from './durable';
 import { referencedHashes } from './library-scan';
 import { TarReader, tarEnd, tarHeader, tarPadding } from './tar';
@@ -280,16 +280,27 @@ export async function verifyBackup(file: string, scratchDir: string): Promise<Ba
 }
 
 /**
- * Replaces the library in `libraryDir` with the backup `file`. THE LIBRARY MUST BE CLOSED (the CLI
- * closes its studio first). Nothing changes until the whole archive has been verified; then files
- * are renamed into files/ (extra files are orphans to the old database, which the next open
- * sweeps) and last the database is swapped atomically by the library's restoreFrom. A kill at any
- * point leaves either the old library or the restored one.
+ * Replaces the library in `libraryDir` with the backup `file`, under the folder's lock (LIBRARY_IN_USE
+ * while an app or another command has it). Nothing changes until the whole archive has been
+ * verified; then files are renamed into files/ beside the old ones (none is removed: "Undo restore"
+ * needs them) and last the database is swapped atomically by the library's restoreFrom, which keeps
+ * the old database. A kill at any point leaves either the old library or the restored one.
  */
-export async function restoreLibrary(file: string, libraryDir: string, opts: { onProgress?: (p: BackupProgress) => void } = {}): Promise<RestoreLibraryResult> {
+export async function restoreLibrary(file: string, libraryDir: string, opts: { onProgress?: (p: BackupProgress) => void; lock?: LibraryLock } = {}): Promise<RestoreLibraryResult> {
   const source = path.resolve(file);
   if (!fs.existsSync(source)) throw new StudioError('NOT_FOUND', `There is no backup at ${source}. Check the path.`);
   const root = path.resolve(libraryDir);
+  // Never under a running app: the folder's owner is told and nothing changes.
+  const lock = opts.lock ?? acquireLibraryLock(root, { kind: 'command line', detail: 'atelier library restore' });
+  try {
+    return await restoreLocked(source, root, opts.onProgress);
+  } finally {
+    if (!opts.lock) lock.release();
+  }
+}
+
+async function restoreLocked(source: string, root: string, onProgress?: (p: BackupProgress) => void): Promise<RestoreLibraryResult> {
+  const opts = { onProgress };
   // tmp/ is swept when the library opens, so a killed restore leaves nothing behind for long.
   const tmp = path.join(root, 'tmp');
   await fsp.mkdir(tmp, { recursive: true });
@@ -298,6 +309,7 @@ export async function restoreLibrary(file: string, libraryDir: string, opts: { o
   try {
     const extracted = await extractVerified(source, staging, opts.onProgress);
     validateBackup(extracted.database);
+    // The database's files come in beside those already there; none is replaced or removed.
 
     const touched = new Set<string>();
     let done = 0;
@@ -316,7 +328,7 @@ export async function restoreLibrary(file: string, libraryDir: string, opts: { o
     }
     for (const dir of touched) await fsyncDirectory(dir);
     if (touched.size) await fsyncDirectory(path.join(root, 'files'));
-    const restored = restoreFrom(extracted.database, root);
+    const restored = restoreFrom(extracted.database, root, { from: source });
     return { generations: extracted.manifest.generations, files: extracted.files.size, bytes: extracted.bytes, version: restored.version, previousCopy: restored.previousCopy };
   } finally {
     await fsp.rm(staging, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Generation } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
-import type { Library } from '../library';
+import type { LibraryReader } from '../library';
 import { fsyncDirectory, makeStagingDir, removeStaleStaging, writeFileSynced } from './durable';
 import { embedPngProvenance, embedWavProvenance, markdownWithFrontMatter, provenanceOf, type AtelierProvenance } from './provenance';
 import { writeStoredZip } from './zip';
@@ -106,7 +106,7 @@ async function stageBytes(staging: string, name: string, data: Uint8Array | stri
   };
 }
 
-async function stageGeneration(library: Library, g: Generation, staging: string): Promise<StagedFile[]> {
+async function stageGeneration(library: LibraryReader, g: Generation, staging: string): Promise<StagedFile[]> {
   const provenance: AtelierProvenance = provenanceOf(
     g,
     library.listAncestors(g.id).map((a) => a.id),
@@ -137,7 +137,7 @@ function defaultZipName(now: Date): string {
   return `atelier-export-${now.toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-')}`;
 }
 
-export async function exportGenerations(library: Library, ids: string[], toDir: string, opts: ExportOptions = {}): Promise<ExportResult> {
+export async function exportGenerations(library: LibraryReader, ids: string[], toDir: string, opts: ExportOptions = {}): Promise<ExportResult> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) throw new StudioError('INVALID_INPUT', 'Choose at least one generation to export.');
   // Look every id up before writing anything, so a typo fails fast and writes nothing.

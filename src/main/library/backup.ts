@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { StudioError } from '../../shared/errors';
 import { LATEST_VERSION } from './migrations';
+import { readRestoreMarker, writeRestoreMarker } from './restore-marker';
 
 export interface RestoreResult {
   /** user_version of the restored database (opening the library migrates it if older). */
@@ -13,7 +14,11 @@ export interface RestoreResult {
 
 function fsyncDirectory(dir: string): void {
   if (process.platform === 'win32') return;
-  const fd = fs.openSync(dir, 'r');
+  fsyncPath(dir);
+}
+
+function fsyncPath(file: string): void {
+  const fd = fs.openSync(file, 'r');
   try {
     fs.fsyncSync(fd);
   } finally {
@@ -44,13 +49,24 @@ export function validateBackup(backupFile: string, nativeBinding?: string): numb
   }
 }
 
+export interface RestoreOptions {
+  nativeBinding?: string;
+  now?: () => number;
+  /** What the marker records (restore.json): a restore, or the undo of one. */
+  action?: 'restore' | 'undo-restore';
+  /** The backup as a person named it (an archive), when `backupFile` is a database extracted from it. */
+  from?: string;
+}
+
 /**
- * Replaces `dir/atelier.db` with a validated backup. The library must be closed. The current
- * database is first checkpointed (so no committed data hides in its WAL) and copied to
- * backups/atelier-before-restore-<time>.db; the backup is copied beside the target, fsynced and
- * renamed over it, so at every instant atelier.db is either the old or the new database.
+ * Replaces `dir/atelier.db` with a validated backup. The library must be closed (and its folder
+ * locked by the caller). The current database is first checkpointed (so no committed data hides
+ * in its WAL) and copied, fsynced, to backups/atelier-before-restore-<time>.db, which "Undo
+ * restore" puts back; the backup is copied beside the target, fsynced and renamed over it, so at
+ * every instant atelier.db is either the old or the new database. restore.json then says so, and
+ * the next open leaves the files alone (see index.ts).
  */
-export function restoreFrom(backupFile: string, dir: string, options: { nativeBinding?: string; now?: () => number } = {}): RestoreResult {
+export function restoreFrom(backupFile: string, dir: string, options: RestoreOptions = {}): RestoreResult {
   const version = validateBackup(backupFile, options.nativeBinding);
   const target = path.join(dir, 'atelier.db');
   const now = (options.now ?? Date.now)();
@@ -67,6 +83,9 @@ export function restoreFrom(backupFile: string, dir: string, options: { nativeBi
     fs.mkdirSync(backups, { recursive: true });
     previousCopy = path.join(backups, `atelier-before-restore-${new Date(now).toISOString().replace(/[:.]/g, '-')}.db`);
     fs.copyFileSync(target, previousCopy);
+    // The kept copy is what "Undo restore" returns to: it must survive a power cut like the rest.
+    fsyncPath(previousCopy);
+    fsyncDirectory(backups);
   }
   const staging = `${target}.restoring`;
   fs.copyFileSync(backupFile, staging);
@@ -80,5 +99,21 @@ export function restoreFrom(backupFile: string, dir: string, options: { nativeBi
   for (const suffix of ['-wal', '-shm']) fs.rmSync(target + suffix, { force: true });
   fs.renameSync(staging, target);
   fsyncDirectory(dir);
+  writeRestoreMarker(dir, { action: options.action ?? 'restore', from: options.from ?? backupFile, restoredAt: now, previousDatabase: previousCopy, opened: false });
   return { version, previousCopy };
+}
+
+/**
+ * Puts back the database a restore replaced (kept in backups/ by restoreFrom). The library must be
+ * closed and locked by the caller. Files were never removed by the restore, and any the next open
+ * set aside come back from quarantine when the database names them again, so the library returns
+ * to what it was: rows and files. The restored database is kept in turn, so the undo can be undone.
+ */
+export function undoRestore(dir: string, options: { nativeBinding?: string; now?: () => number } = {}): RestoreResult {
+  const marker = readRestoreMarker(dir);
+  if (!marker || marker.action !== 'restore') throw new StudioError('NOT_FOUND', 'There is no restore to undo in this library.');
+  if (!marker.previousDatabase || !fs.existsSync(marker.previousDatabase)) {
+    throw new StudioError('NOT_FOUND', `The library as it was before the restore is not in ${path.join(dir, 'backups')} any more, so the restore cannot be undone.`);
+  }
+  return restoreFrom(marker.previousDatabase, dir, { ...options, action: 'undo-restore', from: marker.previousDatabase });
 }

@@ -31,6 +31,13 @@ export function extensionFor(mime: string, sourcePath: string): string {
   return EXT.test(fromName) ? fromName : 'bin';
 }
 
+/** Where `<sha256>.<ext>` lives under a store's files/ folder, or null when the name could escape it. */
+export function storePath(filesDir: string, sha256: string, ext: string): string | null {
+  if (!SHA256.test(sha256) || !EXT.test(ext)) return null;
+  const resolved = path.resolve(filesDir, sha256.slice(0, 2), sha256.slice(2, 4), storeKey(sha256, ext));
+  return resolved.startsWith(filesDir + path.sep) ? resolved : null;
+}
+
 export function storeKey(sha256: string, ext: string): string {
   return `${sha256}.${ext}`;
 }
@@ -78,9 +85,7 @@ export class FileStore {
 
   /** Absolute path of a stored file, or null when the name could escape the store. */
   pathOf(sha256: string, ext: string): string | null {
-    if (!SHA256.test(sha256) || !EXT.test(ext)) return null;
-    const resolved = path.resolve(this.filesDir, sha256.slice(0, 2), sha256.slice(2, 4), storeKey(sha256, ext));
-    return resolved.startsWith(this.filesDir + path.sep) ? resolved : null;
+    return storePath(this.filesDir, sha256, ext);
   }
 
   isInFlight(key: string): boolean {

@@ -18,7 +18,7 @@ import { recoverFromRecords, type RecoveryReport } from './rebuild';
 import { readRestoreMarker, markRestoreOpened } from './restore-marker';
 import * as settings from './settings-store';
 
-export { restoreFrom, validateBackup, type RestoreResult } from './backup';
+export { restoreFrom, undoRestore, validateBackup, type RestoreResult } from './backup';
 export { LATEST_VERSION } from './migrations';
 export { countWords, type DocumentVersion, type DocumentVersionSummary } from './documents';
 export type { Collection } from './collections';
@@ -26,9 +26,11 @@ export type { SearchHit } from './generations';
 export type { JobPatch, NewJob } from './jobs';
 export type { InstalledModelRecord } from './models-registry';
 export type { SweepReport } from './file-store';
-export { acquireLibraryLock, libraryInUse, readLibraryOwner, type LibraryLock, type LibraryOwner } from './lock';
+export { acquireLibraryLock, libraryInUse, readLibraryOwner, type LibraryLock, type LibraryOwner, type LibraryOwnerKind } from './lock';
 export type { QuarantineSummary } from './quarantine';
 export type { RecoveryReport } from './rebuild';
+export { openLibraryReader, type LibraryReader } from './reader';
+export { readRestoreMarker, dismissRestoreMarker, type RestoreMarker } from './restore-marker';
 
 export interface LibraryOptions {
   /** better_sqlite3.node built for the running ABI, when it differs from the default (Electron). */
@@ -116,6 +118,8 @@ export interface Library {
   listChildren(id: string): Generation[];
   listAncestors(id: string): Generation[];
   resolveAsset(assetId: string): ResolvedAsset | null;
+  /** The generation an asset belongs to and whether it is in the trash. */
+  findAssetOwner(assetId: string): { generationId: string; deletedAt: number | null } | null;
 
   // Collections
   createCollection(name: string): collections.Collection;
@@ -144,6 +148,8 @@ export interface Library {
   getJob(id: string): Job;
   listJobs(options?: { limit?: number; states?: JobState[] }): Job[];
   nextQueuedJob(): Job | null;
+  /** Marks the next queued job running and returns it, atomically (see jobs.claimNextQueuedJob). */
+  claimNextJob(): Job | null;
   /** Returns the ids that were running. */
   markRunningInterrupted(): string[];
   reorderJob(id: string, priority: number): Job;
@@ -340,6 +346,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     },
     listChildren: (id) => generations.listChildren(live(), id),
     listAncestors: (id) => generations.listAncestors(live(), id),
+    findAssetOwner: (assetId) => generations.findAssetOwner(live(), assetId),
     resolveAsset(assetId) {
       const asset = generations.findAsset(live(), assetId);
       if (!asset) return null;
@@ -371,6 +378,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     getJob: (id) => jobs.getJob(live(), id),
     listJobs: (options) => jobs.listJobs(live(), options),
     nextQueuedJob: () => jobs.nextQueuedJob(live()),
+    claimNextJob: () => jobs.claimNextQueuedJob(live(), now()),
     markRunningInterrupted: () => jobs.markRunningInterrupted(live(), now()),
     reorderJob: (id, priority) => jobs.reorderJob(live(), id, priority),
     deleteFinishedJobs: (before) => jobs.deleteFinishedJobs(live(), before),

@@ -138,6 +138,20 @@ export function nextQueuedJob(db: ReadableDB): Job | null {
   return row ? toJob(row) : null;
 }
 
+/**
+ * Takes the next queued job (highest priority, then first come) and marks it running in ONE
+ * statement, so two claimers can never both get the same job.
+ */
+export function claimNextQueuedJob(db: WritableDB, now: number): Job | null {
+  const row = prepare<JobRow>(
+    db,
+    `UPDATE jobs SET state = 'running', started_at = coalesce(started_at, @now), progress = 0, step = 0
+     WHERE state = 'queued' AND id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY priority DESC, created_at ASC, id ASC LIMIT 1)
+     RETURNING *`,
+  ).get({ now });
+  return row ? toJob(row) : null;
+}
+
 /** At start-up: whatever was running when the app died becomes "interrupted" (resumable). */
 export function markRunningInterrupted(db: WritableDB, now: number): string[] {
   return db.transaction(() => {

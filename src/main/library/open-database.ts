@@ -22,9 +22,11 @@ export interface OpenedDatabase {
 function corrupt(file: string, detail: string): StudioError {
   return new StudioError(
     'DB_CORRUPT',
-    `The library database ${file} is damaged (${detail}). Quit Atelier and restore a copy from the ` +
-      `"backups" folder next to it (Settings → Library → Restore backup), or move the file aside to start an empty library. ` +
-      `Your image and audio files in the "files" folder are not affected.`,
+    `The library database ${file} is damaged (${detail}). Atelier changed nothing. Your pictures, music and texts in the ` +
+      `"files" folder beside it are safe, and each carries its own record. To go on: rebuild the library from those files ` +
+      `("Rebuild from files" in the recovery window, or \`atelier library rebuild\`), restore a backup (\`atelier library restore FILE\`; ` +
+      `copies made before upgrades are in the "backups" folder), or start an empty library (\`atelier library start-empty\`). ` +
+      `None of these deletes anything: the damaged database is kept in "backups".`,
   );
 }
 
