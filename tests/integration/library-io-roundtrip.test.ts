@@ -215,14 +215,21 @@ describe('backup and restore', () => {
     const restored = await restoreLibrary(file, target);
     expect(restored.previousCopy).not.toBeNull();
     expect(fs.existsSync(restored.previousCopy!)).toBe(true);
+    const oldFiles = Object.keys(storeHashes(target)).filter((name) => !(name in storeHashes(libraryDir)));
+    expect(oldFiles.length).toBeGreaterThan(0);
     const reopened = openLibrary(target);
     try {
       expect(allGenerations(reopened)).toEqual(allGenerations(library));
+      // Just restored: the files are not judged by the new database yet (Undo restore needs them).
+      expect(reopened.sweptAtOpen.skipped).toBe('the database was just restored');
     } finally {
       reopened.close();
     }
-    // The old library's own files were orphans and the open swept them.
+    for (const name of oldFiles) expect(fs.existsSync(path.join(target, 'files', name))).toBe(true);
+    // The next open sets the old library's files aside in quarantine, never deleting them.
+    openLibrary(target).close();
     expect(storeHashes(target)).toEqual(storeHashes(libraryDir));
+    for (const name of oldFiles) expect(fs.existsSync(path.join(target, 'quarantine', 'files', name))).toBe(true);
   });
 });
 
