@@ -13,6 +13,7 @@ import type { DataLayout } from './paths';
 import type { ModelManager } from './models/manager';
 import { downloadId, parseRepoAtRevision } from './models/manager';
 import { findCatalogEntry, type Catalog } from './models/catalog';
+import { rendererSaves } from './shutdown';
 import type { TokenStore } from './studio';
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -61,6 +62,11 @@ export function resolveModelDir(library: Library, model: string, allowPaths: boo
 export function createHandlers(deps: ApiDeps): Handlers {
   const { library, queue } = deps;
   return {
+    // A window saved what it had pending; the Electron shell waits for these before it quits.
+    'app.readyToQuit': ({ quitId }) => {
+      rendererSaves.answer(quitId);
+      return {};
+    },
     'app.info': async () => {
       const info = await deps.engineInfo().catch(() => null);
       const settings = readSettings(library);

@@ -211,6 +211,8 @@ function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
 
 export const calls = {
   'app.info': call(Empty, AppInfo),
+  /** The answer to an app.quitting event: this window has saved what it had pending. */
+  'app.readyToQuit': call(z.strictObject({ quitId: z.string().min(1).max(64) }), Empty),
   'settings.get': call(Empty, Settings),
   'settings.set': call(SettingsPatch, Settings),
 
@@ -306,6 +308,8 @@ export type CallOutput<N extends CallName> = z.output<Calls[N]['output']>;
 export const CALL_NAMES = Object.keys(calls) as CallName[];
 
 export const events = {
+  /** The desktop app is about to quit: save anything pending, then call app.readyToQuit with this id. */
+  'app.quitting': z.object({ quitId: z.string() }),
   'jobs.changed': Job,
   'jobs.progress': z.object({
     jobId: z.string(),

@@ -51,8 +51,17 @@ export class EngineHost {
     this.child = child;
     this.lastStart = Date.now();
     this.ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new StudioError('ENGINE_UNAVAILABLE', 'The engine did not start within the time limit. Check the log and try again.')), this.hooks.readyTimeoutMs ?? 30_000);
+      const timeoutMs = this.hooks.readyTimeoutMs ?? 30_000;
+      const timer = setTimeout(() => {
+        // A hung engine would otherwise stay current forever and fail every later request: kill it and
+        // forget it (its exit is then ignored as a replaced child), so the next request starts a fresh one.
+        if (this.child === child) this.detach();
+        child.kill();
+        this.hooks.log?.(`engine did not say ready within ${timeoutMs} ms; killed it`);
+        reject(new StudioError('ENGINE_UNAVAILABLE', `The engine did not start within ${timeoutMs / 1000} s and was stopped. Try again; the next request starts a fresh engine. If it keeps happening, check the log.`));
+      }, timeoutMs);
       child.onMessage((message) => {
+        if (this.child !== child) return; // a stopped engine's late words must not reach the current one's listeners
         if (message.type === 'ready') {
           clearTimeout(timer);
           resolve();

@@ -10,6 +10,8 @@ import type { InstalledModelRecord, Library } from '../library';
 import { findCatalogEntry, patternsFor, type Catalog, type Dtype } from './catalog';
 import { matchesAny } from './glob';
 import { formatBytes, HubClient, type HubClientOptions, type HubFile } from './hub-client';
+import { fsyncDirectory } from '../library-io/durable';
+import { writeJsonDurably } from './write-json-durably';
 
 export type DownloadStatus = 'queued' | 'downloading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
 
@@ -153,12 +155,6 @@ async function listTree(dir: string, prefix = ''): Promise<{ path: string; size:
 function isInside(parent: string, child: string): boolean {
   const rel = path.relative(path.resolve(parent), path.resolve(child));
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
-async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, JSON.stringify(value, null, 1));
-  await fs.rename(tmp, file);
 }
 
 /**
@@ -314,7 +310,7 @@ export class ModelManager {
     for (let n = 2; !existing && this.library.findModel(id); n++) id = `${base}-${n}`;
     const files = await listTree(absolute);
     await fs.mkdir(path.join(this.modelsDir, '.imports'), { recursive: true });
-    await writeJsonAtomic(path.join(this.modelsDir, '.imports', `${id}.json`), { version: 1, files } satisfies z.infer<typeof ImportRecord>);
+    await writeJsonDurably(path.join(this.modelsDir, '.imports', `${id}.json`), { version: 1, files } satisfies z.infer<typeof ImportRecord>);
     return this.library.upsertModel({ id, kind: inspection.kind, name: name ?? path.basename(absolute), path: absolute, bytes: inspection.totalBytes, source: 'local' });
   }
 
@@ -385,7 +381,7 @@ export class ModelManager {
   }
 
   private async saveManifest(active: Active): Promise<void> {
-    await writeJsonAtomic(path.join(this.stagingDir(active.manifest.id), 'manifest.json'), active.manifest);
+    await writeJsonDurably(path.join(this.stagingDir(active.manifest.id), 'manifest.json'), active.manifest);
   }
 
   private async run(active: Active): Promise<InstalledModelRecord> {
@@ -528,10 +524,12 @@ export class ModelManager {
   private async install(manifest: Manifest, filesDir: string, kind: GenerationKind, bytes: number): Promise<InstalledModelRecord> {
     const files = (manifest.files ?? []).map((f) => ({ path: f.path, size: f.size, sha256: f.digest ?? '' }));
     const source = `hf:${manifest.repo}@${manifest.revision}`;
-    await writeJsonAtomic(path.join(filesDir, INSTALLED_MANIFEST), { version: 1, source, commit: manifest.commit, files } satisfies z.infer<typeof InstalledManifest>);
+    await writeJsonDurably(path.join(filesDir, INSTALLED_MANIFEST), { version: 1, source, commit: manifest.commit, files } satisfies z.infer<typeof InstalledManifest>);
     const finalDir = path.join(this.modelsDir, manifest.id);
     await fs.rm(finalDir, { recursive: true, force: true });
     await fs.rename(filesDir, finalDir);
+    // The library row registered below must not name a folder that a power loss un-renames.
+    await fsyncDirectory(this.modelsDir);
     const digest = createHash('sha256');
     for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) digest.update(`${f.path}\0${f.sha256}\n`);
     return this.library.upsertModel({ id: manifest.id, kind, name: manifest.name, path: finalDir, bytes, source, digest: digest.digest('hex') });

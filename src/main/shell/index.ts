@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { app, BrowserWindow, dialog, ipcMain, nativeTheme, protocol, session, shell } from 'electron';
 import { serveAsset } from '../assets/serve';
 import { defaultDataDir } from '../paths';
+import { CallsInFlight, QUIT_BOUND_MS, rendererSaves, shutDownWithin } from '../shutdown';
 import { createStudio, type Studio } from '../studio';
 import { spawnUtilityEngine } from './spawn-utility';
 import { keychainTokenStore } from './token-store';
@@ -28,6 +29,9 @@ app.enableSandbox();
 const isDev = !app.isPackaged && !!process.env.ELECTRON_RENDERER_URL;
 const appUrl = isDev ? process.env.ELECTRON_RENDERER_URL! : pathToFileUrl(path.join(__dirname, '../renderer/index.html'));
 let studio: Studio | null = null;
+const callsInFlight = new CallsInFlight();
+/** null until a quit starts; 'saving' while the windows save and the studio closes; 'done' lets the quit through. */
+let quitting: 'saving' | 'done' | null = null;
 
 function pathToFileUrl(file: string): string {
   return new URL(`file://${file.startsWith('/') ? '' : '/'}${file.replace(/\\/g, '/')}`).toString();
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
     if (!isTrustedSender(event.senderFrame ? { url: event.senderFrame.url, isMainFrame: event.senderFrame === event.sender.mainFrame } : null, appUrl)) {
       return { ok: false, error: { code: 'FORBIDDEN', message: 'This page is not allowed to talk to Atelier.' } };
     }
-    return current.dispatch(name, input, { transport: 'ipc' });
+    return callsInFlight.track(current.dispatch(name, input, { transport: 'ipc' }));
   });
   current.events.subscribe((event, payload) => {
     for (const win of BrowserWindow.getAllWindows()) win.webContents.send(EVENT_CHANNEL, event, payload);
@@ -117,8 +121,33 @@ async function main(): Promise<void> {
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
-app.on('before-quit', () => {
-  void studio?.close();
+// Quitting waits (at most QUIT_BOUND_MS) for the windows to save what they have pending (the Write
+// view autosaves after a pause in typing) and then for the studio to close, then quits for real.
+app.on('before-quit', (event) => {
+  const current = studio;
+  if (!current || quitting === 'done') return;
+  event.preventDefault();
+  if (quitting === 'saving') return;
+  quitting = 'saving';
+  // Every window hears the event; a crashed one cannot answer, so it is not waited for.
+  const answering = BrowserWindow.getAllWindows().filter((win) => !win.webContents.isDestroyed() && !win.webContents.isCrashed());
+  const { quitId, answered } = rendererSaves.ask(answering.length);
+  current.events.emit('app.quitting', { quitId });
+  void shutDownWithin(
+    {
+      save: async () => {
+        await answered;
+        // A window closed before the quit may have sent its last save on the way out.
+        await callsInFlight.settled();
+      },
+      close: () => current.close(),
+    },
+    { boundMs: QUIT_BOUND_MS, log: (message) => console.warn(`Atelier: ${message}`) },
+  ).finally(() => {
+    rendererSaves.forget(quitId);
+    quitting = 'done';
+    app.quit();
+  });
 });
 
 // One app per library: a second launch focuses the first window instead of opening the database twice.
