@@ -14,6 +14,8 @@ import type { ModelManager } from './models/manager';
 import { downloadId, parseRepoAtRevision } from './models/manager';
 import { findCatalogEntry, type Catalog } from './models/catalog';
 import { rendererSaves } from './shutdown';
+import type { EventBus } from './ipc/events';
+import { librarySafetyHandlers } from './library-safety';
 import type { TokenStore } from './studio';
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -36,6 +38,7 @@ export interface ApiDeps {
   mode: AppInfo['mode'];
   version: string;
   versions: Record<string, string>;
+  events: EventBus;
   engineInfo(): Promise<EngineInfo>;
   applySettings(settings: Settings): Promise<void>;
 }
@@ -111,6 +114,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'library.notes': ({ id, notes }) => library.setGenerationNotes(id, notes),
     'library.lineage': ({ id }) => ({ ancestors: library.listAncestors(id), children: library.listChildren(id) }),
     'library.purge': () => library.purgeDeleted(),
+    ...librarySafetyHandlers(deps),
     'library.tags': () => ({ items: library.listTags() }),
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);

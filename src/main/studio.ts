@@ -146,6 +146,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     tokens,
     layout,
     mode: options.mode,
+    events,
     version: appVersion(),
     versions: options.versions ?? {},
     engineInfo: () => (info ??= engine.request<EngineInfo>({ type: 'info' }).catch((error: unknown) => {

@@ -205,6 +205,18 @@ export const DownloadState = z.object({
 });
 export type DownloadState = z.infer<typeof DownloadState>;
 
+export const QuarantineSummary = z.object({ files: z.number(), bytes: z.number(), records: z.number(), oldestAt: z.number().nullable() });
+export type QuarantineSummary = z.infer<typeof QuarantineSummary>;
+
+export const RestoreState = z.object({
+  action: z.enum(['restore', 'undo-restore']),
+  /** The backup's file name (not its path). */
+  from: z.string(),
+  restoredAt: z.number(),
+  canUndo: z.boolean(),
+});
+export type RestoreState = z.infer<typeof RestoreState>;
+
 function call<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
   return { input, output };
 }
@@ -243,6 +255,18 @@ export const calls = {
   'library.purge': call(Empty, z.object({ generations: z.number(), files: z.number(), bytesFreed: z.number() })),
   /** Exports with provenance into a new folder under the data folder's exports/; the renderer never names paths to write. */
   'library.export': call(z.strictObject({ ids: z.array(Id).min(1).max(10_000), zip: z.boolean().default(false) }), z.object({ folder: z.string(), files: z.array(z.string()) })),
+  /** Files the database does not name, set aside in the library's quarantine (never deleted on a guess). */
+  'library.quarantine': call(Empty, QuarantineSummary),
+  /** Brings back every generation whose record is in quarantine, with its files. */
+  'library.quarantineRebuild': call(Empty, z.object({ generations: z.number(), missingFiles: z.number() })),
+  /** Deletes the quarantine for good (a person's explicit choice); returns what it held. */
+  'library.quarantineDelete': call(Empty, QuarantineSummary),
+  /** Whether this library was restored from a backup (and can be put back as it was). */
+  'library.restoreState': call(Empty, z.object({ restore: RestoreState.nullable() })),
+  /** Puts the library back as it was before the last restore (rows and files). */
+  'library.undoRestore': call(Empty, z.object({ generations: z.number() })),
+  /** Hides "Undo restore"; the kept database stays in the library's backups folder. */
+  'library.dismissRestore': call(Empty, z.object({})),
   /** Imports a folder of AUTOMATIC1111, ComfyUI, InvokeAI or Atelier PNGs with their parameters. */
   'library.importFolder': call(
     z.strictObject({ path: z.string().min(1).max(4096) }),

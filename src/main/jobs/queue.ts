@@ -77,6 +77,11 @@ export class JobQueue {
     return this.deps.store.listJobs({ limit });
   }
 
+  /** Whether a job is running (or finishing: committing, removing its staging folder). */
+  get busy(): boolean {
+    return this.current !== null || this.running !== null;
+  }
+
   get isPaused(): boolean {
     return this.paused;
   }

@@ -175,6 +175,11 @@ export interface Library {
   deleteQuarantine(): QuarantineSummary;
   /** Brings back every generation whose record is in records/ or quarantine and not in the database. */
   recoverFromRecords(): RecoveryReport;
+  /**
+   * Closes the database, lets `change` replace it (undo a restore), and opens it again: the folder
+   * stays locked by this process throughout. No job may be running.
+   */
+  reopenAfter(change: () => void): SweepReport;
   /** Online backup of the database (not the file store) to `file`. */
   backupTo(file: string): Promise<void>;
   close(): void;
@@ -192,14 +197,15 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
   const lock = opts.lock ?? acquireLibraryLock(root, opts.owner ?? { kind: 'command line' }, { nativeBinding: opts.nativeBinding });
   let opened: ReturnType<typeof openDatabase>;
   let store: FileStore;
+  const openOptions = { nativeBinding: opts.nativeBinding, now };
   try {
     store = new FileStore(root);
-    opened = openDatabase(root, { nativeBinding: opts.nativeBinding, now });
+    opened = openDatabase(root, openOptions);
   } catch (error) {
     lock.release();
     throw error;
   }
-  const db: WritableDB = opened.db;
+  let db: WritableDB = opened.db;
   const quarantine = new Quarantine(root, now);
   let closed = false;
 
@@ -275,9 +281,33 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
 
   const library: Library = {
     dir: root,
-    openedFromVersion: opened.previousVersion,
-    migrationBackup: opened.migrationBackup,
-    sweptAtOpen,
+    get openedFromVersion() {
+      return opened.previousVersion;
+    },
+    get migrationBackup() {
+      return opened.migrationBackup;
+    },
+    get sweptAtOpen() {
+      return sweptAtOpen;
+    },
+    reopenAfter(change) {
+      live().close();
+      try {
+        change();
+      } finally {
+        try {
+          opened = openDatabase(root, openOptions);
+          db = opened.db;
+        } catch (error) {
+          closed = true;
+          lock.release();
+          // eslint-disable-next-line no-unsafe-finally -- the reopen's failure is the one to report
+          throw error;
+        }
+      }
+      sweptAtOpen = checkStoreAtOpen();
+      return sweptAtOpen;
+    },
 
     async commitGeneration(input, options = {}) {
       const reserved: string[] = [];
