@@ -11,7 +11,7 @@ import { importPngFolder } from './library-io/import';
 import type { JobQueue } from './jobs/queue';
 import type { DataLayout } from './paths';
 import type { ModelManager } from './models/manager';
-import { downloadId, parseRepoAtRevision } from './models/manager';
+import { parseRepoAtRevision } from './models/manager';
 import { findCatalogEntry, type Catalog } from './models/catalog';
 import type { TokenStore } from './studio';
 
@@ -187,23 +187,24 @@ export function createHandlers(deps: ApiDeps): Handlers {
         })),
       };
     },
-    'models.pull': ({ repo, revision, dtype, name }) => {
+    'models.pull': async ({ repo, revision, dtype, name }) => {
       const entry = findCatalogEntry(deps.catalog, repo) ?? null;
       const spec = entry ? entry.repo : repo;
       const parsed = parseRepoAtRevision(revision ? `${spec}@${revision}` : entry ? `${spec}@${entry.revision}` : spec);
       const chosen = dtype ?? entry?.defaultDtype;
-      // Progress and the outcome arrive as models.progress events; the promise's error is in that state too.
-      void deps.models.pull(`${parsed.repo}@${parsed.revision}`, { dtype: chosen, name: name ?? entry?.title }).catch(() => undefined);
-      return { downloadId: downloadId(parsed.repo, parsed.revision) };
+      // What stops the pull before it exists is this call's error, shown where it was asked for;
+      // progress and any later failure arrive as models.progress events.
+      const started = await deps.models.begin(`${parsed.repo}@${parsed.revision}`, { dtype: chosen, name: name ?? entry?.title });
+      return { downloadId: started.downloadId };
     },
     'models.downloads': async () => ({ items: await deps.models.listDownloads() }),
     'models.pause': async ({ downloadId: id }) => {
       await deps.models.pause(id);
       return { downloadId: id };
     },
-    'models.resume': ({ downloadId: id }) => {
-      void deps.models.resume(id).catch(() => undefined);
-      return { downloadId: id };
+    'models.resume': async ({ downloadId: id }) => {
+      const started = await deps.models.beginResume(id);
+      return { downloadId: started.downloadId };
     },
     'models.cancel': async ({ downloadId: id }) => {
       await deps.models.cancel(id);
