@@ -114,7 +114,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     },
     'library.importFolder': async ({ path: dir }) => {
       const result = await importPngFolder(library, path.resolve(dir), { recursive: true });
-      return { imported: result.imported, ids: result.ids, skipped: result.skipped };
+      return { imported: result.imported, ids: result.ids, restored: result.restored, skipped: result.skipped };
     },
 
     'collections.list': () => ({ items: library.listCollections() }),
