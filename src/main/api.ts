@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { AppInfo, Settings } from '../shared/contract';
+import { Settings, type AppInfo } from '../shared/contract';
 import type { EngineInfo } from '../shared/engine-protocol';
 import { StudioError } from '../shared/errors';
 import type { EngineHost } from './engine-host/host';
@@ -43,7 +43,11 @@ export function readSettings(library: Library): Settings {
   const stored: Record<string, unknown> = library.listSettings();
   const merged = { ...DEFAULT_SETTINGS };
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
-    if (key in stored) Object.assign(merged, { [key]: stored[key] });
+    if (!(key in stored)) continue;
+    // A value this version does not accept (stored by another version, or by hand) reads as the
+    // default: one bad row must not make every settings call fail the contract.
+    const checked = Settings.shape[key].safeParse(stored[key]);
+    if (checked.success) Object.assign(merged, { [key]: checked.data });
   }
   return merged;
 }
@@ -82,8 +86,9 @@ export function createHandlers(deps: ApiDeps): Handlers {
     },
     'settings.get': () => readSettings(library),
     'settings.set': async (patch) => {
+      // The answer is checked before anything is written, so a refused result never follows a write.
+      const settings = Settings.parse({ ...readSettings(library), ...patch });
       for (const [key, value] of Object.entries(patch)) library.setSetting(key, value);
-      const settings = readSettings(library);
       await deps.applySettings(settings);
       return settings;
     },

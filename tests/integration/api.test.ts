@@ -20,6 +20,16 @@ describe('api', () => {
     await studio?.close();
   });
 
+  describe('settings', () => {
+    it('saves a setting and answers it even when another version stored a value this one refuses', async () => {
+      // As if written by a version that knew a provider this one does not.
+      studio.library.setSetting('provider', 'directml');
+      const set = await studio.dispatch('settings.set', { theme: 'dark' }, { transport: 'websocket' });
+      expect(set).toMatchObject({ ok: true, value: { theme: 'dark', provider: 'auto' } });
+      expect(await studio.dispatch('settings.get', {}, { transport: 'websocket' })).toMatchObject({ ok: true, value: { theme: 'dark', provider: 'auto' } });
+    });
+  });
+
   describe('models', () => {
     it('answers a pull that fails before it starts with the reason, instead of a download id that never reports', async () => {
       progress.length = 0;
