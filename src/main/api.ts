@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { AppInfo, Settings } from '../shared/contract';
+import { Settings, type AppInfo } from '../shared/contract';
 import type { EngineInfo } from '../shared/engine-protocol';
 import { StudioError } from '../shared/errors';
 import type { EngineHost } from './engine-host/host';
@@ -11,7 +11,7 @@ import { importPngFolder } from './library-io/import';
 import type { JobQueue } from './jobs/queue';
 import type { DataLayout } from './paths';
 import type { ModelManager } from './models/manager';
-import { downloadId, parseRepoAtRevision } from './models/manager';
+import { parseRepoAtRevision } from './models/manager';
 import { findCatalogEntry, type Catalog } from './models/catalog';
 import { rendererSaves } from './shutdown';
 import type { EventBus } from './ipc/events';
@@ -47,7 +47,11 @@ export function readSettings(library: Library): Settings {
   const stored: Record<string, unknown> = library.listSettings();
   const merged = { ...DEFAULT_SETTINGS };
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
-    if (key in stored) Object.assign(merged, { [key]: stored[key] });
+    if (!(key in stored)) continue;
+    // A value this version does not accept (stored by another version, or by hand) reads as the
+    // default: one bad row must not make every settings call fail the contract.
+    const checked = Settings.shape[key].safeParse(stored[key]);
+    if (checked.success) Object.assign(merged, { [key]: checked.data });
   }
   return merged;
 }
@@ -91,8 +95,9 @@ export function createHandlers(deps: ApiDeps): Handlers {
     },
     'settings.get': () => readSettings(library),
     'settings.set': async (patch) => {
+      // The answer is checked before anything is written, so a refused result never follows a write.
+      const settings = Settings.parse({ ...readSettings(library), ...patch });
       for (const [key, value] of Object.entries(patch)) library.setSetting(key, value);
-      const settings = readSettings(library);
       await deps.applySettings(settings);
       return settings;
     },
@@ -124,7 +129,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     },
     'library.importFolder': async ({ path: dir }) => {
       const result = await importPngFolder(library, path.resolve(dir), { recursive: true });
-      return { imported: result.imported, ids: result.ids, skipped: result.skipped };
+      return { imported: result.imported, ids: result.ids, restored: result.restored, skipped: result.skipped };
     },
 
     'collections.list': () => ({ items: library.listCollections() }),
@@ -197,23 +202,24 @@ export function createHandlers(deps: ApiDeps): Handlers {
         })),
       };
     },
-    'models.pull': ({ repo, revision, dtype, name }) => {
+    'models.pull': async ({ repo, revision, dtype, name }) => {
       const entry = findCatalogEntry(deps.catalog, repo) ?? null;
       const spec = entry ? entry.repo : repo;
       const parsed = parseRepoAtRevision(revision ? `${spec}@${revision}` : entry ? `${spec}@${entry.revision}` : spec);
       const chosen = dtype ?? entry?.defaultDtype;
-      // Progress and the outcome arrive as models.progress events; the promise's error is in that state too.
-      void deps.models.pull(`${parsed.repo}@${parsed.revision}`, { dtype: chosen, name: name ?? entry?.title }).catch(() => undefined);
-      return { downloadId: downloadId(parsed.repo, parsed.revision) };
+      // What stops the pull before it exists is this call's error, shown where it was asked for;
+      // progress and any later failure arrive as models.progress events.
+      const started = await deps.models.begin(`${parsed.repo}@${parsed.revision}`, { dtype: chosen, name: name ?? entry?.title });
+      return { downloadId: started.downloadId };
     },
     'models.downloads': async () => ({ items: await deps.models.listDownloads() }),
     'models.pause': async ({ downloadId: id }) => {
       await deps.models.pause(id);
       return { downloadId: id };
     },
-    'models.resume': ({ downloadId: id }) => {
-      void deps.models.resume(id).catch(() => undefined);
-      return { downloadId: id };
+    'models.resume': async ({ downloadId: id }) => {
+      const started = await deps.models.beginResume(id);
+      return { downloadId: started.downloadId };
     },
     'models.cancel': async ({ downloadId: id }) => {
       await deps.models.cancel(id);

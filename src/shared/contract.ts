@@ -270,7 +270,7 @@ export const calls = {
   /** Imports a folder of AUTOMATIC1111, ComfyUI, InvokeAI or Atelier PNGs with their parameters. */
   'library.importFolder': call(
     z.strictObject({ path: z.string().min(1).max(4096) }),
-    z.object({ imported: z.number(), ids: z.array(z.string()), skipped: z.array(z.object({ file: z.string(), reason: z.string() })) }),
+    z.object({ imported: z.number(), ids: z.array(z.string()), restored: z.array(z.string()), skipped: z.array(z.object({ file: z.string(), reason: z.string() })) }),
   ),
   'library.tags': call(Empty, z.object({ items: z.array(z.object({ name: z.string(), count: z.number() })) })),
 

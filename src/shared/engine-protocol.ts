@@ -81,8 +81,9 @@ export interface RunResult {
   text?: string;
   tokens?: number;
   seed: number | null;
-  provider: ProviderName;
-  /** Why the provider differs from the one asked for, when it does. */
+  /** The provider that ran the model, or 'none' when no model ran (img2img at strength 0). */
+  provider: ProviderName | 'none';
+  /** Why the provider differs from the one asked for, or why none ran. */
   providerNote?: string;
   modelDigest?: string;
   timings: Record<string, number>;

@@ -101,25 +101,35 @@ describe('engine process (child_process.fork)', () => {
     expect(inspection).toMatchObject({ kind: 'music', ok: true });
   });
 
-  it('runs the text oracle with forced CUDA: streams the sentence as token events and falls back to CPU with a reason', async () => {
+  it('runs the text oracle with forced CUDA only on CUDA: without it the run fails with the reason, and Automatic falls back to CPU', async () => {
     const f = await getFixtures();
-    await engine.value({ type: 'configure', options: { provider: 'cuda', intraOpThreads: 1, memoryBudgetMb: 0 } });
-    const outDir = tempDir();
-    const result = await engine.value<RunResult>({
-      type: 'run',
-      jobId: 'text-1',
+    const info = await engine.value<EngineInfo>({ type: 'info' });
+    const cudaAvailable = info.providers.find((p) => p.name === 'cuda')?.available === true;
+    const textRun = (jobId: string) => ({
+      type: 'run' as const,
+      jobId,
       modelDir: f.textOracle,
-      outDir,
-      run: { kind: 'text', params: { model: 'oracle', prompt: 'Tell me', action: 'continue', maxNewTokens: 40, temperature: 0, topP: 0.95, topK: 50, repetitionPenalty: 1 } },
+      outDir: tempDir(),
+      run: { kind: 'text' as const, params: { model: 'oracle', prompt: 'Tell me', action: 'continue' as const, maxNewTokens: 40, temperature: 0, topP: 0.95, topK: 50, repetitionPenalty: 1 } },
     });
+    await engine.value({ type: 'configure', options: { provider: 'cuda', intraOpThreads: 1, memoryBudgetMb: 0 } });
+    const forced = await engine.request(textRun('text-forced'));
+    if (cudaAvailable) {
+      expect(forced).toMatchObject({ ok: true, value: { provider: 'cuda' } });
+    } else {
+      expect(forced.ok).toBe(false);
+      if (!forced.ok) {
+        expect(forced.error.code).toBe('PROVIDER_UNAVAILABLE');
+        expect(forced.error.message).toMatch(/CUDA unavailable: /);
+      }
+      expect(engine.of('text-forced').filter((m) => m.type === 'token')).toEqual([]);
+    }
+    await engine.value({ type: 'configure', options: { provider: 'auto', intraOpThreads: 1, memoryBudgetMb: 0 } });
+    const result = await engine.value<RunResult>(textRun('text-1'));
     const tokens = engine.of('text-1').filter((m): m is Extract<EngineMessage, { type: 'token' }> => m.type === 'token');
     expect(tokens.map((t) => t.text).join('')).toBe(oracleSentence(f.textOracle));
     expect(result.text).toBe(oracleSentence(f.textOracle));
-    const info = await engine.value<EngineInfo>({ type: 'info' });
-    if (!info.providers.find((p) => p.name === 'cuda')?.available) {
-      expect(result.provider).toBe('cpu');
-      expect(result.providerNote).toMatch(/^CUDA unavailable: .*ran on CPU$/);
-    }
+    if (!cudaAvailable) expect(result.providerNote).toMatch(/^CUDA unavailable: /);
     await engine.value({ type: 'configure', options: { provider: 'cpu', intraOpThreads: 1, memoryBudgetMb: 0 } });
   });
 

@@ -86,16 +86,21 @@ describe('jobs through the supervised engine process', () => {
     expect((await studio.queue.waitFor(studio.queue.enqueue(quickText()).id)).state).toBe('done');
   });
 
-  it('falls back to CPU when CUDA is forced but unavailable, and records why on the generation', async () => {
+  it('fails the job with the reason when CUDA is forced but unavailable, instead of running it on the CPU', async () => {
     const set = await studio.dispatch('settings.set', { provider: 'cuda' }, { transport: 'cli' });
     expect(set.ok).toBe(true);
     const job = studio.queue.enqueue({ ...longImage(), params: { ...longImage().params, width: 64, height: 64, steps: 2 } });
-    const done = await studio.queue.waitFor(job.id);
-    expect(done.state).toBe('done');
-    const generation = studio.library.getGeneration(done.generationIds[0]);
-    expect(generation.provider).toBe('cpu');
-    expect(generation.providerNote).toMatch(/cuda/i);
+    const ended = await studio.queue.waitFor(job.id);
     await studio.dispatch('settings.set', { provider: 'auto' }, { transport: 'cli' });
+    expect(ended.state).toBe('failed');
+    expect(ended.generationIds).toEqual([]);
+    expect(ended.error?.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(ended.error?.message).toMatch(/CUDA unavailable: .+/);
+    expect(ended.error?.message).toContain('Settings → Performance → Execution provider');
+    // Back on the automatic chain the same job falls back to the CPU and says why.
+    const retry = await studio.queue.waitFor(studio.queue.enqueue({ ...longImage(), params: { ...longImage().params, width: 64, height: 64, steps: 2 } }).id);
+    expect(retry.state).toBe('done');
+    expect(studio.library.getGeneration(retry.generationIds[0]).provider).toBe('cpu');
   });
 
   it('runs queued jobs by priority after a reorder, and starts none while paused', async () => {

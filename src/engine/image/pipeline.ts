@@ -250,7 +250,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   if (initPixels && initSteps === 0) {
     for (let i = 0; i < params.batch; i++) await writeOutput(i, (baseSeed + i) >>> 0, initPixels);
     timings.totalMs = performance.now() - t0;
-    return { outputs, seed: baseSeed, provider: 'cpu', providerNote: 'No model ran (strength 0 returns the init image).', timings, meta: { steps: 0, img2img: true } };
+    return { outputs, seed: baseSeed, provider: 'none', providerNote: 'No model ran: strength 0 returns the init image unchanged.', timings, meta: { steps: 0, img2img: true } };
   }
 
   const sessions: Loaded = { text: await load('text_encoder'), unet: await load('unet'), decoder: await load('vae_decoder') };

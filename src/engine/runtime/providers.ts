@@ -44,11 +44,11 @@ export function providerExistsOn(name: ProviderName, platform: string = process.
 
 /**
  * The providers to try, in order, for a preference. 'auto' = platform GPU, WebGPU, CPU; a named
- * provider = that one, then CPU (a preference never makes a run fail when the CPU could do it).
+ * provider = that one alone: a person who forced it in Settings wants to know it cannot run, not
+ * find out later from a note that the job quietly ran on the CPU.
  */
 export function providerChain(preference: ProviderPreference, platform: string = process.platform, arch: string = process.arch): ProviderName[] {
-  if (preference === 'cpu') return ['cpu'];
-  if (preference !== 'auto') return [preference, 'cpu'];
+  if (preference !== 'auto') return [preference];
   const chain: ProviderName[] = [];
   const gpu = platformGpuProvider(platform, arch);
   if (gpu) chain.push(gpu);

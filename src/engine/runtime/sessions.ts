@@ -55,8 +55,15 @@ export async function withProviderChain<T>(
       skipped.push(describeProviderFailure(provider, error));
     }
   }
+  if (options.provider !== 'auto') {
+    const label = providerLabel(options.provider);
+    throw new StudioError(
+      'PROVIDER_UNAVAILABLE',
+      `${describeModel} did not run: ${skipped.join('; ')}. ${label} is forced in Settings → Performance → Execution provider; choose "Automatic (best available)" there to let Atelier fall back to another provider, or choose "CPU".`,
+    );
+  }
   const detail = lastError instanceof Error ? lastError.message.split('\n')[0] : skipped.join('; ');
-  throw new StudioError('PROVIDER_UNAVAILABLE', `No execution provider could run ${describeModel}: ${detail}. Try Settings → Engine → Provider "CPU".`);
+  throw new StudioError('PROVIDER_UNAVAILABLE', `No execution provider could run ${describeModel}: ${detail}. Try Settings → Performance → Execution provider "CPU".`);
 }
 
 /**

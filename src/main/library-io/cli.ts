@@ -57,6 +57,6 @@ export async function libraryRestoreCommand(file: string, libraryDir: string, op
 
 export async function libraryImportCommand(library: Library, dir: string, opts: { json?: boolean; recursive?: boolean } = {}, io: CommandIo = processIo): Promise<number> {
   const result = await importPngFolder(library, dir, { recursive: opts.recursive, onProgress: progressLine(io, 'checked') });
-  print(io, opts.json, result, () => [`Imported ${result.imported} pictures; skipped ${result.skipped.length}.`, ...result.skipped.map((s) => `  ${s.file}: ${s.reason}`)].join('\n'));
+  print(io, opts.json, result, () => [`Imported ${result.imported} pictures; restored ${result.restored.length} from the trash; skipped ${result.skipped.length}.`, ...result.skipped.map((s) => `  ${s.file}: ${s.reason}`)].join('\n'));
   return 0;
 }

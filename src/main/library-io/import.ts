@@ -4,7 +4,7 @@ import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { StudioError } from '../../shared/errors';
 import type { CommitGenerationInput, Library } from '../library';
-import { referencedHashes } from './library-scan';
+import { hashesByPlace } from './library-scan';
 import { pngSize, readChunks, readTextChunks } from '../../shared/png-chunks';
 import { paramsFromTextChunks, type ImportedParams } from '../../shared/png-metadata';
 import { ATELIER_KEYWORD } from './provenance';
@@ -13,7 +13,9 @@ import { ATELIER_KEYWORD } from './provenance';
  * Imports a folder of PNGs made by AUTOMATIC1111, ComfyUI, InvokeAI or Atelier as image
  * generations. Each picture is one commitGeneration (file stored, fsynced and renamed before its
  * row commits), so a kill mid-import leaves whole items only; running the import again skips what
- * is already there (same sha256, or for Atelier PNGs the same generation id).
+ * is already there (same sha256, or for Atelier PNGs the same generation id). A picture that only
+ * the trash holds is restored from it: skipping it as a duplicate would let the next purge delete
+ * the one copy the person just asked to import.
  */
 
 export interface ImportOptions {
@@ -26,6 +28,8 @@ export interface ImportResult {
   imported: number;
   /** Generation ids created, in file order. */
   ids: string[];
+  /** Generation ids brought back from the trash because a file of the folder is theirs. */
+  restored: string[];
   skipped: { file: string; reason: string }[];
 }
 
@@ -95,8 +99,12 @@ export async function importPngFolder(library: Library, dir: string, opts: Impor
   } catch {
     throw new StudioError('NOT_FOUND', `Cannot read the folder ${root}. Check the path and that Atelier may read it.`);
   }
-  const known = referencedHashes(library).hashes;
-  const result: ImportResult = { imported: 0, ids: [], skipped: [] };
+  const { live: known, trashedBy } = hashesByPlace(library);
+  const result: ImportResult = { imported: 0, ids: [], restored: [], skipped: [] };
+  const restore = (ids: string[]): void => {
+    library.restoreGenerations(ids);
+    result.restored.push(...ids.filter((id) => !result.restored.includes(id)));
+  };
   for (const [index, file] of files.entries()) {
     const name = path.relative(root, file);
     const skip = (reason: string) => result.skipped.push({ file: name, reason });
@@ -105,6 +113,13 @@ export async function importPngFolder(library: Library, dir: string, opts: Impor
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       if (known.has(sha256)) {
         skip('already in the library (same file)');
+        continue;
+      }
+      const trashed = trashedBy.get(sha256);
+      if (trashed) {
+        restore(trashed);
+        trashedBy.delete(sha256);
+        known.add(sha256);
         continue;
       }
       let chunks;
@@ -131,8 +146,10 @@ export async function importPngFolder(library: Library, dir: string, opts: Impor
         }
         plan = fromOtherTool(other);
       }
-      if (plan.atelierId && library.findGeneration(plan.atelierId)) {
-        skip(`already in the library (generation ${plan.atelierId})`);
+      const existing = plan.atelierId ? library.findGeneration(plan.atelierId) : null;
+      if (existing) {
+        if (existing.deletedAt === null) skip(`already in the library (generation ${existing.id})`);
+        else restore([existing.id]);
         continue;
       }
       const size = pngSize(chunks);

@@ -18,3 +18,27 @@ export function referencedHashes(library: Library): { hashes: Set<string>; gener
   }
   return { hashes, generations };
 }
+
+/**
+ * The sha256 of every live generation's files, and for files only the trash holds, the trashed
+ * generations that hold them (an import restores those instead of calling the file a duplicate
+ * that a later purge would then delete for good).
+ */
+export function hashesByPlace(library: Library): { live: Set<string>; trashedBy: Map<string, string[]> } {
+  const live = new Set<string>();
+  const trashedBy = new Map<string, string[]>();
+  for (const trash of [false, true]) {
+    let cursor: string | undefined;
+    do {
+      const page = library.listGenerations({ trash, limit: 500, cursor, sort: 'oldest' });
+      for (const g of page.items) {
+        for (const asset of g.assets) {
+          if (!trash) live.add(asset.sha256);
+          else if (!live.has(asset.sha256)) trashedBy.set(asset.sha256, [...(trashedBy.get(asset.sha256) ?? []), g.id]);
+        }
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+  return { live, trashedBy };
+}

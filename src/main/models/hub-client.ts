@@ -411,7 +411,7 @@ export class HubClient {
         if (hubError === 'RepoNotFound') throw notFound(context);
         throw new StudioError(
           'FORBIDDEN',
-          `${context.repo} is gated or private: accept the licence on the model page (https://huggingface.co/${context.repo}) and add a Hugging Face access token in Settings, then try again.`,
+          `${context.repo} is gated or private: accept the licence on the model page (https://huggingface.co/${context.repo}) and add a Hugging Face access token (Models → Downloads, on the failed download), then try again.`,
         );
       }
       if (status === 404) throw notFound(context);

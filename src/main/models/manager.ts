@@ -222,6 +222,16 @@ export class ModelManager {
 
   /** Starts a download; resolves with the registered model once it is downloaded and valid. */
   async pull(repoSpec: string, options: PullOptions = {}): Promise<InstalledModelRecord> {
+    return (await this.begin(repoSpec, options)).outcome;
+  }
+
+  /**
+   * Starts a download and answers as soon as it exists, with its id and the promise of its outcome.
+   * What is wrong before that (a dtype for a repository outside the catalog, …) is thrown here, so
+   * the caller can tell the person who asked; every later failure is in the download's state
+   * (a 'failed' progress event), so the outcome may be left unwatched.
+   */
+  async begin(repoSpec: string, options: PullOptions = {}): Promise<{ downloadId: string; outcome: Promise<InstalledModelRecord> }> {
     const parsed = parseRepoAtRevision(options.revision ? `${repoSpec}@${options.revision}` : repoSpec);
     let patterns = options.files && options.files.length > 0 ? options.files : null;
     if (!patterns && options.dtype) {
@@ -231,9 +241,9 @@ export class ModelManager {
     }
     const id = downloadId(parsed.repo, parsed.revision);
     const running = this.active.get(id)?.promise;
-    if (running) return running;
+    if (running) return { downloadId: id, outcome: running };
     const installed = this.library.findModel(id);
-    if (installed && (await fs.stat(installed.path).then(() => true, () => false))) return installed;
+    if (installed && (await fs.stat(installed.path).then(() => true, () => false))) return { downloadId: id, outcome: Promise.resolve(installed) };
 
     const existing = await this.readManifest(id);
     const samePatterns = JSON.stringify(existing?.patterns ?? null) === JSON.stringify(patterns);
@@ -242,16 +252,28 @@ export class ModelManager {
         ? existing
         : { version: 1, id, repo: parsed.repo, revision: parsed.revision, commit: null, name: options.name ?? parsed.repo.split('/')[1]!, patterns, status: 'queued', files: null, error: null, createdAt: Date.now() };
     if (existing && !samePatterns) await fs.rm(this.stagingDir(id), { recursive: true, force: true });
-    return this.start(manifest);
+    return { downloadId: id, outcome: this.started(manifest) };
   }
 
   /** Resumes a paused or failed download. */
   async resume(id: string): Promise<InstalledModelRecord> {
+    return (await this.beginResume(id)).outcome;
+  }
+
+  /** Resumes a download and answers once it is under way; like begin(), an unknown id is thrown here. */
+  async beginResume(id: string): Promise<{ downloadId: string; outcome: Promise<InstalledModelRecord> }> {
     const running = this.active.get(id)?.promise;
-    if (running) return running;
+    if (running) return { downloadId: id, outcome: running };
     const manifest = await this.readManifest(id);
     if (!manifest) throw new StudioError('NOT_FOUND', `There is no download "${id}" to resume.`);
-    return this.start(manifest);
+    return { downloadId: id, outcome: this.started(manifest) };
+  }
+
+  /** start(), with its failure marked as handled: it is reported in the download's state. */
+  private started(manifest: Manifest): Promise<InstalledModelRecord> {
+    const outcome = this.start(manifest);
+    outcome.catch(() => {});
+    return outcome;
   }
 
   /** At start-up: restarts every download that was running when the process stopped. Returns their ids. */

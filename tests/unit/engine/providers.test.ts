@@ -12,9 +12,9 @@ describe('provider chain', () => {
     expect(providerChain('auto', 'linux', 'arm64')).toEqual(['cpu']);
   });
 
-  it('always ends a named preference with CPU', () => {
-    expect(providerChain('cuda', 'linux', 'x64')).toEqual(['cuda', 'cpu']);
-    expect(providerChain('webgpu', 'win32', 'x64')).toEqual(['webgpu', 'cpu']);
+  it('tries only the provider forced in Settings, with no CPU behind it', () => {
+    expect(providerChain('cuda', 'linux', 'x64')).toEqual(['cuda']);
+    expect(providerChain('webgpu', 'win32', 'x64')).toEqual(['webgpu']);
     expect(providerChain('cpu', 'linux', 'x64')).toEqual(['cpu']);
   });
 
@@ -46,20 +46,62 @@ describe('provider chain', () => {
     expect(all.find((s) => s.name === 'cpu')).toEqual({ name: 'cpu', available: true, supported: true });
   });
 
-  it('falls back to CPU keeping the reason when the preferred provider fails to create a session', async () => {
+  it('falls back to CPU keeping the reasons when the automatic chain cannot create a session on the GPU', async () => {
     const registry = new ProviderRegistry(async () => {}, 'linux', 'x64');
     const result = await withProviderChain(
       registry,
-      { provider: 'cuda', intraOpThreads: 0, memoryBudgetMb: 0 },
+      { provider: 'auto', intraOpThreads: 0, memoryBudgetMb: 0 },
       async (provider) => {
-        if (provider === 'cuda') throw new Error('CUDA failure: out of memory');
+        if (provider !== 'cpu') throw new Error(`${provider} failure: out of memory`);
         return provider;
       },
       'test model',
     );
     expect(result.value).toBe('cpu');
     expect(result.provider).toBe('cpu');
-    expect(result.providerNote).toBe('CUDA unavailable: CUDA failure: out of memory; ran on CPU');
+    // WebGPU's reason depends on whether this onnxruntime build has it; CUDA's and the outcome do not.
+    expect(result.providerNote).toMatch(/^CUDA unavailable: cuda failure: out of memory; .*ran on CPU$/);
+  });
+
+  it('fails with the reason, never on the CPU, when the provider forced in Settings cannot create a session', async () => {
+    const registry = new ProviderRegistry(async () => {}, 'linux', 'x64');
+    const tried: ProviderName[] = [];
+    const attempt = withProviderChain(
+      registry,
+      { provider: 'cuda', intraOpThreads: 0, memoryBudgetMb: 0 },
+      async (provider) => {
+        tried.push(provider);
+        if (provider === 'cuda') throw new Error('CUDA failure: out of memory');
+        return provider;
+      },
+      'The model file /x/model.onnx',
+    );
+    await expect(attempt).rejects.toSatisfy(
+      (e: unknown) =>
+        e instanceof StudioError &&
+        e.code === 'PROVIDER_UNAVAILABLE' &&
+        e.message.includes('CUDA unavailable: CUDA failure: out of memory') &&
+        e.message.includes('Settings → Performance → Execution provider'),
+    );
+    expect(tried).toEqual(['cuda']);
+  });
+
+  it('fails with the probe reason when the forced provider is not available at all', async () => {
+    const registry = new ProviderRegistry(async (name) => {
+      if (name === 'cuda') throw new Error('Failed to load shared library');
+    }, 'linux', 'x64');
+    const tried: ProviderName[] = [];
+    const attempt = withProviderChain(
+      registry,
+      { provider: 'cuda', intraOpThreads: 0, memoryBudgetMb: 0 },
+      async (provider) => {
+        tried.push(provider);
+        return provider;
+      },
+      'The model file /x/model.onnx',
+    );
+    await expect(attempt).rejects.toSatisfy((e: unknown) => e instanceof StudioError && e.code === 'PROVIDER_UNAVAILABLE' && /libonnxruntime_providers_cuda\.so missing/.test(e.message));
+    expect(tried).toEqual([]);
   });
 
   it('does not blame the provider when the model itself cannot be parsed', async () => {

@@ -65,20 +65,22 @@ describe('model file checks', () => {
 });
 
 describe('SessionManager', () => {
-  it('falls back to CPU with the reason when CUDA is forced on a machine without it', async () => {
+  it('loads on CUDA when forced and it works, else fails with the reason; Automatic falls back to CPU saying why', async () => {
     const f = await getFixtures();
+    const file = path.join(f.textGpt2, 'onnx/model.onnx');
     const ctx = createEngineContext({ provider: 'cuda' });
     const cuda = await ctx.registry.check('cuda');
-    const loaded = await ctx.sessions.load(path.join(f.textGpt2, 'onnx/model.onnx'));
     if (cuda.available) {
-      expect(loaded.provider).toBe('cuda');
+      expect((await ctx.sessions.load(file)).provider).toBe('cuda');
     } else {
-      expect(loaded.provider).toBe('cpu');
-      expect(loaded.providerNote).toMatch(/^CUDA unavailable: .*; ran on CPU$/);
+      expect(await codeOf(ctx.sessions.load(file))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', message: expect.stringContaining(cuda.reason ?? 'CUDA unavailable') });
     }
+    const auto = createEngineContext({ provider: 'auto' });
+    const loaded = await auto.sessions.load(file);
+    if (!cuda.available) expect(loaded.providerNote).toMatch(/^CUDA unavailable: .*; ran on /);
     expect(loaded.session.inputNames).toContain('input_ids');
     // Cached: same object on the second call.
-    expect(await ctx.sessions.load(path.join(f.textGpt2, 'onnx/model.onnx'))).toBe(loaded);
+    expect(await auto.sessions.load(file)).toBe(loaded);
   });
 
   it('answers MODEL_INVALID for a corrupt file and keeps working afterwards', async () => {

@@ -47,15 +47,17 @@ describe('text generation', () => {
     expect(hooks.tokens.map((t) => t.text).join('')).toBe(oracleSentence(f.textOracleChat));
   });
 
-  it('falls back to CPU with the reason when CUDA is forced and unavailable', async () => {
+  it('fails with the reason when CUDA is forced and unavailable, without generating on the CPU', async () => {
     const f = await getFixtures();
     const cudaCtx = createEngineContext({ provider: 'cuda' });
     const cuda = await cudaCtx.registry.check('cuda');
-    const result = await generateText(f.textOracle, TextParams.parse({ model: 'o', prompt: 'x', temperature: 0 }), { ctx: cudaCtx, hooks: recordingHooks(), outDir: tempDir() });
-    expect(result.text).toBe(oracleSentence(f.textOracle));
-    if (!cuda.available) {
-      expect(result.provider).toBe('cpu');
-      expect(result.providerNote).toMatch(/^CUDA unavailable: .*ran on CPU$/);
+    const hooks = recordingHooks();
+    const run = generateText(f.textOracle, TextParams.parse({ model: 'o', prompt: 'x', temperature: 0 }), { ctx: cudaCtx, hooks, outDir: tempDir() });
+    if (cuda.available) {
+      expect((await run).provider).toBe('cuda');
+    } else {
+      await expect(run).rejects.toSatisfy((e: unknown) => e instanceof StudioError && e.code === 'PROVIDER_UNAVAILABLE' && e.message.includes('CUDA unavailable: '));
+      expect(hooks.tokens).toEqual([]);
     }
   });
 

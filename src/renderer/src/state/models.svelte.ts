@@ -35,7 +35,7 @@ export function downloadAdvice(error: { code: string; message: string }): { titl
   if (error.code === 'NOT_FOUND' || /not found|404/.test(text))
     return { title: 'Not found on the hub', action: 'Check the repository name and revision; it may have been renamed or removed.', needsToken: false };
   if (error.code === 'NETWORK' || /enotfound|econnrefused|offline|fetch failed|network|timed? ?out|unreachable/.test(text))
-    return { title: 'Cannot reach the model hub', action: 'You seem to be offline or the hub address in Settings is unreachable. Connect, then press Resume.', needsToken: false };
+    return { title: 'Cannot reach the model hub', action: 'You seem to be offline or the hub address (Settings → Downloads → Model hub endpoint) is unreachable. Connect, then press Resume.', needsToken: false };
   return { title: 'The download stopped', action: 'Press Resume to try again.', needsToken: false };
 }
 

@@ -121,12 +121,16 @@ describe('generateImage', () => {
     expect(s.calls.filter((c) => c.path.includes('vae_decoder'))).toHaveLength(0);
   });
 
-  it('img2img strength 0 returns the init image exactly', async () => {
+  it('img2img strength 0 returns the init image exactly, recording that no model ran rather than a provider', async () => {
     const px = new Uint8Array(64 * 64 * 3).map((_, i) => (i * 37) % 256);
     const init = join(tmp, 'init.png');
     writeFileSync(init, encodePng(px, 64, 64, 3));
-    const { pixels } = await picture(fx.imageOracle, params({ strength: 0, initAssetId: 'a1' }), { initImagePath: init });
+    const s = new CpuSessions();
+    const { pixels, res } = await picture(fx.imageOracle, params({ strength: 0, initAssetId: 'a1' }), { initImagePath: init, sessions: s });
     expect(Buffer.from(pixels.data).equals(Buffer.from(px))).toBe(true);
+    expect(s.calls).toEqual([]);
+    expect(res.provider).toBe('none');
+    expect(res.providerNote).toMatch(/^No model ran: strength 0/);
   });
 
   it('img2img round-trips the target picture through the VAE encoder (both encoder outputs)', async () => {
