@@ -225,7 +225,7 @@ export class JobQueue {
     if (parentId) {
       const parent = this.deps.store.findGeneration(parentId);
       if (!parent) throw new StudioError('NOT_FOUND', `The generation this one is remixed from (${parentId}) is no longer in the library: it was emptied from the trash. Start from another one.`);
-      if (parent.deletedAt !== null) throw new StudioError('NOT_FOUND', `The generation this one is remixed from is in the trash. Restore it from the trash (Library → Trash) first.`);
+      if (parent.deletedAt !== null) throw new StudioError('NOT_FOUND', `The generation this one is remixed from is in the trash. Restore it from the trash in the Library first.`);
     }
     const sources: [string, string][] = [];
     if (kind === 'image' && typeof params.initAssetId === 'string') sources.push([params.initAssetId, 'The init image for img2img']);
@@ -233,7 +233,7 @@ export class JobQueue {
     for (const [assetId, what] of sources) {
       const owner = this.deps.store.findAssetOwner(assetId);
       if (!owner || !this.deps.resolveAssetPath(assetId)) throw new StudioError('NOT_FOUND', `${what} is no longer in the library. Pick another one.`);
-      if (owner.deletedAt !== null) throw new StudioError('NOT_FOUND', `${what} is in the trash. Restore it from the trash (Library → Trash) first, or pick another one.`);
+      if (owner.deletedAt !== null) throw new StudioError('NOT_FOUND', `${what} is in the trash. Restore it from the trash in the Library first. or pick another one.`);
     }
   }
 
