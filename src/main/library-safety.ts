@@ -34,7 +34,7 @@ export function librarySafetyHandlers(deps: { library: Library; queue: JobQueue;
       const wasPaused = queue.isPaused;
       queue.setPaused(true);
       try {
-        library.reopenAfter(() => undoRestore(library.dir));
+        library.reopenAfter((options) => undoRestore(library.dir, options));
       } finally {
         queue.setPaused(wasPaused);
       }

@@ -286,20 +286,20 @@ export async function verifyBackup(file: string, scratchDir: string): Promise<Ba
  * needs them) and last the database is swapped atomically by the library's restoreFrom, which keeps
  * the old database. A kill at any point leaves either the old library or the restored one.
  */
-export async function restoreLibrary(file: string, libraryDir: string, opts: { onProgress?: (p: BackupProgress) => void; lock?: LibraryLock } = {}): Promise<RestoreLibraryResult> {
+export async function restoreLibrary(file: string, libraryDir: string, opts: { onProgress?: (p: BackupProgress) => void; lock?: LibraryLock; nativeBinding?: string } = {}): Promise<RestoreLibraryResult> {
   const source = path.resolve(file);
   if (!fs.existsSync(source)) throw new StudioError('NOT_FOUND', `There is no backup at ${source}. Check the path.`);
   const root = path.resolve(libraryDir);
   // Never under a running app: the folder's owner is told and nothing changes.
-  const lock = opts.lock ?? acquireLibraryLock(root, { kind: 'command line', detail: 'atelier library restore' });
+  const lock = opts.lock ?? acquireLibraryLock(root, { kind: 'command line', detail: 'atelier library restore' }, { nativeBinding: opts.nativeBinding });
   try {
-    return await restoreLocked(source, root, opts.onProgress);
+    return await restoreLocked(source, root, opts.onProgress, opts.nativeBinding);
   } finally {
     if (!opts.lock) lock.release();
   }
 }
 
-async function restoreLocked(source: string, root: string, onProgress?: (p: BackupProgress) => void): Promise<RestoreLibraryResult> {
+async function restoreLocked(source: string, root: string, onProgress: ((p: BackupProgress) => void) | undefined, nativeBinding: string | undefined): Promise<RestoreLibraryResult> {
   const opts = { onProgress };
   // tmp/ is swept when the library opens, so a killed restore leaves nothing behind for long.
   const tmp = path.join(root, 'tmp');
@@ -308,7 +308,7 @@ async function restoreLocked(source: string, root: string, onProgress?: (p: Back
   const staging = await makeStagingDir(tmp, RESTORE_STAGING_PREFIX);
   try {
     const extracted = await extractVerified(source, staging, opts.onProgress);
-    validateBackup(extracted.database);
+    validateBackup(extracted.database, nativeBinding);
     // The database's files come in beside those already there; none is replaced or removed.
 
     const touched = new Set<string>();
@@ -328,7 +328,7 @@ async function restoreLocked(source: string, root: string, onProgress?: (p: Back
     }
     for (const dir of touched) await fsyncDirectory(dir);
     if (touched.size) await fsyncDirectory(path.join(root, 'files'));
-    const restored = restoreFrom(extracted.database, root, { from: source });
+    const restored = restoreFrom(extracted.database, root, { from: source, nativeBinding });
     return { generations: extracted.manifest.generations, files: extracted.files.size, bytes: extracted.bytes, version: restored.version, previousCopy: restored.previousCopy };
   } finally {
     await fsp.rm(staging, { recursive: true, force: true });

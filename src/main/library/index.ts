@@ -179,7 +179,7 @@ export interface Library {
    * Closes the database, lets `change` replace it (undo a restore), and opens it again: the folder
    * stays locked by this process throughout. No job may be running.
    */
-  reopenAfter(change: () => void): SweepReport;
+  reopenAfter(change: (options: { nativeBinding?: string }) => void): SweepReport;
   /** Online backup of the database (not the file store) to `file`. */
   backupTo(file: string): Promise<void>;
   close(): void;
@@ -293,7 +293,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     reopenAfter(change) {
       live().close();
       try {
-        change();
+        change({ nativeBinding: opts.nativeBinding });
       } finally {
         try {
           opened = openDatabase(root, openOptions);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { app, BrowserWindow, dialog, ipcMain, nativeTheme, protocol, session, shell } from 'electron';
 import { serveAsset } from '../assets/serve';
-import { defaultDataDir } from '../paths';
+import { dataLayout, defaultDataDir } from '../paths';
+import { openWithRecovery, type RecoveryChoice } from '../start-recovery';
 import { CallsInFlight, QUIT_BOUND_MS, rendererSaves, shutDownWithin } from '../shutdown';
 import { createStudio, type Studio } from '../studio';
 import { spawnUtilityEngine } from './spawn-utility';
@@ -72,6 +73,41 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+const RECOVERY_BUTTONS: { label: string; choice: RecoveryChoice }[] = [
+  { label: 'Rebuild from files', choice: 'rebuild' },
+  { label: 'Restore a backup…', choice: 'restore' },
+  { label: 'Start empty', choice: 'start-empty' },
+  { label: 'Quit', choice: 'quit' },
+];
+
+/** The corrupt-database screen: native dialogs, answered only by the person (never by a renderer). */
+const recoveryWindow = {
+  async choose(message: string): Promise<RecoveryChoice> {
+    const { response } = await dialog.showMessageBox({
+      type: 'warning',
+      title: 'Atelier: the library needs attention',
+      message: 'The library database is damaged. Your files are safe.',
+      detail: `${message}\n\nRebuild from files re-creates every generation from the files and records in the library. Start empty keeps everything on disk and opens an empty library.`,
+      buttons: RECOVERY_BUTTONS.map((b) => b.label),
+      defaultId: 0,
+      cancelId: RECOVERY_BUTTONS.length - 1,
+      noLink: true,
+    });
+    return RECOVERY_BUTTONS[response]?.choice ?? 'quit';
+  },
+  async pickBackup(): Promise<string | null> {
+    const { canceled, filePaths } = await dialog.showOpenDialog({
+      title: 'Restore a backup',
+      properties: ['openFile'],
+      filters: [{ name: 'Atelier backups', extensions: ['tar', 'db'] }],
+    });
+    return canceled ? null : (filePaths[0] ?? null);
+  },
+  async tell(message: string): Promise<void> {
+    await dialog.showMessageBox({ type: 'info', title: 'Atelier', message, buttons: ['OK'] });
+  },
+};
+
 async function main(): Promise<void> {
   await app.whenReady();
   const ses = session.defaultSession;
@@ -84,14 +120,14 @@ async function main(): Promise<void> {
   }
 
   const dataDir = process.env.ATELIER_HOME ?? defaultDataDir();
-  studio = await createStudio({
+  studio = await openWithRecovery(() => createStudio({
     dataDir,
     tokens: keychainTokenStore(dataDir),
     mode: 'electron',
     spawnEngine: spawnUtilityEngine,
     nativeBinding: electronSqliteBinding(),
     versions: { electron: process.versions.electron ?? '', chrome: process.versions.chrome ?? '' },
-  });
+  }), dataLayout(dataDir).libraryDir, recoveryWindow, { nativeBinding: electronSqliteBinding() });
   const current = studio;
 
   protocol.handle('asset', async (request) => {
