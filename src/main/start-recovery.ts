@@ -48,9 +48,9 @@ export async function openWithRecovery<T>(open: () => Promise<T>, libraryDir: st
       if (choice === 'quit') throw error;
       try {
         if (choice === 'rebuild') {
-          const result = rebuildLibrary(libraryDir, { owner: { kind: 'desktop app', detail: 'rebuilding the library' }, nativeBinding });
+          const result = await rebuildLibrary(libraryDir, { owner: { kind: 'desktop app', detail: 'rebuilding the library' }, nativeBinding });
           const missing = result.missingFiles.length ? ` ${result.missingFiles.length} files named by their records were not found.` : '';
-          await ui.tell(`Rebuilt ${result.ids.length} generations from the library's files.${missing} The damaged database is kept in the library's backups folder.`);
+          await ui.tell(`Rebuilt ${result.ids.length + result.pictures.length} generations from the library's files.${missing} The damaged database is kept in the library's backups folder.`);
         } else if (choice === 'start-empty') {
           startEmptyLibrary(libraryDir, { owner: { kind: 'desktop app', detail: 'starting an empty library' }, nativeBinding });
         } else {

@@ -411,10 +411,11 @@ async function libraryCommand(cli: Cli, sub: string | undefined, rest: string[])
     return 0;
   }
   if (sub === 'rebuild') {
-    const result = rebuildLibrary(cli.libraryDir);
+    const result = await rebuildLibrary(cli.libraryDir);
     cli.print(result, () =>
       [
-        `Rebuilt ${result.ids.length} generations (${result.linkedParents} remix links) from the library's files.`,
+        `Rebuilt ${result.ids.length} generations (${result.linkedParents} remix links) from the library's records.`,
+        result.pictures.length ? `${result.pictures.length} pictures without a record came back from their own metadata.` : '',
         result.setAside ? `The database that was there is kept at ${result.setAside}.` : '',
         result.filesFromQuarantine ? `${result.filesFromQuarantine} files came back from quarantine.` : '',
         result.missingFiles.length ? `${result.missingFiles.length} files named by records are missing; those generations came back without them.` : '',

@@ -118,6 +118,8 @@ export interface Library {
   listChildren(id: string): Generation[];
   listAncestors(id: string): Generation[];
   resolveAsset(assetId: string): ResolvedAsset | null;
+  /** Every stored file (`<sha256>.<ext>`) some generation, live or trashed, names. */
+  referencedFileKeys(): Set<string>;
   /** The generation an asset belongs to and whether it is in the trash. */
   findAssetOwner(assetId: string): { generationId: string; deletedAt: number | null } | null;
 
@@ -377,6 +379,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     listChildren: (id) => generations.listChildren(live(), id),
     listAncestors: (id) => generations.listAncestors(live(), id),
     findAssetOwner: (assetId) => generations.findAssetOwner(live(), assetId),
+    referencedFileKeys: () => generations.listReferencedFiles(live()),
     resolveAsset(assetId) {
       const asset = generations.findAsset(live(), assetId);
       if (!asset) return null;

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openLibrary, restoreFrom, undoRestore, type Library } from '../../../src/main/library';
 import { QUARANTINE_EXPIRY_MS } from '../../../src/main/library/quarantine';
 import { rebuildLibrary } from '../../../src/main/library/recovery';
+import { pngWithText } from '../../integration/helpers/library-io-fixtures';
 import { createTestLibrary, sha256File, tempDir, type TestLibrary } from './helpers';
 
 let t: TestLibrary;
@@ -114,7 +115,7 @@ describe('a library that cannot lose work', () => {
       }
       expect(storeHashes(dir), `${damage}: no file removed or changed`).toEqual(files);
 
-      const rebuilt = rebuildLibrary(dir);
+      const rebuilt = await rebuildLibrary(dir);
       expect(rebuilt.ids, damage).toHaveLength(200);
       expect(rebuilt.missingFiles).toEqual([]);
       expect(dumpGenerations(dir), damage).toEqual(original);
@@ -130,6 +131,23 @@ describe('a library that cannot lose work', () => {
       }
       expect(storeHashes(dir)).toEqual(files);
     }
+  });
+
+  it('rebuilds pictures that have no record (a library from before records) from their own PNG metadata', async () => {
+    const infotext = 'a lighthouse at dusk\nNegative prompt: fog\nSteps: 12, Sampler: Euler, CFG scale: 6, Seed: 42, Size: 16x16, Model: painter';
+    const png = t.scratch('old.png', await pngWithText({ parameters: infotext }, 3));
+    const g = await t.library.commitGeneration({ kind: 'image', model: 'painter', prompt: 'a lighthouse at dusk', files: [{ sourcePath: png, mime: 'image/png', role: 'image' }] });
+    t.library.close();
+    fs.rmSync(path.join(t.dir, 'records'), { recursive: true });
+    fs.rmSync(path.join(t.dir, 'atelier.db'));
+
+    const rebuilt = await rebuildLibrary(t.dir);
+    expect(rebuilt.ids).toEqual([]);
+    expect(rebuilt.pictures).toHaveLength(1);
+    const library = t.reopen();
+    const back = library.getGeneration(rebuilt.pictures[0]!);
+    expect(back).toMatchObject({ prompt: 'a lighthouse at dusk', negativePrompt: 'fog', seed: 42 });
+    expect(back.assets[0]!.sha256).toBe(g.assets[0]!.sha256);
   });
 
   it('moves files the database does not name to quarantine, brings them back when it names them again, and expires them after 30 days', async () => {
