@@ -74,6 +74,11 @@ describe('one owner per library folder', () => {
       expect(refused.stderr).toContain(`browser mode (atelier serve), process ${serve.pid}`);
       expect(fs.existsSync(path.join(dataDir, 'cli.png'))).toBe(false);
 
+      // Restoring a backup under a running app would swap its database: refused the same way.
+      fs.writeFileSync(path.join(dataDir, 'any-backup.tar'), 'not a backup');
+      const restoring = await atelier(['library', 'restore', path.join(dataDir, 'any-backup.tar'), '--library', dataDir]);
+      expect(restoring.stderr).toMatch(/in use by Atelier's browser mode .*\[LIBRARY_IN_USE\]/s);
+
       // Reading works beside the owner, through a read-only connection.
       const listed = await atelier(['library', 'list', '--json', '--library', dataDir]);
       expect(listed.code, listed.stderr).toBe(0);
