@@ -18,7 +18,7 @@ describe('the Models view', () => {
     await closeApp(app);
   });
 
-  it('renders catalog cards with licences, sizes per dtype and honest verification badges', async () => {
+  it('renders catalog cards with licences, sizes per dtype and what a download checks, in words for users', async () => {
     const cards = page.getByTestId('catalog-card');
     await expect.poll(() => cards.count(), { timeout: 10_000 }).toBeGreaterThan(0);
     const catalog = await page.evaluate(async () => (await window.studio.models.catalog({})).items);
@@ -28,6 +28,9 @@ describe('the Models view', () => {
       expect(await licence.getAttribute('href')).toBe(catalog[i]!.licence.url);
       expect(await licence.textContent()).toContain(catalog[i]!.licence.id);
       expect(await cards.nth(i).getByTestId('catalog-unverified').count()).toBe(catalog[i]!.verified ? 0 : 1);
+      expect(await cards.nth(i).getByTestId('catalog-checked').textContent()).toContain("checked against the hub's size and hash");
+      // The card speaks about the model and the download, never about how Atelier was built.
+      expect(await cards.nth(i).textContent()).not.toMatch(/build machine/i);
     }
     await screenshot(page, 'models-catalog');
   });
