@@ -32,9 +32,17 @@ describe('the atelier command line', () => {
   });
 
   it('streams only the generated text to stdout, greedy with --temperature 0', async () => {
-    const { stdout } = await atelier(['generate', 'text', '--library', library, '--model', fx.textOracle, '--prompt', 'Begin.', '--temperature', '0', '--max-new-tokens', '40']);
+    const { stdout, stderr } = await atelier(['generate', 'text', '--library', library, '--model', fx.textOracle, '--prompt', 'Begin.', '--temperature', '0', '--max-new-tokens', '40']);
     const oracle = JSON.parse(readFileSync(path.join(fx.textOracle, 'oracle.json'), 'utf8')) as { sentence: string };
     expect(stdout).toBe(`${oracle.sentence}\n`);
+    // Progress went to stderr, a line per tenth (stderr is a pipe here), never glued together with \r.
+    const progress = stderr.split('\n').filter((line) => line.startsWith('step '));
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.length).toBeLessThanOrEqual(11);
+    expect(stderr).not.toContain('\r');
+    const quiet = await atelier(['generate', 'text', '--quiet', '--library', library, '--model', fx.textOracle, '--prompt', 'Begin.', '--temperature', '0', '--max-new-tokens', '40']);
+    expect(quiet.stdout).toBe(`${oracle.sentence}\n`);
+    expect(quiet.stderr).not.toMatch(/^step /m);
   });
 
   for (const variant of ['textGpt2', 'textLlama', 'textExternal'] as const) {

@@ -13,6 +13,7 @@ import type { Dtype } from '../models/catalog';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
 import { createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
+import { progressLine } from './progress';
 
 /**
  * `atelier <command>`: the same studio as the app (library, engine, queue, handlers), driven from a
@@ -52,11 +53,13 @@ Commands:
 Options for every command:
   --library DIR   the data folder (database, files, installed models); default ${defaultDataDir()}
   --json          machine-readable output on stdout
+  --quiet, -q     no progress on stderr (results still go to stdout)
 `;
 
 const OPTIONS = {
   library: { type: 'string' },
   json: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   kind: { type: 'string' },
   limit: { type: 'string' },
@@ -169,17 +172,18 @@ function summary(g: Generation): string {
 
 async function runJob(cli: Cli, request: CallInput<'jobs.start'>, streamTokens: boolean): Promise<{ job: Job; generations: Generation[] }> {
   const studio = await cli.studio();
+  const progress = progressLine(process.stderr, { quiet: cli.values.quiet });
   const unsubscribe = studio.events.subscribe((event, payload) => {
     if (event === 'jobs.token' && streamTokens) process.stdout.write((payload as { text: string }).text);
     if (event === 'jobs.progress') {
       const p = payload as { step: number; totalSteps: number };
-      process.stderr.write(`\rstep ${p.step}/${p.totalSteps}`);
+      progress.update(p.step, p.totalSteps);
     }
   });
   const { jobId } = await cli.call('jobs.start', request);
   const job = await studio.queue.waitFor(jobId);
   unsubscribe();
-  if (!streamTokens || !cli.values.json) process.stderr.write('\n');
+  progress.end();
   if (job.state !== 'done') {
     throw new StudioError((job.error?.code as StudioError['code']) ?? 'CANCELLED', job.error?.message ?? `The job ended as ${job.state}.`);
   }
