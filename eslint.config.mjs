@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
-// The layering rule of ARCHITECTURE.md: shared imports nothing of ours; engine, main, preload and
+// The layering rule of docs/ARCHITECTURE.md: shared imports nothing of ours; engine, main, preload and
 // renderer never import each other (except through shared); only src/main/shell and src/preload
 // import electron.
 const ours = (folder) => [`**/${folder}/**`, `../${folder}/*`, `../../${folder}/*`, `../../../${folder}/*`, `../../../../${folder}/*`];
@@ -15,7 +15,7 @@ const layer = (banned, { electron = true } = {}) => ({
       paths: electron ? [electronBan] : [],
       patterns: banned.map((folder) => ({
         group: ours(folder),
-        message: `This layer must not import src/${folder} (see ARCHITECTURE.md, layering).`,
+        message: `This layer must not import src/${folder} (see docs/ARCHITECTURE.md, "Folders and what each may import").`,
       })),
     },
   ],

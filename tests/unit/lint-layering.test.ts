@@ -10,7 +10,7 @@ async function layeringErrors(file: string, code: string): Promise<string[]> {
   return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
 }
 
-describe('the layering rule (ARCHITECTURE.md) is enforced by lint', () => {
+describe('the layering rule (docs/ARCHITECTURE.md) is enforced by lint', () => {
   it('fails on a planted forbidden import in each layer', async () => {
     expect(await layeringErrors('src/shared/planted.ts', "import { x } from '../main/api';\nexport const y = x;\n")).toHaveLength(1);
     expect(await layeringErrors('src/engine/planted.ts', "import { x } from '../main/library';\nexport const y = x;\n")).toHaveLength(1);
