@@ -31,6 +31,7 @@ describe('the Electron app', () => {
       const page = await app.firstWindow();
       await page.getByTestId('nav-write').waitFor({ timeout: 30_000 });
       expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
+      expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
       expect(await page.evaluate(() => typeof window.studio.app.info)).toBe('function');
       const info = await page.evaluate(() => window.studio.app.info({}));
       expect(info.mode).toBe('electron');
