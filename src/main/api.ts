@@ -13,6 +13,7 @@ import type { DataLayout } from './paths';
 import type { ModelManager } from './models/manager';
 import { downloadId, parseRepoAtRevision } from './models/manager';
 import { findCatalogEntry, type Catalog } from './models/catalog';
+import { forgetHubTrust } from './models/hub-trust';
 import type { TokenStore } from './studio';
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -82,6 +83,8 @@ export function createHandlers(deps: ApiDeps): Handlers {
     },
     'settings.get': () => readSettings(library),
     'settings.set': async (patch) => {
+      // Trust in a hub was given to one endpoint; a new endpoint has to be allowed on its own.
+      if (patch.hubEndpoint !== undefined && patch.hubEndpoint !== readSettings(library).hubEndpoint) forgetHubTrust(library);
       for (const [key, value] of Object.entries(patch)) library.setSetting(key, value);
       const settings = readSettings(library);
       await deps.applySettings(settings);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hubEndpointProblem } from './hub-endpoint';
 import { GenerationKind, JobRequest, RecommendedImageSettings } from './params';
 
 /**
@@ -40,7 +41,12 @@ export const Settings = z.object({
   panelSizes: z.record(z.string(), z.number().min(0).max(100)),
 });
 export type Settings = z.infer<typeof Settings>;
-export const SettingsPatch = Settings.partial().strict();
+/** What a client may store: the hub endpoint is checked here, so no transport can point the token at plain http. */
+const HubEndpoint = z.string().superRefine((value, ctx) => {
+  const problem = hubEndpointProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+export const SettingsPatch = Settings.extend({ hubEndpoint: HubEndpoint }).partial().strict();
 
 export const AssetRef = z.object({
   id: z.string(),
