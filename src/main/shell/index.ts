@@ -10,6 +10,7 @@ import { spawnUtilityEngine } from './spawn-utility';
 import { keychainTokenStore } from './token-store';
 import {
   EVENT_CHANNEL,
+  FRAME_ANCESTORS_POLICY,
   IPC_CHANNEL,
   assetIdFromUrl,
   contentSecurityPolicy,
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
   ses.setPermissionCheckHandler((_wc, permission) => decidePermission(permission));
   if (!isDev) {
     ses.webRequest.onHeadersReceived((details, callback) => {
-      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy(false)] } });
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy(false), FRAME_ANCESTORS_POLICY] } });
     });
   }
 
