@@ -124,9 +124,25 @@ export const DocumentSummary = z.object({
 });
 export type DocumentSummary = z.infer<typeof DocumentSummary>;
 
+/**
+ * A passage of a document an AI wrote: where it is, what produced it, and the text it covered (so
+ * a range that no longer matches is found again by its text, or dropped).
+ */
+export const AiPassage = z.object({
+  id: z.string().min(1).max(100),
+  from: z.number().int().min(0),
+  to: z.number().int().min(0),
+  action: z.string().max(100),
+  generationIds: z.array(z.string().max(100)).max(100),
+  text: z.string().max(5_000_000),
+});
+export type AiPassage = z.infer<typeof AiPassage>;
+
 export const StudioDocument = DocumentSummary.extend({
   body: z.string(),
   notes: z.string(),
+  /** Kept with the document (not the browser), so it follows the document to any client and into backups. */
+  aiPassages: z.array(AiPassage),
   createdAt: z.number(),
 });
 export type StudioDocument = z.infer<typeof StudioDocument>;
@@ -264,7 +280,13 @@ export const calls = {
   'documents.create': call(z.strictObject({ title: z.string().max(300).default('Untitled'), body: z.string().max(5_000_000).default('') }), StudioDocument),
   'documents.get': call(z.strictObject({ id: Id }), StudioDocument),
   'documents.update': call(
-    z.strictObject({ id: Id, title: z.string().max(300).optional(), body: z.string().max(5_000_000).optional(), notes: z.string().max(100_000).optional() }),
+    z.strictObject({
+      id: Id,
+      title: z.string().max(300).optional(),
+      body: z.string().max(5_000_000).optional(),
+      notes: z.string().max(100_000).optional(),
+      aiPassages: z.array(AiPassage).max(10_000).optional(),
+    }),
     StudioDocument,
   ),
   'documents.list': call(z.strictObject({ trash: z.boolean().default(false) }), z.object({ items: z.array(DocumentSummary) })),
