@@ -9,6 +9,7 @@ import { serveAsset, type AssetLookup } from '../assets/serve';
 import type { Dispatch } from '../ipc/dispatch';
 import type { EventBus } from '../ipc/events';
 import { FRAME_ANCESTORS_POLICY, contentSecurityPolicy } from '../shell/security';
+import { PORT_FILE_NAME, listenOnRememberedPort } from './remembered-port';
 
 /**
  * Browser mode: the same handlers as Electron's IPC, reachable over a WebSocket bound to loopback
@@ -29,7 +30,14 @@ export interface BrowserServerOptions {
   /** Built renderer (out/renderer). When absent only /ws and /asset are served. */
   staticDir?: string;
   host?: string;
+  /** A fixed port; without one the library's remembered port (see `portFile`) or, the first time, any free one. */
   port?: number;
+  /**
+   * Where the library remembers its browser-mode port, so the page's origin (and its storage)
+   * survives restarts. Default: browser-port.json in the library folder (the parent of
+   * `filesRoot`); null: never remember.
+   */
+  portFile?: string | null;
   token?: string;
   /** The clock asset capabilities are checked against; tests inject one. */
   now?: () => number;
@@ -39,6 +47,8 @@ export interface BrowserServer {
   url: string;
   port: number;
   token: string;
+  /** The remembered port when it was taken and this run listens elsewhere (the page's storage is then not the usual one). */
+  rememberedPortTaken: number | null;
   close(): Promise<void>;
 }
 
@@ -190,16 +200,15 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
+  const portFile = options.portFile === undefined ? path.join(path.dirname(options.filesRoot), PORT_FILE_NAME) : options.portFile;
+  const { rememberedPortTaken } = await listenOnRememberedPort(server, host, { port: options.port, portFile });
   port = (server.address() as AddressInfo).port;
   const shownHost = host === '::1' ? '[::1]' : host;
   return {
     url: `http://${shownHost}:${port}/#token=${token}`,
     port,
     token,
+    rememberedPortTaken,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();

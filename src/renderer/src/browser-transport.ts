@@ -24,6 +24,11 @@ function takeToken(): string | null {
 
 export async function ensureStudio(): Promise<void> {
   if ('studio' in window && window.studio) return;
+  // A restarted server prints a new link to the same origin; opened in this tab it only changes
+  // the fragment, which reloads nothing: start again with the new token.
+  window.addEventListener('hashchange', () => {
+    if (new URLSearchParams(location.hash.slice(1)).has('token')) location.reload();
+  });
   const token = takeToken();
   if (!token) {
     throw new Error('This page needs the link that "npm run serve" printed (it carries a one-time token).');
