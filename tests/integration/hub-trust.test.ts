@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -157,5 +157,25 @@ describe('hub file names', () => {
     const error = await rejection(client.downloadFile(GATED, 'main', { path: '..\\evil', size: 5, oid: '', sha256: sha }, target));
     expect(error.code).toBe('INVALID_INPUT');
     expect(readdirSync(tmp)).toEqual([]);
+  });
+});
+
+describe('download ids from clients', () => {
+  it('an id that is not of the form owner--name@revision never becomes a path', async () => {
+    const library = openLibrary(path.join(tmp, 'library'));
+    try {
+      const m = new ModelManager({ modelsDir: path.join(tmp, 'models'), library, validate: acceptEverything, hub: new HubClient({ endpoint: hub.endpoint }) });
+      // A folder that looks like a download one level up: cancel would delete it if the id were joined as given.
+      const bait = path.join(tmp, 'models', 'bait');
+      fs.mkdirSync(bait, { recursive: true });
+      fs.writeFileSync(path.join(bait, 'manifest.json'), JSON.stringify({ version: 1, id: '../bait', repo: 'a/b', revision: 'main', commit: null, name: 'b', patterns: null, status: 'paused', files: null, createdAt: 1 }));
+      for (const id of ['../bait', '..', 'a--b@main/../../bait', 'a--b@main\\..\\..\\bait']) {
+        expect((await rejection(m.cancel(id))).code).toBe('INVALID_INPUT');
+        expect((await rejection(m.resume(id))).code).toBe('INVALID_INPUT');
+      }
+      expect(fs.existsSync(path.join(bait, 'manifest.json'))).toBe(true);
+    } finally {
+      library.close();
+    }
   });
 });

@@ -124,6 +124,9 @@ export function parseRepoAtRevision(spec: string): { repo: string; revision: str
   return { repo, revision };
 }
 
+/** What `downloadId` makes: no separator of any platform, so it is always one folder name. */
+const DOWNLOAD_ID = /^[A-Za-z0-9][\w.-]*--[A-Za-z0-9][\w.-]*@[\w.%-]+$/;
+
 /** `<owner>--<name>@<revision>`: the folder and the installed model's id. */
 export function downloadId(repo: string, revision: string): string {
   const id = `${repo.replace('/', '--')}@${revision.replace(/\//g, '%2F')}`;
@@ -209,7 +212,9 @@ export class ModelManager {
     return path.join(this.modelsDir, '.downloads');
   }
 
+  /** A download's folder. Ids come from clients too (pause, resume, cancel): one that is not of our own form never becomes a path. */
   private stagingDir(id: string): string {
+    if (!DOWNLOAD_ID.test(id)) throw new StudioError('INVALID_INPUT', `"${id.slice(0, 120)}" is not a download id (owner--name@revision).`);
     return path.join(this.downloadsDir, id);
   }
 
@@ -252,6 +257,7 @@ export class ModelManager {
 
   /** Resumes a paused or failed download. */
   async resume(id: string): Promise<InstalledModelRecord> {
+    this.stagingDir(id);
     const running = this.active.get(id)?.promise;
     if (running) return running;
     const manifest = await this.readManifest(id);
@@ -289,6 +295,7 @@ export class ModelManager {
 
   /** Stops a download and deletes its partial files. */
   async cancel(id: string): Promise<void> {
+    this.stagingDir(id);
     const running = this.active.get(id);
     if (running) {
       running.stop = 'cancel';
