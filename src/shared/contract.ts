@@ -46,7 +46,11 @@ const HubEndpoint = z.string().superRefine((value, ctx) => {
   const problem = hubEndpointProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
-export const SettingsPatch = Settings.extend({ hubEndpoint: HubEndpoint }).partial().strict();
+/** One size per panel of the app: bounded, so no client can grow the settings row without limit. */
+const PanelSizes = Settings.shape.panelSizes.refine((sizes) => Object.keys(sizes).length <= 100 && Object.keys(sizes).every((key) => key.length <= 64), {
+  message: 'At most 100 panel sizes, each named in 64 characters or fewer.',
+});
+export const SettingsPatch = Settings.extend({ hubEndpoint: HubEndpoint, panelSizes: PanelSizes }).partial().strict();
 
 export const AssetRef = z.object({
   id: z.string(),

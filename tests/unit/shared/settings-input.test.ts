@@ -32,3 +32,12 @@ describe('hub endpoints', () => {
     expect(refused.error?.issues[0]?.message).toMatch(/Plain http:\/\/ is refused/);
   });
 });
+
+describe('settings.set input', () => {
+  it('bounds panel sizes, so a client cannot grow the settings row without limit', () => {
+    const input = calls['settings.set'].input;
+    expect(input.safeParse({ panelSizes: { write: 30, library: 22.5 } }).success).toBe(true);
+    expect(input.safeParse({ panelSizes: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`p${i}`, 10])) }).success).toBe(false);
+    expect(input.safeParse({ panelSizes: { ['x'.repeat(65)]: 10 } }).success).toBe(false);
+  });
+});
