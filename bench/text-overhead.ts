@@ -97,7 +97,7 @@ runBench(async () => {
       }),
   });
   const server = await startBrowserServer({ dispatch: studio.dispatch, events: studio.events, assets: studio.assets, filesRoot: studio.filesRoot });
-  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+  const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { Authorization: `Bearer ${server.token}` } });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);

@@ -16,6 +16,7 @@ import { findCatalogEntry, type Catalog } from './models/catalog';
 import { rendererSaves } from './shutdown';
 import type { EventBus } from './ipc/events';
 import { librarySafetyHandlers } from './library-safety';
+import { forgetHubTrust } from './models/hub-trust';
 import type { TokenStore } from './studio';
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -97,6 +98,8 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'settings.set': async (patch) => {
       // The answer is checked before anything is written, so a refused result never follows a write.
       const settings = Settings.parse({ ...readSettings(library), ...patch });
+      // Trust in a hub was given to one endpoint; a new endpoint has to be allowed on its own.
+      if (patch.hubEndpoint !== undefined && patch.hubEndpoint !== readSettings(library).hubEndpoint) forgetHubTrust(library);
       for (const [key, value] of Object.entries(patch)) library.setSetting(key, value);
       await deps.applySettings(settings);
       return settings;

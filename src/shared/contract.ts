@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hubEndpointProblem } from './hub-endpoint';
 import { GenerationKind, JobRequest, RecommendedImageSettings } from './params';
 
 /**
@@ -40,7 +41,16 @@ export const Settings = z.object({
   panelSizes: z.record(z.string(), z.number().min(0).max(100)),
 });
 export type Settings = z.infer<typeof Settings>;
-export const SettingsPatch = Settings.partial().strict();
+/** What a client may store: the hub endpoint is checked here, so no transport can point the token at plain http. */
+const HubEndpoint = z.string().superRefine((value, ctx) => {
+  const problem = hubEndpointProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** One size per panel of the app: bounded, so no client can grow the settings row without limit. */
+const PanelSizes = Settings.shape.panelSizes.refine((sizes) => Object.keys(sizes).length <= 100 && Object.keys(sizes).every((key) => key.length <= 64), {
+  message: 'At most 100 panel sizes, each named in 64 characters or fewer.',
+});
+export const SettingsPatch = Settings.extend({ hubEndpoint: HubEndpoint, panelSizes: PanelSizes }).partial().strict();
 
 export const AssetRef = z.object({
   id: z.string(),
@@ -118,9 +128,25 @@ export const DocumentSummary = z.object({
 });
 export type DocumentSummary = z.infer<typeof DocumentSummary>;
 
+/**
+ * A passage of a document an AI wrote: where it is, what produced it, and the text it covered (so
+ * a range that no longer matches is found again by its text, or dropped).
+ */
+export const AiPassage = z.object({
+  id: z.string().min(1).max(100),
+  from: z.number().int().min(0),
+  to: z.number().int().min(0),
+  action: z.string().max(100),
+  generationIds: z.array(z.string().max(100)).max(100),
+  text: z.string().max(5_000_000),
+});
+export type AiPassage = z.infer<typeof AiPassage>;
+
 export const StudioDocument = DocumentSummary.extend({
   body: z.string(),
   notes: z.string(),
+  /** Kept with the document (not the browser), so it follows the document to any client and into backups. */
+  aiPassages: z.array(AiPassage),
   createdAt: z.number(),
 });
 export type StudioDocument = z.infer<typeof StudioDocument>;
@@ -284,7 +310,13 @@ export const calls = {
   'documents.create': call(z.strictObject({ title: z.string().max(300).default('Untitled'), body: z.string().max(5_000_000).default('') }), StudioDocument),
   'documents.get': call(z.strictObject({ id: Id }), StudioDocument),
   'documents.update': call(
-    z.strictObject({ id: Id, title: z.string().max(300).optional(), body: z.string().max(5_000_000).optional(), notes: z.string().max(100_000).optional() }),
+    z.strictObject({
+      id: Id,
+      title: z.string().max(300).optional(),
+      body: z.string().max(5_000_000).optional(),
+      notes: z.string().max(100_000).optional(),
+      aiPassages: z.array(AiPassage).max(10_000).optional(),
+    }),
     StudioDocument,
   ),
   'documents.list': call(z.strictObject({ trash: z.boolean().default(false) }), z.object({ items: z.array(DocumentSummary) })),

@@ -142,7 +142,7 @@ describe('pull', () => {
 
   it('counts what a running download will still write before starting another one', async () => {
     // Room for one copy of the model (4.4 MB) but not two.
-    const m = manager({ statfs: async () => ({ bavail: 5_000_000 / 4096, bsize: 4096 }), diskHeadroomBytes: 0 }, { getToken: async () => 'hf_secret' });
+    const m = manager({ statfs: async () => ({ bavail: 5_000_000 / 4096, bsize: 4096 }), diskHeadroomBytes: 0 }, { getToken: async () => 'hf_secret', trust: async () => true });
     hub.faults.bytesPerSecond = 4 * 1024 * 1024;
     const first = m.pull(REPO);
     await expect.poll(() => states.some((s) => s.id === ID && s.status === 'downloading')).toBe(true);
@@ -186,7 +186,8 @@ describe('pull', () => {
     expect(error.message).toMatch(/accept the licence.*token/);
     expect(library.listModels()).toEqual([]);
 
-    const record = await manager({}, { getToken: async () => 'hf_secret' }).pull(GATED);
+    // The fake hub stands for a host the user allowed; hub-trust.test.ts covers one they did not.
+    const record = await manager({}, { getToken: async () => 'hf_secret', trust: async () => true }).pull(GATED);
     expect(record.id).toBe(gatedId);
     const hubResolves = hub.requests.filter((r) => r.server === 'hub' && r.url.includes('/resolve/') && r.status !== 401);
     expect(hubResolves.length).toBeGreaterThan(0);

@@ -8,9 +8,9 @@ import { spawnNodeEngine } from '../../src/main/engine-host/spawn-node';
 import { createStudio, type Studio } from '../../src/main/studio';
 import { startBrowserServer, type BrowserServer } from '../../src/main/transport/ws-server';
 
-function connect(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+function connect(url: string, headers: Record<string, string> = {}, protocols: string[] = []): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, protocols, { headers });
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.once('error', reject);
@@ -68,21 +68,34 @@ describe('the loopback WebSocket transport', () => {
   });
 
   it('refuses a connection without the token, with a wrong token, or from another origin', async () => {
+    const page = `http://127.0.0.1:${server.port}`;
+    const bearer = (t: string) => ({ Authorization: `Bearer ${t}` });
+    // A program: no Origin, the token in a header.
     await expect(connect(wsUrl)).rejects.toThrow(/401/);
-    await expect(connect(`${wsUrl}?token=${'0'.repeat(server.token.length)}`)).rejects.toThrow(/401/);
-    await expect(connect(`${wsUrl}?token=${server.token}`, { Origin: 'https://evil.example' })).rejects.toThrow(/401/);
-    await expect(connect(`${wsUrl}?token=${server.token}`, { Host: 'evil.example' })).rejects.toThrow(/401/);
-    const ok = await connect(`${wsUrl}?token=${server.token}`, { Origin: `http://127.0.0.1:${server.port}` });
-    ok.close();
+    await expect(connect(wsUrl, bearer('0'.repeat(server.token.length)))).rejects.toThrow(/401/);
+    await expect(connect(wsUrl, { ...bearer(server.token), Host: 'evil.example' })).rejects.toThrow(/401/);
+    // The token in the URL (where logs and history keep it) no longer opens anything.
+    await expect(connect(`${wsUrl}?token=${server.token}`)).rejects.toThrow(/401/);
+    // A page: its Origin must be this server's, and the token comes as a subprotocol.
+    await expect(connect(wsUrl, { Origin: page })).rejects.toThrow(/401/);
+    await expect(connect(wsUrl, { Origin: 'https://evil.example' }, ['atelier', `atelier-token.${server.token}`])).rejects.toThrow(/401/);
+    await expect(connect(wsUrl, { Origin: `http://127.0.0.1:${server.port + 1}` }, ['atelier', `atelier-token.${server.token}`])).rejects.toThrow(/401/);
+    await expect(connect(wsUrl, { Origin: page, ...bearer(server.token) })).rejects.toThrow(/401/);
+    const program = await connect(wsUrl, bearer(server.token));
+    program.close();
+    const browser = await connect(wsUrl, { Origin: page }, ['atelier', `atelier-token.${server.token}`]);
+    expect(browser.protocol).toBe('atelier');
+    browser.close();
   });
 
-  it('refuses asset requests without the token', async () => {
-    const response = await fetch(`http://127.0.0.1:${server.port}/asset/ANY`);
-    expect(response.status).toBe(401);
+  it('refuses asset requests without a capability, even with the run token', async () => {
+    expect((await fetch(`http://127.0.0.1:${server.port}/asset/ANY`)).status).toBe(403);
+    expect((await fetch(`http://127.0.0.1:${server.port}/asset/ANY?token=${server.token}`)).status).toBe(403);
+    expect((await fetch(`http://127.0.0.1:${server.port}/asset/ANY`, { headers: { Cookie: `atelier_token=${server.token}` } })).status).toBe(403);
   });
 
   it('answers 1000+ malformed payloads with INVALID_INPUT and keeps serving', async () => {
-    const ws = await connect(`${wsUrl}?token=${server.token}`);
+    const ws = await connect(wsUrl, { Authorization: `Bearer ${server.token}` });
     const replies = new Map<number, { ok: boolean; error?: { code: string } }>();
     const waiting = new Map<number, () => void>();
     ws.on('message', (data) => {

@@ -1,4 +1,4 @@
-import type { DocumentSummary, StudioDocument } from '../../shared/contract';
+import { AiPassage, type DocumentSummary, type StudioDocument } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
 import { prepare, type ReadableDB, type WritableDB } from './db';
 import { toFtsQuery, toSnippetHtml } from './generations';
@@ -8,6 +8,7 @@ interface DocumentRow {
   title: string;
   body: string;
   notes: string;
+  ai_passages: string;
   words: number;
   created_at: number;
   updated_at: number;
@@ -45,12 +46,23 @@ function notFound(id: string): StudioError {
   return new StudioError('NOT_FOUND', `Document ${id} no longer exists. It may have been deleted; check the trash.`);
 }
 
+/** The stored passages; a damaged record reads as none rather than failing the document. */
+function readAiPassages(json: string): AiPassage[] {
+  try {
+    const parsed = AiPassage.array().safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
+}
+
 function toDocument(row: DocumentRow): StudioDocument {
   return {
     id: row.id,
     title: row.title,
     body: row.body,
     notes: row.notes,
+    aiPassages: readAiPassages(row.ai_passages),
     words: row.words,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -78,11 +90,12 @@ export function createDocument(db: WritableDB, id: string, input: { title?: stri
  * One UPDATE of the fields given. Autosave sends the body every second, so this touches only the
  * row itself: the title/notes search index is updated by trigger only when those change.
  */
-export function updateDocument(db: WritableDB, id: string, patch: { title?: string; body?: string; notes?: string }, now: number): StudioDocument {
+export function updateDocument(db: WritableDB, id: string, patch: { title?: string; body?: string; notes?: string; aiPassages?: AiPassage[] }, now: number): StudioDocument {
   const sets: string[] = ['updated_at = @now'];
   if (patch.title !== undefined) sets.push('title = @title');
   if (patch.body !== undefined) sets.push('body = @body', 'words = @words');
   if (patch.notes !== undefined) sets.push('notes = @notes');
+  if (patch.aiPassages !== undefined) sets.push('ai_passages = @aiPassages');
   const result = prepare(db, `UPDATE documents SET ${sets.join(', ')} WHERE id = @id`).run({
     id,
     now,
@@ -90,6 +103,7 @@ export function updateDocument(db: WritableDB, id: string, patch: { title?: stri
     body: patch.body ?? null,
     words: patch.body !== undefined ? countWords(patch.body) : null,
     notes: patch.notes ?? null,
+    aiPassages: patch.aiPassages !== undefined ? JSON.stringify(patch.aiPassages) : null,
   });
   if (result.changes === 0) throw notFound(id);
   return getDocument(db, id);

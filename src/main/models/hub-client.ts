@@ -5,7 +5,9 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { StudioError } from '../../shared/errors';
+import { HUGGING_FACE_ORIGIN, hubEndpointProblem } from '../../shared/hub-endpoint';
 import { openFileSink } from './file-sink';
+import { hubPathProblem, printableName } from './hub-paths';
 import { httpGet, type HttpGetResponse } from './http-get';
 
 /** One file of a repository at a revision, as the tree API lists it. */
@@ -23,6 +25,11 @@ export interface HubClientOptions {
   endpoint?: string;
   /** Access token for gated/private repositories; sent only to the hub's own host. */
   getToken?: () => Promise<string | null>;
+  /**
+   * Whether the user allows the token to go to `origin`, a hub that is not huggingface.co (asked
+   * once per client, and only when there is a token to send). Default: never.
+   */
+  trust?: (origin: string) => Promise<boolean>;
   /** Opens a `.partial` file for writing; tests inject one that fails with ENOSPC. */
   openWrite?: (file: string, append: boolean) => Writable;
   /** Automatic retries per file after a dropped connection or a 5xx (each resumes with Range). */
@@ -134,7 +141,11 @@ async function exists(file: string): Promise<boolean> {
 export class HubClient {
   readonly endpoint: string;
   private readonly origin: string;
+  /** Why the endpoint is refused (plain http to another machine, …); every request fails with it. */
+  private readonly endpointProblem: string | null;
   private readonly getToken: () => Promise<string | null>;
+  private readonly trust: (origin: string) => Promise<boolean>;
+  private tokenAllowed: Promise<boolean> | null = null;
   private readonly openWrite: (file: string, append: boolean) => Writable;
   private readonly maxRetries: number;
   private readonly retryDelayMs: number;
@@ -143,8 +154,12 @@ export class HubClient {
 
   constructor(options: HubClientOptions = {}) {
     this.endpoint = (options.endpoint ?? defaultEndpoint()).replace(/\/+$/, '');
-    this.origin = new URL(this.endpoint).origin;
+    // A refused endpoint must not stop the app from starting (it may come from an older version's
+    // settings): the client is built, and each request says what is wrong instead of connecting.
+    this.endpointProblem = hubEndpointProblem(this.endpoint);
+    this.origin = this.endpointProblem ? 'null' : new URL(this.endpoint).origin;
     this.getToken = options.getToken ?? (async () => null);
+    this.trust = options.trust ?? (async () => false);
     this.openWrite = options.openWrite ?? openFileSink;
     this.maxRetries = options.maxRetries ?? 5;
     this.retryDelayMs = options.retryDelayMs ?? 500;
@@ -186,6 +201,7 @@ export class HubClient {
         if (!entries.success) throw new StudioError('NETWORK', `The hub's file list for ${repo} was not understood; try again later.`);
         for (const e of entries.data) {
           if (e.type !== 'file') continue;
+          assertSafeHubPath(repo, e.path);
           files.push({ path: e.path, size: e.lfs?.size ?? e.size, oid: e.oid, sha256: e.lfs?.oid ?? null });
         }
         const nextLink = link?.match(/<([^>]+)>;\s*rel="next"/);
@@ -201,6 +217,7 @@ export class HubClient {
    * partial and throws HASH_MISMATCH. Retries dropped connections (resuming) up to maxRetries.
    */
   async downloadFile(repo: string, revision: string, file: HubFile, target: string, options: DownloadFileOptions = {}): Promise<DownloadedFile> {
+    assertSafeHubPath(repo, file.path);
     let restarts = 0;
     return this.withRetries(file.path, options.signal, async () => {
       for (;;) {
@@ -214,6 +231,13 @@ export class HubClient {
         }
       }
     });
+  }
+
+  /** huggingface.co always; any other hub only once the user allowed it (asked at most once per client). */
+  private mayReceiveToken(): Promise<boolean> {
+    if (this.origin === HUGGING_FACE_ORIGIN) return Promise.resolve(true);
+    this.tokenAllowed ??= this.trust(this.origin).catch(() => false);
+    return this.tokenAllowed;
   }
 
   /** Runs `fn` again (with backoff) after connection failures; maps the last one to NETWORK. */
@@ -383,7 +407,10 @@ export class HubClient {
 
   /** GET with redirects followed by hand; maps statuses to StudioErrors. Resolves with a 200/206 response. */
   private async request(url: URL, extra: OutgoingHttpHeaders, signal: AbortSignal | undefined, context: { repo: string; what: string }): Promise<HttpGetResponse> {
-    const token = await this.getToken();
+    if (this.endpointProblem) throw new StudioError('INVALID_INPUT', `The model hub endpoint ${this.endpoint} is refused. ${this.endpointProblem} Change it in Settings.`);
+    let token = await this.getToken();
+    const withheld = token !== null && !(await this.mayReceiveToken());
+    if (withheld) token = null;
     let current = url;
     for (let hop = 0; hop < 10; hop++) {
       const headers: OutgoingHttpHeaders = { 'user-agent': this.userAgent, 'accept-encoding': 'identity', ...extra };
@@ -409,6 +436,12 @@ export class HubClient {
       res.destroy();
       if (status === 401 || status === 403) {
         if (hubError === 'RepoNotFound') throw notFound(context);
+        if (withheld) {
+          throw new StudioError(
+            'FORBIDDEN',
+            `${context.repo} needs your access token, and it was not sent to ${this.origin}: the token goes only to huggingface.co or to a hub you allowed when Atelier asked. Set the hub back to ${HUGGING_FACE_ORIGIN}, or restart Atelier and allow this host when asked.`,
+          );
+        }
         throw new StudioError(
           'FORBIDDEN',
           `${context.repo} is gated or private: accept the licence on the model page (https://huggingface.co/${context.repo}) and add a Hugging Face access token (Models → Downloads, on the failed download), then try again.`,
@@ -421,6 +454,12 @@ export class HubClient {
     }
     throw new StudioError('NETWORK', `Too many redirects while downloading ${context.what} of ${context.repo}.`);
   }
+}
+
+/** Refuses a repository file name that could land outside the download folder on any platform. */
+export function assertSafeHubPath(repo: string, name: string): void {
+  const problem = hubPathProblem(name);
+  if (problem) throw new StudioError('INVALID_INPUT', `${repo} lists an unsafe file name "${printableName(name)}" (${problem}); nothing was downloaded.`);
 }
 
 function notFound(context: { repo: string; what: string }): StudioError {

@@ -9,9 +9,10 @@ import type { GenerationKind } from '../../shared/params';
 import type { InstalledModelRecord, Library } from '../library';
 import { findCatalogEntry, patternsFor, type Catalog, type Dtype } from './catalog';
 import { matchesAny } from './glob';
-import { formatBytes, HubClient, type HubClientOptions, type HubFile } from './hub-client';
+import { assertSafeHubPath, formatBytes, HubClient, type HubClientOptions, type HubFile } from './hub-client';
 import { fsyncDirectory } from '../library-io/durable';
 import { writeJsonDurably } from './write-json-durably';
+import { libraryHubTrust } from './hub-trust';
 
 export type DownloadStatus = 'queued' | 'downloading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
 
@@ -29,7 +30,7 @@ export interface DownloadState {
   error?: StudioErrorShape;
 }
 
-export type ModelLibrary = Pick<Library, 'upsertModel' | 'listModels' | 'findModel' | 'getModel' | 'removeModel' | 'listGenerations'>;
+export type ModelLibrary = Pick<Library, 'upsertModel' | 'listModels' | 'findModel' | 'getModel' | 'removeModel' | 'listGenerations' | 'listSettings' | 'setSetting'>;
 
 export interface ModelManagerOptions {
   /** Where models live; downloads stage in `<modelsDir>/.downloads/<id>/`. */
@@ -37,7 +38,7 @@ export interface ModelManagerOptions {
   library: ModelLibrary;
   /** Layout check (the engine's `inspect`); a model is registered only when it says ok. */
   validate: (dir: string) => Promise<ModelInspection>;
-  /** A client, or options for one (endpoint, getToken, …). */
+  /** A client, or options for one (endpoint, getToken, …); without `trust` the token's trust is the library's (see hub-trust). */
   hub?: HubClient | HubClientOptions;
   /** Lets `pull(repo, { dtype })` pick the files of catalog models. */
   catalog?: Catalog;
@@ -125,6 +126,9 @@ export function parseRepoAtRevision(spec: string): { repo: string; revision: str
   return { repo, revision };
 }
 
+/** What `downloadId` makes: no separator of any platform, so it is always one folder name. */
+const DOWNLOAD_ID = /^[A-Za-z0-9][\w.-]*--[A-Za-z0-9][\w.-]*@[\w.%-]+$/;
+
 /** `<owner>--<name>@<revision>`: the folder and the installed model's id. */
 export function downloadId(repo: string, revision: string): string {
   const id = `${repo.replace('/', '--')}@${revision.replace(/\//g, '%2F')}`;
@@ -180,7 +184,7 @@ export class ModelManager {
     this.modelsDir = path.resolve(options.modelsDir);
     this.library = options.library;
     this.validate = options.validate;
-    this.hub = options.hub instanceof HubClient ? options.hub : new HubClient(options.hub);
+    this.hub = options.hub instanceof HubClient ? options.hub : new HubClient({ trust: libraryHubTrust(options.library), ...options.hub });
     this.catalog = options.catalog;
     this.concurrency = Math.max(1, options.concurrency ?? 3);
     this.onProgress = options.onProgress ?? (() => {});
@@ -204,7 +208,9 @@ export class ModelManager {
     return path.join(this.modelsDir, '.downloads');
   }
 
+  /** A download's folder. Ids come from clients too (pause, resume, cancel): one that is not of our own form never becomes a path. */
   private stagingDir(id: string): string {
+    if (!DOWNLOAD_ID.test(id)) throw new StudioError('INVALID_INPUT', `"${id.slice(0, 120)}" is not a download id (owner--name@revision).`);
     return path.join(this.downloadsDir, id);
   }
 
@@ -262,6 +268,8 @@ export class ModelManager {
 
   /** Resumes a download and answers once it is under way; like begin(), an unknown id is thrown here. */
   async beginResume(id: string): Promise<{ downloadId: string; outcome: Promise<InstalledModelRecord> }> {
+    // Refuses an id that is not a download id (it would name a folder outside .downloads).
+    this.stagingDir(id);
     const running = this.active.get(id)?.promise;
     if (running) return { downloadId: id, outcome: running };
     const manifest = await this.readManifest(id);
@@ -306,6 +314,7 @@ export class ModelManager {
 
   /** Stops a download and deletes its partial files. */
   async cancel(id: string): Promise<void> {
+    this.stagingDir(id);
     const running = this.active.get(id);
     if (running) {
       running.stop = 'cancel';
@@ -426,15 +435,13 @@ export class ModelManager {
         if (chosen.length === 0) {
           throw new StudioError('INVALID_INPUT', `No file of ${manifest.repo}@${manifest.revision} matches ${manifest.patterns?.join(', ') ?? 'anything'}; check the file patterns or the dtype.`);
         }
-        for (const f of chosen) {
-          if (f.path.split('/').some((p) => p === '..' || p === '.' || p === '') || path.isAbsolute(f.path)) {
-            throw new StudioError('INVALID_INPUT', `The hub listed an unsafe file path "${f.path}"; refusing to download.`);
-          }
-        }
+        for (const f of chosen) assertSafeHubPath(manifest.repo, f.path);
         manifest.files = chosen.map((f) => ({ ...f, done: false, digest: null }));
         await this.saveManifest(active);
       }
       const files = manifest.files;
+      // A manifest on disk could have been edited since: its names are checked again before any is joined to a path.
+      for (const f of files) assertSafeHubPath(manifest.repo, f.path);
       const commit = manifest.commit ?? manifest.revision;
       const bytesTotal = files.reduce((s, f) => s + f.size, 0);
       for (const f of files) active.fileBytes.set(f.path, f.done ? f.size : await fs.stat(path.join(filesDir, `${f.path}.partial`)).then((s) => Math.min(s.size, f.size), () => 0));

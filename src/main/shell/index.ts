@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { app, BrowserWindow, dialog, ipcMain, nativeTheme, protocol, session, shell } from 'electron';
 import { serveAsset } from '../assets/serve';
+import { hubTrustQuestion, setHubTrustPrompt } from '../models/hub-trust';
 import { dataLayout, defaultDataDir } from '../paths';
 import { openWithRecovery, type RecoveryChoice } from '../start-recovery';
 import { CallsInFlight, QUIT_BOUND_MS, rendererSaves, shutDownWithin } from '../shutdown';
@@ -11,6 +12,7 @@ import { spawnUtilityEngine } from './spawn-utility';
 import { keychainTokenStore } from './token-store';
 import {
   EVENT_CHANNEL,
+  FRAME_ANCESTORS_POLICY,
   IPC_CHANNEL,
   assetIdFromUrl,
   contentSecurityPolicy,
@@ -110,12 +112,25 @@ const recoveryWindow = {
 
 async function main(): Promise<void> {
   await app.whenReady();
+  // A native dialog: the page cannot click it for the user, so only the person decides where the token goes.
+  setHubTrustPrompt(async (origin) => {
+    const answer = await dialog.showMessageBox({
+      type: 'warning',
+      title: 'Send your access token?',
+      message: hubTrustQuestion(origin),
+      buttons: ['Do not send', 'Send my token to this hub'],
+      defaultId: 0,
+      cancelId: 0,
+      noLink: true,
+    });
+    return answer.response === 1;
+  });
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_wc, permission, callback) => callback(decidePermission(permission)));
   ses.setPermissionCheckHandler((_wc, permission) => decidePermission(permission));
   if (!isDev) {
     ses.webRequest.onHeadersReceived((details, callback) => {
-      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy(false)] } });
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy(false), FRAME_ANCESTORS_POLICY] } });
     });
   }
 

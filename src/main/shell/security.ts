@@ -83,23 +83,49 @@ export function decidePermission(_permission: string): false {
   return false;
 }
 
+/**
+ * Where the renderer loads or fetches from, by directive. This one table is the Content-Security-
+ * Policy of the page twice over: the build writes it into index.html's meta tag (see
+ * `injectContentSecurityPolicy`, called from electron.vite.config.ts) and the desktop shell and the
+ * browser-mode server send it as a header. A browser enforces both, so two hand-kept copies that
+ * drift apart block whatever only one of them allows (fetch('asset://…') in the Music view did).
+ */
+export function cspDirectives(dev: boolean): Record<string, string[]> {
+  return {
+    'default-src': ["'self'"],
+    'script-src': dev ? ["'self'", "'unsafe-inline'"] : ["'self'"],
+    'style-src': ["'self'", "'unsafe-inline'"],
+    // Thumbnails and images by asset URL, step previews as data: URLs, pasted and dropped images as blob: URLs.
+    'img-src': ["'self'", 'data:', 'blob:', 'asset:'],
+    'media-src': ["'self'", 'blob:', 'asset:'],
+    // fetch(asset URL) decodes audio and reads waveform peaks; browser mode talks over a loopback WebSocket.
+    'connect-src': dev ? ["'self'", 'asset:', 'ws://127.0.0.1:*', 'ws://localhost:*', 'http://localhost:*'] : ["'self'", 'asset:', 'ws://127.0.0.1:*', 'ws://localhost:*'],
+    'font-src': ["'self'", 'data:'],
+    'object-src': ["'none'"],
+    'base-uri': ["'none'"],
+    'form-action': ["'none'"],
+    'frame-src': ["'none'"],
+  };
+}
+
 export function contentSecurityPolicy(dev: boolean): string {
-  const connect = dev ? "'self' ws://localhost:* http://localhost:*" : "'self'";
-  const script = dev ? "'self' 'unsafe-inline'" : "'self'";
-  return [
-    "default-src 'self'",
-    `script-src ${script}`,
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob: asset:",
-    "media-src 'self' blob: asset:",
-    `connect-src ${connect} asset:`,
-    "font-src 'self' data:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-src 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return Object.entries(cspDirectives(dev))
+    .map(([directive, sources]) => `${directive} ${sources.join(' ')}`)
+    .join('; ');
+}
+
+/**
+ * `frame-ancestors` is ignored (with a console error) in a meta tag, so it travels as a second
+ * header policy; browsers enforce every policy they are given.
+ */
+export const FRAME_ANCESTORS_POLICY = "frame-ancestors 'none'";
+
+/** The marker index.html carries where the build writes the policy. */
+export const CSP_PLACEHOLDER = '%ATELIER_CSP%';
+
+export function injectContentSecurityPolicy(html: string, dev: boolean): string {
+  if (!html.includes(CSP_PLACEHOLDER)) throw new Error(`index.html has no ${CSP_PLACEHOLDER} for the Content-Security-Policy meta tag.`);
+  return html.replaceAll(CSP_PLACEHOLDER, contentSecurityPolicy(dev));
 }
 
 /**

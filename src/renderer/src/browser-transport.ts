@@ -1,11 +1,14 @@
 import type { CallName, EventName } from '../../shared/contract';
 import type { Result } from '../../shared/errors';
 import { createStudioApi } from '../../shared/studio-api';
+import { useAssetCapabilityKey } from './lib/assets';
 
 /**
  * Browser mode: when no preload has provided `window.studio` (Electron), connect to the loopback
  * WebSocket that `npm run serve` opened, using the per-run token from the URL fragment. The token
- * is moved to sessionStorage and removed from the address bar so it does not end up in history.
+ * is moved to sessionStorage (this origin, this tab) and removed from the address bar so it does
+ * not end up in history. It travels only as a WebSocket subprotocol, next to the Origin the server
+ * checks: never in a cookie (cookies are shared by every server on 127.0.0.1) nor in a URL.
  */
 const TOKEN_KEY = 'atelier.token';
 
@@ -21,11 +24,17 @@ function takeToken(): string | null {
 
 export async function ensureStudio(): Promise<void> {
   if ('studio' in window && window.studio) return;
+  // A restarted server prints a new link to the same origin; opened in this tab it only changes
+  // the fragment, which reloads nothing: start again with the new token.
+  window.addEventListener('hashchange', () => {
+    if (new URLSearchParams(location.hash.slice(1)).has('token')) location.reload();
+  });
   const token = takeToken();
   if (!token) {
     throw new Error('This page needs the link that "npm run serve" printed (it carries a one-time token).');
   }
-  document.cookie = `atelier_token=${encodeURIComponent(token)}; path=/asset; SameSite=Strict`;
+  // Earlier versions kept the token in a cookie, which every server on 127.0.0.1 received: drop it.
+  document.cookie = 'atelier_token=; path=/asset; max-age=0; SameSite=Strict';
 
   let socket: WebSocket | null = null;
   let nextId = 1;
@@ -34,12 +43,15 @@ export async function ensureStudio(): Promise<void> {
 
   const connect = () =>
     new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`ws://${location.host}/ws?token=${encodeURIComponent(token)}`);
-      ws.onopen = () => resolve(ws);
+      const ws = new WebSocket(`ws://${location.host}/ws`, ['atelier', `atelier-token.${token}`]);
       ws.onerror = () => reject(new Error('Could not reach Atelier. Is "npm run serve" still running?'));
       ws.onmessage = (message) => {
-        const data = JSON.parse(String(message.data)) as { id?: number; result?: Result<unknown>; event?: EventName; payload?: unknown };
-        if (data.event) {
+        const data = JSON.parse(String(message.data)) as { id?: number; result?: Result<unknown>; event?: EventName; payload?: unknown; hello?: { assetKey: string } };
+        if (data.hello) {
+          // Ready once the asset key is known, so the first render already has working image URLs.
+          useAssetCapabilityKey(data.hello.assetKey);
+          resolve(ws);
+        } else if (data.event) {
           for (const callback of listeners.get(data.event) ?? []) callback(data.payload);
         } else if (typeof data.id === 'number' && data.result) {
           pending.get(data.id)?.(data.result);

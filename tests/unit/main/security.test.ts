@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Plugin, UserConfig } from 'vite';
 import { describe, expect, it } from 'vitest';
+import electronViteConfig from '../../../electron.vite.config';
 import {
+  FRAME_ANCESTORS_POLICY,
   assetIdFromUrl,
   contentSecurityPolicy,
   decideNavigation,
@@ -61,7 +66,7 @@ describe('Electron shell security rules', () => {
     const script = csp.split('; ').find((d) => d.startsWith('script-src'));
     expect(script).toBe("script-src 'self'");
     expect(csp).toContain("object-src 'none'");
-    expect(csp).toContain("frame-ancestors 'none'");
+    expect(FRAME_ANCESTORS_POLICY).toBe("frame-ancestors 'none'");
     expect(csp).not.toContain('unsafe-eval');
     expect(csp).not.toMatch(/https?:/);
   });
@@ -75,5 +80,65 @@ describe('Electron shell security rules', () => {
     expect(assetIdFromUrl('asset://other/abc')).toBeNull();
     expect(assetIdFromUrl('asset://library/abc?x=1')).toBeNull();
     expect(assetIdFromUrl('file:///etc/passwd')).toBeNull();
+  });
+});
+
+/** Whether `policy` lets `directive` load from `scheme` (a scheme source like `asset:` or a host source like `ws://127.0.0.1:*`). */
+function allows(policy: string, directive: string, scheme: string): boolean {
+  const entry = policy.split(';').map((d) => d.trim().split(/\s+/)).find(([name]) => name === directive);
+  return !!entry && entry.slice(1).some((source) => source === scheme || source.startsWith(`${scheme}//`));
+}
+
+function metaPolicy(html: string): string[] {
+  return [...html.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"/g)].map((m) => m[1]!);
+}
+
+/** Runs index.html through the renderer build's own plugins, as `npm run build` does. */
+async function builtIndexHtml(): Promise<string> {
+  const exported: unknown = electronViteConfig;
+  const config = (typeof exported === 'function' ? await (exported as (env: object) => unknown)({ command: 'build', mode: 'production' }) : exported) as { renderer: UserConfig };
+  let html = readFileSync(path.join(__dirname, '../../../src/renderer/index.html'), 'utf8');
+  for (const plugin of (config.renderer.plugins ?? []).flat() as Plugin[]) {
+    const hook = plugin?.transformIndexHtml;
+    if (!hook) continue;
+    const handler = typeof hook === 'function' ? hook : hook.handler;
+    const out: unknown = await (handler as (html: string, ctx: object) => unknown)(html, { path: '/index.html', filename: 'index.html' });
+    if (typeof out === 'string') html = out;
+  }
+  return html;
+}
+
+describe('one Content-Security-Policy for the meta tag and the header', () => {
+  it('the built page carries exactly the policy the shell sends as a header', async () => {
+    const html = await builtIndexHtml();
+    expect(metaPolicy(html)).toEqual([contentSecurityPolicy(false)]);
+  });
+
+  it('index.html keeps no hand-written policy of its own', () => {
+    const source = readFileSync(path.join(__dirname, '../../../src/renderer/index.html'), 'utf8');
+    expect(metaPolicy(source)).toEqual(['%ATELIER_CSP%']);
+  });
+
+  // Each scheme where the renderer uses it: fetch(assetUrl(…)) in MusicPlayer (connect-src asset:),
+  // the browser-mode WebSocket (connect-src ws:), thumbnails and previews (img-src asset:/data:/blob:),
+  // audio and video elements (media-src asset:/blob:).
+  const USED: [directive: string, scheme: string][] = [
+    ['connect-src', 'asset:'],
+    ['connect-src', 'ws:'],
+    ['img-src', 'asset:'],
+    ['img-src', 'data:'],
+    ['img-src', 'blob:'],
+    ['media-src', 'asset:'],
+    ['media-src', 'blob:'],
+  ];
+  it.each(USED)('%s allows %s, in production and development', (directive, scheme) => {
+    expect(allows(contentSecurityPolicy(false), directive, scheme)).toBe(true);
+    expect(allows(contentSecurityPolicy(true), directive, scheme)).toBe(true);
+  });
+
+  it('the check above notices a policy without asset: in connect-src', () => {
+    const withoutAsset = contentSecurityPolicy(false).replace(/(connect-src[^;]*) asset:/, '$1');
+    expect(withoutAsset).not.toBe(contentSecurityPolicy(false));
+    expect(allows(withoutAsset, 'connect-src', 'asset:')).toBe(false);
   });
 });

@@ -1,10 +1,11 @@
 import type { Migration } from './types';
 import * as initial from './001-initial';
 import * as documentSearch from './002-document-search';
+import * as documentAiPassages from './003-document-ai-passages';
 
 export type { Migration } from './types';
 
 /** Every schema step, in order. Add a file per version; never edit a shipped one. */
-export const MIGRATIONS: readonly Migration[] = [initial, documentSearch];
+export const MIGRATIONS: readonly Migration[] = [initial, documentSearch, documentAiPassages];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,4 +1,4 @@
-import type { DocumentSummary, DocumentVersionSummary, EventPayload, Generation, Job, StudioDocument } from '../../../shared/contract';
+import type { AiPassage, DocumentSummary, DocumentVersionSummary, EventPayload, Generation, Job, StudioDocument } from '../../../shared/contract';
 import type { TextParams } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
 import { countWords } from '../lib/format';
@@ -27,6 +27,8 @@ class Writer {
   title = $state('');
   notes = $state('');
   body = $state('');
+  /** The AI-written passages of the current document, saved with it (see StoredPassage). */
+  aiPassages = $state.raw<AiPassage[]>([]);
   saveState = $state<SaveState>('saved');
   saveError = $state<string | null>(null);
   model = $state('');
@@ -113,10 +115,15 @@ class Writer {
     this.title = document?.title ?? '';
     this.notes = document?.notes ?? '';
     this.body = document?.body ?? '';
+    const legacy = document ? legacyPassages(document.id) : [];
+    this.aiPassages = document && document.aiPassages.length === 0 && legacy.length > 0 ? legacy : (document?.aiPassages ?? []);
     this.saveState = 'saved';
     this.saveError = null;
     this.versions = [];
     void this.loadVersions();
+    // Passages an earlier version kept in this browser move into the document with one save.
+    if (document && this.aiPassages === legacy) this.#markDirty();
+    if (document) forgetLegacyPassages(document.id);
   }
 
   async create(): Promise<void> {
@@ -176,6 +183,12 @@ class Writer {
     this.#markDirty();
   }
 
+  setAiPassages(documentId: string, passages: AiPassage[]): void {
+    if (this.current?.id !== documentId) return;
+    this.aiPassages = passages;
+    this.#markDirty();
+  }
+
   #markDirty(): void {
     if (!this.current) return;
     const now = Date.now();
@@ -192,7 +205,7 @@ class Writer {
     while (this.#saving) await this.#saving;
     const current = this.current;
     if (!current || this.saveState !== 'dirty') return;
-    const patch = { id: current.id, title: this.title, body: this.body, notes: this.notes };
+    const patch = { id: current.id, title: this.title, body: this.body, notes: this.notes, aiPassages: this.aiPassages };
     this.saveState = 'saving';
     this.#saving = (async () => {
       try {
@@ -203,7 +216,7 @@ class Writer {
           ...this.documents.filter((doc) => doc.id !== saved.id),
         ];
         // edits made while saving keep the document dirty
-        const unchanged = this.title === patch.title && this.body === patch.body && this.notes === patch.notes;
+        const unchanged = this.title === patch.title && this.body === patch.body && this.notes === patch.notes && this.aiPassages === patch.aiPassages;
         if (this.saveState === 'saving') this.saveState = unchanged ? 'saved' : 'dirty';
         if (!unchanged && this.saveState === 'dirty') this.#markDirty();
         this.saveError = null;
@@ -369,13 +382,12 @@ class Writer {
   }
 
   /** A new document from an imported file. */
-  async importDocument(title: string, body: string, notes: string, prepare?: (document: StudioDocument) => void): Promise<StudioDocument | null> {
+  async importDocument(title: string, body: string, notes: string, aiPassages: AiPassage[] = []): Promise<StudioDocument | null> {
     await this.flush();
     try {
       let document = await window.studio.documents.create({ title: title.slice(0, 300) || 'Untitled', body });
-      if (notes) document = await window.studio.documents.update({ id: document.id, notes: notes.slice(0, 100_000) });
+      if (notes || aiPassages.length > 0) document = await window.studio.documents.update({ id: document.id, notes: notes.slice(0, 100_000), aiPassages });
       this.documents = [document, ...this.documents];
-      prepare?.(document);
       this.#show(document);
       return document;
     } catch (error) {
@@ -393,24 +405,35 @@ class Writer {
 export const writer = new Writer();
 
 /**
- * Where the record of AI-written passages lives. Decision: localStorage, keyed by document id —
- * NOT inside the document text. A trailer comment in the Markdown would be sent to the model with
- * every prompt, counted as words, shown in the editor and editable by accident; the notes belong
- * to the writer. The honest cost: the record stays on this machine and profile (the document
- * itself does not carry it; an exported .md does, in its front matter). Each entry keeps the text
- * it covered, so a range that no longer matches (the text was restored or changed elsewhere) is
- * found again by its text or dropped rather than pointing at the wrong words.
+ * Where the record of AI-written passages lives. Decision: in the document row (a field beside
+ * the body, saved with it), NOT inside the document text. A trailer comment in the Markdown would
+ * be sent to the model with every prompt, counted as words, shown in the editor and editable by
+ * accident. Kept with the document, the record follows it to every client and into backups (it
+ * used to live in this browser's localStorage, which browser mode lost whenever its port changed).
+ * Each entry keeps the text it covered, so a range that no longer matches (the text was restored
+ * or changed elsewhere) is found again by its text or dropped rather than pointing at the wrong words.
  */
-export interface StoredPassage {
-  id: string;
-  from: number;
-  to: number;
-  action: string;
-  generationIds: string[];
-  text: string;
+export type StoredPassage = AiPassage;
+
+const LEGACY_PASSAGES_KEY = (documentId: string) => `atelier.aiPassages.${documentId}`;
+
+/** Passages an earlier version kept in this browser's localStorage for `documentId`. */
+function legacyPassages(documentId: string): StoredPassage[] {
+  try {
+    const parsed: unknown = JSON.parse(localStorage.getItem(LEGACY_PASSAGES_KEY(documentId)) ?? '[]');
+    return Array.isArray(parsed) ? parsed.filter(isStoredPassage) : [];
+  } catch {
+    return [];
+  }
 }
 
-const PASSAGES_KEY = (documentId: string) => `atelier.aiPassages.${documentId}`;
+function forgetLegacyPassages(documentId: string): void {
+  try {
+    localStorage.removeItem(LEGACY_PASSAGES_KEY(documentId));
+  } catch {
+    // storage disabled: there is nothing to forget
+  }
+}
 
 function isStoredPassage(value: unknown): value is StoredPassage {
   if (typeof value !== 'object' || value === null) return false;
@@ -426,27 +449,11 @@ function isStoredPassage(value: unknown): value is StoredPassage {
   );
 }
 
-export function savePassages(documentId: string, passages: StoredPassage[]): void {
-  try {
-    if (passages.length === 0) localStorage.removeItem(PASSAGES_KEY(documentId));
-    else localStorage.setItem(PASSAGES_KEY(documentId), JSON.stringify(passages));
-  } catch {
-    // storage full or disabled: the passages stay known for this session only
-  }
-}
-
 /** The stored passages that still fit `body`, relocated by their text where they moved. */
-export function loadPassages(documentId: string, body: string): StoredPassage[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(localStorage.getItem(PASSAGES_KEY(documentId)) ?? '[]');
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
+export function relocatePassages(stored: readonly StoredPassage[], body: string): StoredPassage[] {
   const result: StoredPassage[] = [];
-  for (const entry of parsed) {
-    if (!isStoredPassage(entry) || entry.text.length === 0) continue;
+  for (const entry of stored) {
+    if (entry.text.length === 0) continue;
     if (body.slice(entry.from, entry.to) === entry.text) result.push(entry);
     else {
       const at = body.indexOf(entry.text);
