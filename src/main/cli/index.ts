@@ -505,11 +505,16 @@ async function serve(cli: Cli): Promise<number> {
     assets: studio.assets,
     filesRoot: studio.filesRoot,
     staticDir,
+    // The same port every time for this library, so the page's storage (theme, layout) survives restarts.
+    portFile: path.join(studio.layout.libraryDir, 'browser-port.json'),
     host: cli.values.host,
     port: num(cli.values.port, 'port'),
   });
   if (cli.values.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, token: server.token })}\n`);
   else process.stdout.write(`Atelier is running in browser mode. Open:\n\n  ${server.url}\n\nPress Ctrl+C to stop.\n`);
+  if (server.rememberedPortTaken !== null) {
+    process.stderr.write(`Port ${server.rememberedPortTaken}, which this library used before, is taken: this time Atelier uses ${server.port} (the page's saved theme and layout belong to the other port).\n`);
+  }
   const stop = async () => {
     await server.close();
     await studio.close();

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { DocumentSummary, Generation, InstalledModel, Job, JobState, LibraryPage, LibraryQuery, StudioDocument } from '../../shared/contract';
+import type { AiPassage, DocumentSummary, Generation, InstalledModel, Job, JobState, LibraryPage, LibraryQuery, StudioDocument } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
 import type { GenerationKind } from '../../shared/params';
 import { newId } from './clock';
@@ -134,7 +134,7 @@ export interface Library {
   // Documents
   createDocument(input?: { title?: string; body?: string; notes?: string }): StudioDocument;
   getDocument(id: string): StudioDocument;
-  updateDocument(id: string, patch: { title?: string; body?: string; notes?: string }): StudioDocument;
+  updateDocument(id: string, patch: { title?: string; body?: string; notes?: string; aiPassages?: AiPassage[] }): StudioDocument;
   listDocuments(options?: { trash?: boolean }): DocumentSummary[];
   searchDocuments(query: string, limit?: number): { document: DocumentSummary; snippet: string }[];
   softDeleteDocument(id: string): void;

@@ -47,9 +47,7 @@ describe('migration 003: AI-assisted passages inside the document', () => {
   it('passages stored with a migrated document survive reopening, and other fields leave them alone', () => {
     const dir = writeV2Library();
     let library = openLibrary(dir);
-    // Library's interface (src/main/library/index.ts, kept by another change) does not list aiPassages
-    // yet; its updateDocument hands the patch to documents.ts as is, which is what documents.update uses.
-    library.updateDocument('d1', { aiPassages: [passage] } as Parameters<typeof library.updateDocument>[1]);
+    library.updateDocument('d1', { aiPassages: [passage] });
     library.updateDocument('d1', { body: 'It was dark. The sea rose. Then calm.' });
     library.close();
     library = openLibrary(dir);
