@@ -407,7 +407,7 @@ export class HubClient {
 
   /** GET with redirects followed by hand; maps statuses to StudioErrors. Resolves with a 200/206 response. */
   private async request(url: URL, extra: OutgoingHttpHeaders, signal: AbortSignal | undefined, context: { repo: string; what: string }): Promise<HttpGetResponse> {
-    if (this.endpointProblem) throw new StudioError('INVALID_INPUT', `The model hub endpoint ${this.endpoint} is refused. ${this.endpointProblem} Change it in Settings.`);
+    if (this.endpointProblem) throw new StudioError('INVALID_INPUT', `The model hub endpoint ${this.endpoint} is refused. ${this.endpointProblem} Change it in Settings → Downloads → Model hub endpoint (or the HF_ENDPOINT variable).`);
     let token = await this.getToken();
     const withheld = token !== null && !(await this.mayReceiveToken());
     if (withheld) token = null;
