@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { StudioError } from '../../shared/errors';
+import { fsyncDirectorySync } from './file-store';
 import { LATEST_VERSION } from './migrations';
 import { readRestoreMarker, writeRestoreMarker } from './restore-marker';
 
@@ -10,11 +11,6 @@ export interface RestoreResult {
   version: number;
   /** Where the database that was replaced now lives, if there was one. */
   previousCopy: string | null;
-}
-
-function fsyncDirectory(dir: string): void {
-  if (process.platform === 'win32') return;
-  fsyncPath(dir);
 }
 
 function fsyncPath(file: string): void {
@@ -85,7 +81,7 @@ export function restoreFrom(backupFile: string, dir: string, options: RestoreOpt
     fs.copyFileSync(target, previousCopy);
     // The kept copy is what "Undo restore" returns to: it must survive a power cut like the rest.
     fsyncPath(previousCopy);
-    fsyncDirectory(backups);
+    fsyncDirectorySync(backups);
   }
   const staging = `${target}.restoring`;
   fs.copyFileSync(backupFile, staging);
@@ -98,7 +94,7 @@ export function restoreFrom(backupFile: string, dir: string, options: RestoreOpt
   // A leftover WAL would be replayed onto the restored file; after the checkpoint it is empty.
   for (const suffix of ['-wal', '-shm']) fs.rmSync(target + suffix, { force: true });
   fs.renameSync(staging, target);
-  fsyncDirectory(dir);
+  fsyncDirectorySync(dir);
   writeRestoreMarker(dir, { action: options.action ?? 'restore', from: options.from ?? backupFile, restoredAt: now, previousDatabase: previousCopy, opened: false });
   return { version, previousCopy };
 }

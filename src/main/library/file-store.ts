@@ -62,6 +62,17 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** fsyncDirectory for synchronous code (opening, restoring, records): same rule, same Windows exception. */
+export function fsyncDirectorySync(dir: string): void {
+  if (process.platform === 'win32') return;
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * The content-addressed store: files/ab/cd/<sha256>.<ext>. Files are written to tmp/, fsynced,
  * renamed into place and their directory fsynced, all before the database row that names them is

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Generation } from '../../shared/contract';
-import { GenerationKind } from '../../shared/params';
+import { Generation } from '../../shared/contract';
+import { fsyncDirectorySync } from './file-store';
 
 /**
  * Every generation's full record as a small JSON file beside the files it names:
@@ -34,27 +34,8 @@ const RecordAsset = z.object({
 export const GenerationRecordFile = z.object({
   format: z.literal('atelier-record'),
   version: z.literal(1),
-  generation: z.object({
-    id: z.string().regex(/^[0-9A-Za-z_-]{1,64}$/),
-    kind: GenerationKind,
-    model: z.string(),
-    modelDigest: z.string().nullable(),
-    prompt: z.string(),
-    negativePrompt: z.string(),
-    seed: z.number().nullable(),
-    params: z.record(z.string(), z.unknown()),
-    parentId: z.string().nullable(),
-    provider: z.string().nullable(),
-    providerNote: z.string().nullable(),
-    timings: z.record(z.string(), z.number()),
-    outputText: z.string().nullable(),
-    rating: z.number().int().min(0).max(5),
-    favourite: z.boolean(),
-    notes: z.string(),
-    tags: z.array(z.string()),
-    createdAt: z.number(),
-    deletedAt: z.number().nullable(),
-  }),
+  // The contract's Generation without its assets (they are listed below with what the store needs).
+  generation: Generation.omit({ assets: true }).extend({ id: z.string().regex(/^[0-9A-Za-z_-]{1,64}$/) }),
   assets: z.array(RecordAsset),
 });
 export type GenerationRecordFile = z.infer<typeof GenerationRecordFile>;
@@ -112,16 +93,6 @@ export function recordPath(root: string, id: string): string | null {
   return path.join(root, RECORDS_DIR, id.slice(-2).toLowerCase(), `${id}.json`);
 }
 
-function fsyncDir(dir: string): void {
-  if (process.platform === 'win32') return;
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** Writes a record by temp file and rename; `durable` adds the fsyncs that make it survive power loss. */
 export function writeRecord(root: string, record: GenerationRecordFile, options: { durable: boolean }): void {
   const file = recordPath(root, record.generation.id);
@@ -137,7 +108,7 @@ export function writeRecord(root: string, record: GenerationRecordFile, options:
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
-  if (options.durable) fsyncDir(dir);
+  if (options.durable) fsyncDirectorySync(dir);
 }
 
 export function removeRecord(root: string, id: string): void {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { fsyncDirectorySync } from './file-store';
 
 /**
  * `restore.json` in the library folder says that its database was replaced by a restore (or by the
@@ -31,16 +32,6 @@ export function readRestoreMarker(root: string): RestoreMarker | null {
   }
 }
 
-function fsyncDir(dir: string): void {
-  if (process.platform === 'win32') return;
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 export function writeRestoreMarker(root: string, marker: RestoreMarker): void {
   const file = path.join(root, RESTORE_MARKER);
   const tmp = `${file}.tmp`;
@@ -52,7 +43,7 @@ export function writeRestoreMarker(root: string, marker: RestoreMarker): void {
     fs.closeSync(fd);
   }
   fs.renameSync(tmp, file);
-  fsyncDir(root);
+  fsyncDirectorySync(root);
 }
 
 export function markRestoreOpened(root: string): void {
