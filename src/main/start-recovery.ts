@@ -1,7 +1,7 @@
 import { StudioError } from '../shared/errors';
 import { acquireLibraryLock, restoreFrom } from './library';
 import { rebuildLibrary, setDatabaseAside, startEmptyLibrary } from './library/recovery';
-import { restoreLibrary } from './library-io/backup';
+import { restoreLibrary } from './library-io/archive-backup';
 
 /**
  * The recovery window of the desktop app: when the library's database is damaged at start, the

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLibrary } from '../../src/main/library';
-import { backupLibrary, verifyBackup } from '../../src/main/library-io/backup';
+import { backupLibrary, verifyBackup } from '../../src/main/library-io/archive-backup';
 import { EXPORT_STAGING_PREFIX, exportGenerations, type ExportManifest } from '../../src/main/library-io/export';
 import { readChunks } from '../../src/shared/png-chunks';
 import { allGenerations, pngWithText, seedLibrary, sha256File, tempDir } from './helpers/library-io-fixtures';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLibrary, type Library } from '../../src/main/library';
-import { backupLibrary, restoreLibrary } from '../../src/main/library-io/backup';
+import { backupLibrary, restoreLibrary } from '../../src/main/library-io/archive-backup';
 import { exportGenerations, type ExportManifest } from '../../src/main/library-io/export';
 import { importPngFolder } from '../../src/main/library-io/import';
 import { allGenerations, pngWithText, seedLibrary, sha256File, storeHashes, tempDir, type Seeded } from './helpers/library-io-fixtures';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Library, LibraryReader } from '../library';
-import { backupLibrary, restoreLibrary, type BackupProgress } from './backup';
+import { backupLibrary, restoreLibrary, type BackupProgress } from './archive-backup';
 import { exportGenerations } from './export';
 import { importPngFolder } from './import';
 

@@ -18,7 +18,7 @@ import { recoverFromRecords, type RecoveryReport } from './rebuild';
 import { readRestoreMarker, markRestoreOpened } from './restore-marker';
 import * as settings from './settings-store';
 
-export { restoreFrom, undoRestore, validateBackup, type RestoreResult } from './backup';
+export { restoreFrom, undoRestore, validateBackup, type RestoreResult } from './database-restore';
 export { LATEST_VERSION } from './migrations';
 export { countWords, type DocumentVersion, type DocumentVersionSummary } from './documents';
 export type { Collection } from './collections';

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import { openLibrary } from '../../../src/main/library';
-import { backupLibrary, restoreLibrary } from '../../../src/main/library-io/backup';
+import { backupLibrary, restoreLibrary } from '../../../src/main/library-io/archive-backup';
 import { exportGenerations } from '../../../src/main/library-io/export';
 import { importPngFolder } from '../../../src/main/library-io/import';
 import { allGenerations } from './library-io-fixtures';
