@@ -146,6 +146,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'documents.get': ({ id }) => library.getDocument(id),
     'documents.update': ({ id, ...patch }) => library.updateDocument(id, patch),
     'documents.list': ({ trash }) => ({ items: library.listDocuments({ trash }) }),
+    'documents.search': ({ query }) => ({ items: library.searchDocuments(query, 50) }),
     'documents.delete': ({ id }) => {
       library.softDeleteDocument(id);
       return { id };

@@ -320,6 +320,8 @@ export const calls = {
     StudioDocument,
   ),
   'documents.list': call(z.strictObject({ trash: z.boolean().default(false) }), z.object({ items: z.array(DocumentSummary) })),
+  /** Finds documents by title, notes and text; snippets are escaped HTML whose only markup is <mark>. */
+  'documents.search': call(z.strictObject({ query: z.string().min(1).max(500) }), z.object({ items: z.array(z.object({ document: DocumentSummary, snippet: z.string() })) })),
   'documents.delete': call(z.strictObject({ id: Id }), z.object({ id: z.string() })),
   'documents.restore': call(z.strictObject({ id: Id }), StudioDocument),
   'documents.snapshot': call(z.strictObject({ id: Id, reason: z.string().min(1).max(200) }), DocumentVersionSummary),

@@ -1,7 +1,7 @@
 import { AiPassage, type DocumentSummary, type StudioDocument } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
 import { prepare, type ReadableDB, type WritableDB } from './db';
-import { toFtsQuery, toSnippetHtml } from './generations';
+import { MARK_CLOSE, MARK_OPEN, toFtsQuery, toSnippetHtml } from './generations';
 
 interface DocumentRow {
   id: string;
@@ -127,8 +127,10 @@ export function restoreDocument(db: WritableDB, id: string): StudioDocument {
 }
 
 /** Deletes trashed documents and their versions for good. */
-export function purgeDeletedDocuments(db: WritableDB): number {
-  return prepare(db, 'DELETE FROM documents WHERE deleted_at IS NOT NULL').run().changes;
+/** Empties the documents' trash, or only what went into it before `olderThan` (the 30-day rule). */
+export function purgeDeletedDocuments(db: WritableDB, olderThan?: number): number {
+  if (olderThan === undefined) return prepare(db, 'DELETE FROM documents WHERE deleted_at IS NOT NULL').run().changes;
+  return prepare(db, 'DELETE FROM documents WHERE deleted_at IS NOT NULL AND deleted_at < ?').run(olderThan).changes;
 }
 
 /** Saves the current title and body as a version, e.g. before an AI rewrite or on demand. */
@@ -161,15 +163,57 @@ export function getDocumentVersion(db: ReadableDB, versionId: string): DocumentV
 }
 
 /** Finds live documents by title or notes (bodies are not indexed; see migration 002). */
+/** The words of a query as they are looked for in text (case folded, at least one letter or digit). */
+function queryWords(query: string): string[] {
+  return query
+    .normalize('NFC')
+    .toLowerCase()
+    .split(/\s+/u)
+    .filter((w) => /[\p{L}\p{N}]/u.test(w));
+}
+
+/** About 140 characters of `text` around the first word found, each word found marked (raw snippet form). */
+function bodySnippet(text: string, words: string[]): string {
+  const lower = text.toLowerCase();
+  const first = Math.min(...words.map((w) => lower.indexOf(w)).filter((i) => i >= 0));
+  const start = Math.max(0, first - 60);
+  const end = Math.min(text.length, first + 80);
+  const window = text.slice(start, end).replace(/\s+/g, ' ');
+  const pattern = new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'giu');
+  return `${start > 0 ? '…' : ''}${window.replace(pattern, (hit) => `${MARK_OPEN}${hit}${MARK_CLOSE}`)}${end < text.length ? '…' : ''}`;
+}
+
+/**
+ * Finds documents by title and notes (the full-text index, best matches first) and by their text:
+ * every word must appear, as typed or as the start of a longer word; body matches come after the
+ * title/notes ones, most recently edited first. The body is searched at query time instead of being
+ * indexed, so autosave never re-indexes a manuscript (see migration 002).
+ */
 export function searchDocuments(db: ReadableDB, query: string, limit = 50): { document: DocumentSummary; snippet: string }[] {
   const match = toFtsQuery(query);
-  if (!match) return [];
-  const rows = prepare<DocumentSummary & { snippet: string }>(
+  const words = queryWords(query);
+  if (!match || words.length === 0) return [];
+  const hits = prepare<DocumentSummary & { snippet: string }>(
     db,
     `SELECT d.id, d.title, d.words, d.updated_at AS updatedAt, d.deleted_at AS deletedAt,
        snippet(documents_fts, -1, '\u0002', '\u0003', '…', 16) AS snippet
      FROM documents_fts f JOIN documents d ON d.search_rowid = f.rowid
      WHERE documents_fts MATCH ? AND d.deleted_at IS NULL ORDER BY f.rank LIMIT ?`,
   ).all(match, limit);
-  return rows.map(({ snippet, ...document }) => ({ document, snippet: toSnippetHtml(snippet) }));
+  const found = new Set(hits.map((h) => h.id));
+  const results = hits.map(({ snippet, ...document }) => ({ document, snippet: toSnippetHtml(snippet) }));
+  // instr() over lower() folds ASCII only; the words are folded the same way, so ASCII text matches
+  // in any case and other scripts match as typed.
+  const contains = words.map(() => 'instr(lower(body), ?) > 0').join(' AND ');
+  const bodyHits = prepare<DocumentSummary & { body: string }>(
+    db,
+    `SELECT id, title, words, updated_at AS updatedAt, deleted_at AS deletedAt, body FROM documents
+     WHERE deleted_at IS NULL AND ${contains} ORDER BY updated_at DESC LIMIT ?`,
+  ).all(...words, limit);
+  for (const { body, ...document } of bodyHits) {
+    if (results.length >= limit) break;
+    if (found.has(document.id)) continue;
+    results.push({ document, snippet: toSnippetHtml(bodySnippet(body, words)) });
+  }
+  return results;
 }

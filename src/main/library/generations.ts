@@ -418,8 +418,8 @@ export interface SearchHit {
   snippet: string;
 }
 
-const MARK_OPEN = '\u0002';
-const MARK_CLOSE = '\u0003';
+export const MARK_OPEN = '\u0002';
+export const MARK_CLOSE = '\u0003';
 
 /**
  * Turns anything a person types into a valid FTS5 query: each word becomes a quoted phrase (so

@@ -47,6 +47,7 @@ export interface LibraryOptions {
 
 /** The setting that says every generation has its record file (libraries from before records get them once). */
 const RECORDS_SETTING = `${settings.INTERNAL_PREFIX}recordsVersion`;
+export const DOCUMENT_TRASH_DAYS = 30;
 
 /** A file a generation produced, waiting in a scratch location; the caller deletes it afterwards. */
 export interface GenerationFileInput {
@@ -139,7 +140,8 @@ export interface Library {
   searchDocuments(query: string, limit?: number): { document: DocumentSummary; snippet: string }[];
   softDeleteDocument(id: string): void;
   restoreDocument(id: string): StudioDocument;
-  purgeDeletedDocuments(): number;
+  /** Empties the documents' trash (only what was trashed before `olderThan`, when given). */
+  purgeDeletedDocuments(olderThan?: number): number;
   snapshotDocument(id: string, reason: string): documents.DocumentVersionSummary;
   listDocumentVersions(documentId: string): documents.DocumentVersionSummary[];
   getDocumentVersion(versionId: string): documents.DocumentVersion;
@@ -275,6 +277,8 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
   let sweptAtOpen: SweepReport;
   try {
     sweptAtOpen = checkStoreAtOpen();
+    // Documents stay in the trash for 30 days (the Write view says so), then go.
+    documents.purgeDeletedDocuments(db, now() - DOCUMENT_TRASH_DAYS * 24 * 60 * 60 * 1000);
   } catch (error) {
     db.close();
     lock.release();
@@ -401,7 +405,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     searchDocuments: (query, limit) => documents.searchDocuments(live(), query, limit),
     softDeleteDocument: (id) => documents.softDeleteDocument(live(), id, now()),
     restoreDocument: (id) => documents.restoreDocument(live(), id),
-    purgeDeletedDocuments: () => documents.purgeDeletedDocuments(live()),
+    purgeDeletedDocuments: (olderThan) => documents.purgeDeletedDocuments(live(), olderThan),
     snapshotDocument: (id, reason) => documents.snapshotDocument(live(), newId(now()), id, reason, now()),
     listDocumentVersions: (documentId) => documents.listDocumentVersions(live(), documentId),
     getDocumentVersion: (versionId) => documents.getDocumentVersion(live(), versionId),

@@ -68,3 +68,31 @@ describe('documents', () => {
     expect(perSave).toBeLessThan(500);
   });
 });
+
+describe('searching documents', () => {
+  it('finds documents by their text as well as title and notes, with the words marked in an escaped snippet', () => {
+    const byTitle = t.library.createDocument({ title: 'The lighthouse keeper', body: 'Chapter one.' });
+    const byBody = t.library.createDocument({ title: 'Draft', body: `${'Filler words. '.repeat(20)}The Keeper's <lamp> & the sea. ${'More filler. '.repeat(20)}` });
+    t.library.createDocument({ title: 'Other', body: 'Nothing to see.' });
+    const hits = t.library.searchDocuments('keeper');
+    expect(hits.map((h) => h.document.id)).toEqual([byTitle.id, byBody.id]);
+    const snippet = hits[1]!.snippet;
+    expect(snippet).toContain('The <mark>Keeper</mark>&#39;s &lt;lamp&gt; &amp; the sea.');
+    expect(snippet.startsWith('…')).toBe(true);
+    // Every word must appear; a trashed document is not found.
+    expect(t.library.searchDocuments('keeper lamp').map((h) => h.document.id)).toEqual([byBody.id]);
+    t.library.softDeleteDocument(byBody.id);
+    expect(t.library.searchDocuments('lamp')).toEqual([]);
+  });
+
+  it('empties the documents trash of what has been there 30 days when the library opens', () => {
+    const old = t.library.createDocument({ title: 'Old' });
+    const recent = t.library.createDocument({ title: 'Recent' });
+    t.library.softDeleteDocument(old.id);
+    t.clock.now += 20 * 24 * 60 * 60 * 1000;
+    t.library.softDeleteDocument(recent.id);
+    t.clock.now += 11 * 24 * 60 * 60 * 1000;
+    const library = t.reopen();
+    expect(library.listDocuments({ trash: true }).map((d) => d.id)).toEqual([recent.id]);
+  });
+});

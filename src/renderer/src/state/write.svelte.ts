@@ -56,6 +56,11 @@ class Writer {
   reloads = $state(0);
   focusMode = $state(false);
 
+  /** The search over documents (title, notes and text) and its hits, newest query only. */
+  searchQuery = $state('');
+  searchHits = $state.raw<{ document: DocumentSummary; snippet: string }[]>([]);
+  #searchSeq = 0;
+
   words = $derived(countWords(this.body));
   characters = $derived(this.body.length);
   job = $derived(this.jobId ? jobs.items.find((job) => job.id === this.jobId) : undefined);
@@ -137,6 +142,23 @@ class Writer {
     }
   }
 
+  async search(query: string): Promise<void> {
+    this.searchQuery = query;
+    const seq = ++this.#searchSeq;
+    if (query.trim() === '') {
+      this.searchHits = [];
+      return;
+    }
+    // The body being typed is saved first, so the search sees what is on screen.
+    await this.flush();
+    try {
+      const { items } = await window.studio.documents.search({ query: query.slice(0, 500) });
+      if (seq === this.#searchSeq) this.searchHits = items;
+    } catch (error) {
+      if (seq === this.#searchSeq) toasts.error(messageOf(error));
+    }
+  }
+
   async remove(id: string): Promise<void> {
     if (this.current?.id === id) {
       clearTimeout(this.#timer);
@@ -151,7 +173,7 @@ class Writer {
         this.#show(null);
         if (next) await this.open(next.id);
       }
-      toasts.show(`Deleted “${removed?.title || 'Untitled'}”`, 'info', { label: 'Undo', run: () => this.restore(id) }, 10_000);
+      toasts.show(`Moved “${removed?.title || 'Untitled'}” to the trash (kept 30 days)`, 'info', { label: 'Undo', run: () => this.restore(id) }, 10_000);
     } catch (error) {
       toasts.error(messageOf(error));
     }
