@@ -32,16 +32,30 @@ class AppState {
   loadError = $state<string | null>(null);
   #panelTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /**
+   * Settings come straight from the library; the app's info waits for the engine to start and
+   * probe its providers (seconds on a cold start), so neither waits for the other.
+   */
   async load(): Promise<void> {
-    try {
-      const [info, settings] = await Promise.all([window.studio.app.info(), window.studio.settings.get()]);
-      this.info = info;
-      this.settings = settings;
-      this.panelSizes = { ...settings.panelSizes, ...this.panelSizes };
-      this.applyTheme();
-    } catch (error) {
-      this.loadError = messageOf(error);
-    }
+    const settings = window.studio.settings.get().then(
+      (value) => {
+        this.settings = value;
+        this.panelSizes = { ...value.panelSizes, ...this.panelSizes };
+        this.applyTheme();
+      },
+      (error: unknown) => {
+        this.loadError = messageOf(error);
+      },
+    );
+    const info = window.studio.app.info().then(
+      (value) => {
+        this.info = value;
+      },
+      (error: unknown) => {
+        this.loadError ??= messageOf(error);
+      },
+    );
+    await Promise.all([settings, info]);
   }
 
   applyTheme(): void {
