@@ -15,6 +15,7 @@ import type { AssetLookup } from './assets/serve';
 import { loadCatalog } from './models/catalog';
 import { ModelManager } from './models/manager';
 import type { ModelInspection } from '../shared/engine-protocol';
+import { localEndpointPath, startLocalEndpoint, type LocalEndpoint } from './transport/local-endpoint';
 
 /** Where a Hugging Face token lives: the OS keychain in Electron (safeStorage), HF_TOKEN elsewhere. */
 export interface TokenStore {
@@ -158,8 +159,18 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
       await engine.configure(engineOptions(settings));
     },
   });
+  const dispatch = createDispatcher(handlers);
+  // The desktop app and serve open a door for the command line (same user only), so `atelier
+  // generate` hands its job over instead of being refused while they own the library.
+  let endpoint: LocalEndpoint | null = null;
+  if (options.mode !== 'cli') {
+    endpoint = await startLocalEndpoint({ socketPath: localEndpointPath(layout.libraryDir), dispatch, events }).catch((error: unknown) => {
+      options.log?.(`The command-line endpoint could not start (${String(error)}); CLI commands that write will be refused while Atelier runs.`);
+      return null;
+    });
+  }
   return {
-    dispatch: createDispatcher(handlers),
+    dispatch,
     events,
     library,
     queue: jobs,
@@ -169,6 +180,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     assets: { resolveAsset: (id) => library.resolveAsset(id) },
     filesRoot: path.join(layout.libraryDir, 'files'),
     async close() {
+      await endpoint?.close();
       jobs.beginShutdown();
       await engine.stop();
       // The job the stop ended is marked interrupted and its staging folder removed before the library closes.

@@ -45,7 +45,7 @@ describe('one owner per library folder', () => {
     fx = await allFixtures();
   });
 
-  it('serve runs its queue of 5 jobs exactly once while a CLI generate is refused naming it; reading commands work beside it; a SIGKILL frees the folder at once', async () => {
+  it('serve runs its queue of 5 jobs exactly once while a CLI generate hands its job over to it; reading commands work beside it; a SIGKILL frees the folder at once', async () => {
     const dataDir = tempDataDir('atelier-owner-');
     const { libraryDir, stagingDir } = dataLayout(dataDir);
     // A library with five queued jobs and one earlier picture: serve picks the queue up as it starts.
@@ -62,17 +62,20 @@ describe('one owner per library folder', () => {
 
     const serve = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--json', '--library', dataDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<void>((resolve) => serve.once('exit', () => resolve()));
+    let handedId = '';
     try {
       await new Promise<string>((resolve, reject) => {
         createInterface({ input: serve.stdout }).once('line', resolve);
         serve.once('exit', (code) => reject(new Error(`atelier serve exited with ${code}`)));
       });
 
-      const refused = await atelier(['generate', 'image', '--library', dataDir, '--model', fx.images.imageOracle, '--prompt', 'from the CLI', '--steps', '2', '--width', '64', '--height', '64', '--out', path.join(dataDir, 'cli.png')]);
-      expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/\[LIBRARY_IN_USE\]/);
-      expect(refused.stderr).toContain(`browser mode (atelier serve), process ${serve.pid}`);
-      expect(fs.existsSync(path.join(dataDir, 'cli.png'))).toBe(false);
+      // A CLI generation hands its job to serve (through its local endpoint) and prints serve's progress.
+      const handed = await atelier(['generate', 'image', '--json', '--library', dataDir, '--model', fx.images.imageOracle, '--prompt', 'from the CLI', '--steps', '2', '--width', '64', '--height', '64', '--seed', '3', '--out', path.join(dataDir, 'cli.png')]);
+      expect(handed.code, handed.stderr).toBe(0);
+      expect(handed.stderr).toContain(`The library is open in Atelier's browser mode (atelier serve) (process ${serve.pid}): the job runs there.`);
+      expect(handed.stderr).toMatch(/^step \d+\/\d+/m);
+      expect(fs.readFileSync(path.join(dataDir, 'cli.png')).subarray(1, 4).toString()).toBe('PNG');
+      handedId = (JSON.parse(handed.stdout) as { generationId: string }).generationId;
 
       // Restoring a backup under a running app would swap its database: refused the same way.
       fs.writeFileSync(path.join(dataDir, 'any-backup.tar'), 'not a backup');
@@ -90,7 +93,7 @@ describe('one owner per library folder', () => {
           const reader = new Database(path.join(libraryDir, 'atelier.db'), { readonly: true });
           try {
             const states = reader.prepare(`SELECT state FROM jobs`).all() as { state: string }[];
-            expect(states.map((s) => s.state)).toEqual(['done', 'done', 'done', 'done', 'done']);
+            expect(states.map((s) => s.state)).toEqual(['done', 'done', 'done', 'done', 'done', 'done']);
           } finally {
             reader.close();
           }
@@ -109,7 +112,8 @@ describe('one owner per library folder', () => {
       const jobs = jobIds.map((id) => library.getJob(id));
       expect(jobs.map((j) => j.generationIds.length)).toEqual([1, 1, 1, 1, 1]);
       const prompts = library.listGenerations({ limit: 100 }).items.map((g) => g.prompt);
-      expect(prompts.sort()).toEqual(['earlier', 'queued 1', 'queued 2', 'queued 3', 'queued 4', 'queued 5']);
+      expect(prompts.sort()).toEqual(['earlier', 'from the CLI', 'queued 1', 'queued 2', 'queued 3', 'queued 4', 'queued 5']);
+      expect(library.getGeneration(handedId).prompt).toBe('from the CLI');
     } finally {
       library.close();
     }
@@ -117,6 +121,20 @@ describe('one owner per library folder', () => {
     for (const file of before) expect(after).toContain(file);
     expect(filesUnder(stagingDir)).toEqual([]);
   }, 180_000);
+
+  it('a CLI generate is refused, naming the holder, when the owner has no endpoint to hand over to', async () => {
+    const dataDir = tempDataDir('atelier-refused-');
+    const lock = acquireLibraryLock(dataLayout(dataDir).libraryDir, { kind: 'command line', detail: 'atelier library rebuild' });
+    try {
+      const refused = await atelier(['generate', 'image', '--library', dataDir, '--model', fx.images.imageOracle, '--prompt', 'x', '--steps', '1', '--width', '64', '--height', '64', '--out', path.join(dataDir, 'x.png')]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`in use by an Atelier command (atelier library rebuild), process ${process.pid}`);
+      expect(refused.stderr).toMatch(/\[LIBRARY_IN_USE\]/);
+      expect(fs.existsSync(path.join(dataDir, 'x.png'))).toBe(false);
+    } finally {
+      lock.release();
+    }
+  }, 60_000);
 
   it('three CLI generations leave staging/ empty, and the CLI can rebuild the library from its files', async () => {
     const dataDir = tempDataDir('atelier-staging-');

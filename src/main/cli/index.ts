@@ -6,7 +6,8 @@ import type { EngineInfo, ModelInspection } from '../../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../../shared/errors';
 import { spawnNodeEngine } from '../engine-host/spawn-node';
 import { libraryBackupCommand, libraryExportCommand, libraryImportCommand, libraryRestoreCommand } from '../library-io/cli';
-import { acquireLibraryLock, openLibrary, openLibraryReader, undoRestore, type LibraryReader } from '../library';
+import { acquireLibraryLock, openLibrary, openLibraryReader, readLibraryOwner, undoRestore, type LibraryReader } from '../library';
+import { connectLocalEndpoint, localEndpointPath, type LocalEndpointClient } from '../transport/local-endpoint';
 import { rebuildLibrary, startEmptyLibrary } from '../library/recovery';
 import { dataLayout, defaultDataDir } from '../paths';
 import type { Dtype } from '../models/catalog';
@@ -95,6 +96,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 class Cli {
   private studioPromise: Promise<Studio> | null = null;
   private readerValue: LibraryReader | null = null;
+  private remote: LocalEndpointClient | null = null;
   constructor(
     readonly values: Values,
     private readonly mode: 'cli' | 'browser' = 'cli',
@@ -126,7 +128,8 @@ class Cli {
    * or it needs migrating.
    */
   async reader(): Promise<LibraryReader> {
-    if (this.studioPromise) return (await this.studioPromise).library;
+    const studio = this.studioPromise ? await this.studioPromise.catch(() => null) : null;
+    if (studio) return studio.library;
     this.readerValue ??= openLibraryReader(this.libraryDir);
     return this.readerValue ?? (await this.studio()).library;
   }
@@ -142,9 +145,37 @@ class Cli {
     process.stdout.write(this.values.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
   }
 
+  /**
+   * Where this command's job runs: here, or in the desktop app or `serve` that owns the library
+   * (handed over through its local endpoint, with its progress printed here). Without an endpoint
+   * to talk to, the owner is named and nothing runs.
+   */
+  async jobHost(): Promise<JobHost> {
+    try {
+      return localJobHost(this, await this.studio());
+    } catch (error) {
+      if (!(error instanceof StudioError) || error.code !== 'LIBRARY_IN_USE') throw error;
+      const client = await connectLocalEndpoint(localEndpointPath(this.libraryDir)).catch(() => {
+        throw error;
+      });
+      const reader = await this.reader().catch(() => null);
+      if (!reader) {
+        client.close();
+        throw error;
+      }
+      this.remote = client;
+      const owner = readLibraryOwner(this.libraryDir);
+      process.stderr.write(`The library is open in ${owner ? `Atelier's ${owner.kind} (process ${owner.pid})` : 'another Atelier'}: the job runs there.\n`);
+      return remoteJobHost(client, reader);
+    }
+  }
+
   async close(): Promise<void> {
+    this.remote?.close();
     this.readerValue?.close();
-    if (this.studioPromise) await (await this.studioPromise).close();
+    // A studio that never opened (the library was someone else's) has nothing to close.
+    const studio = this.studioPromise ? await this.studioPromise.catch(() => null) : null;
+    await studio?.close();
   }
 }
 
@@ -170,39 +201,86 @@ function summary(g: Generation): string {
   return `${g.id}  ${g.kind.padEnd(5)}  ${new Date(g.createdAt).toISOString().slice(0, 16)}  ${'★'.repeat(g.rating).padEnd(5)}  ${text}`;
 }
 
-async function runJob(cli: Cli, request: CallInput<'jobs.start'>, streamTokens: boolean): Promise<{ job: Job; generations: Generation[] }> {
-  const studio = await cli.studio();
+/**
+ * Where a CLI job runs: in this process's own studio, or — when the desktop app or `serve` owns the
+ * library — in that app, handed over through its local endpoint (see transport/local-endpoint.ts).
+ */
+interface JobHost {
+  start(request: CallInput<'jobs.start'>): Promise<string>;
+  subscribe(listener: (event: string, payload: unknown) => void): () => void;
+  waitFor(jobId: string): Promise<Job>;
+  generation(id: string): Promise<Generation>;
+  assetPath(assetId: string): Promise<string | null>;
+}
+
+function localJobHost(cli: Cli, studio: Studio): JobHost {
+  return {
+    start: async (request) => (await cli.call('jobs.start', request)).jobId,
+    subscribe: (listener) => studio.events.subscribe(listener),
+    waitFor: (jobId) => studio.queue.waitFor(jobId),
+    generation: async (id) => studio.library.getGeneration(id),
+    assetPath: async (assetId) => studio.library.resolveAsset(assetId)?.path ?? null,
+  };
+}
+
+function remoteJobHost(client: LocalEndpointClient, reader: LibraryReader): JobHost {
+  const finished = new Map<string, Job>();
+  const waiters = new Map<string, (job: Job) => void>();
+  client.onEvent((event, payload) => {
+    if (event !== 'jobs.changed') return;
+    const job = payload as Job;
+    if (job.state !== 'done' && job.state !== 'failed' && job.state !== 'cancelled') return;
+    finished.set(job.id, job);
+    waiters.get(job.id)?.(job);
+  });
+  return {
+    start: async (request) => (await client.call<{ jobId: string }>('jobs.start', request)).jobId,
+    subscribe: (listener) => client.onEvent(listener),
+    waitFor: (jobId) => {
+      const done = finished.get(jobId);
+      return done ? Promise.resolve(done) : new Promise((resolve) => waiters.set(jobId, resolve));
+    },
+    generation: (id) => client.call<Generation>('library.get', { id }),
+    // Files are read straight from the library folder, read-only, beside the app that owns it.
+    assetPath: async (assetId) => reader.resolveAsset(assetId)?.path ?? null,
+  };
+}
+
+async function runJob(cli: Cli, request: CallInput<'jobs.start'>, streamTokens: boolean): Promise<{ job: Job; generations: Generation[]; host: JobHost }> {
+  const host = await cli.jobHost();
   const progress = progressLine(process.stderr, { quiet: cli.values.quiet });
-  const unsubscribe = studio.events.subscribe((event, payload) => {
+  let jobId: string | null = null;
+  // Subscribed before the job starts, so not one event of it is missed.
+  const unsubscribe = host.subscribe((event, payload) => {
+    if ((payload as { jobId?: string }).jobId !== jobId) return;
     if (event === 'jobs.token' && streamTokens) process.stdout.write((payload as { text: string }).text);
     if (event === 'jobs.progress') {
       const p = payload as { step: number; totalSteps: number };
       progress.update(p.step, p.totalSteps);
     }
   });
-  const { jobId } = await cli.call('jobs.start', request);
-  const job = await studio.queue.waitFor(jobId);
+  jobId = await host.start(request);
+  const job = await host.waitFor(jobId);
   unsubscribe();
   progress.end();
   if (job.state !== 'done') {
     throw new StudioError((job.error?.code as StudioError['code']) ?? 'CANCELLED', job.error?.message ?? `The job ended as ${job.state}.`);
   }
-  const generations = job.generationIds.map((id) => studio.library.getGeneration(id));
-  return { job, generations };
+  const generations = await Promise.all(job.generationIds.map((id) => host.generation(id)));
+  return { job, generations, host };
 }
 
-async function copyOutputs(cli: Cli, generations: Generation[], out: string, role: string): Promise<string[]> {
-  const studio = await cli.studio();
+async function copyOutputs(host: JobHost, generations: Generation[], out: string, role: string): Promise<string[]> {
   const files = generations.flatMap((g) => g.assets.filter((a) => a.role === role));
   const written: string[] = [];
   const ext = path.extname(out);
   const stem = out.slice(0, out.length - ext.length);
   for (const [index, asset] of files.entries()) {
-    const source = studio.library.resolveAsset(asset.id);
+    const source = await host.assetPath(asset.id);
     if (!source) continue;
     const target = files.length === 1 ? out : `${stem}-${index + 1}${ext}`;
     await fs.mkdir(path.dirname(path.resolve(target)), { recursive: true });
-    await fs.copyFile(source.path, target);
+    await fs.copyFile(source, target);
     written.push(path.resolve(target));
   }
   return written;
@@ -238,7 +316,7 @@ async function generate(cli: Cli, what: string | undefined): Promise<void> {
     const out = need(v.out, 'out');
     let initAssetId: string | undefined;
     if (v.init) initAssetId = await importInitImage(cli, v.init);
-    const { generations } = await runJob(
+    const { generations, host } = await runJob(
       cli,
       {
         kind: 'image',
@@ -259,13 +337,13 @@ async function generate(cli: Cli, what: string | undefined): Promise<void> {
       },
       false,
     );
-    const files = await copyOutputs(cli, generations, out, 'image');
+    const files = await copyOutputs(host, generations, out, 'image');
     cli.print({ generationId: generations[0]?.id, generationIds: generations.map((g) => g.id), files, seed: generations[0]?.seed, provider: generations[0]?.provider }, () => files.join('\n'));
     return;
   }
   if (what === 'music') {
     const out = need(v.out, 'out');
-    const { generations } = await runJob(
+    const { generations, host } = await runJob(
       cli,
       {
         kind: 'music',
@@ -281,7 +359,7 @@ async function generate(cli: Cli, what: string | undefined): Promise<void> {
       },
       false,
     );
-    const files = await copyOutputs(cli, generations, out, 'audio');
+    const files = await copyOutputs(host, generations, out, 'audio');
     const g = generations[0];
     const meta = (g?.params.meta ?? {}) as { sampleRate?: number };
     const audio = g?.assets.find((a) => a.role === 'audio');
