@@ -19,7 +19,7 @@ export interface EngineOptions {
 
 export type RunParams =
   | { kind: 'text'; params: TextParams }
-  | { kind: 'image'; params: ImageParams; initImagePath?: string }
+  | { kind: 'image'; params: ImageParams; initImagePath?: string; maskImagePath?: string }
   | { kind: 'music'; params: MusicParams; extendFromPath?: string };
 
 export type EngineRequest =
