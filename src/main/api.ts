@@ -16,6 +16,7 @@ import { findCatalogEntry, type Catalog } from './models/catalog';
 import { rendererSaves } from './shutdown';
 import type { EventBus } from './ipc/events';
 import { librarySafetyHandlers } from './library-safety';
+import { maskHandlers } from './masks';
 import type { TokenStore } from './studio';
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -120,6 +121,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'library.lineage': ({ id }) => ({ ancestors: library.listAncestors(id), children: library.listChildren(id) }),
     'library.purge': () => library.purgeDeleted(),
     ...librarySafetyHandlers(deps),
+    ...maskHandlers(deps),
     'library.tags': () => ({ items: library.listTags() }),
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);

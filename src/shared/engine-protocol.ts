@@ -68,7 +68,7 @@ export interface OutputFile {
   /** Absolute path of a file the engine wrote inside the run's outDir. */
   path: string;
   mime: string;
-  role: 'image' | 'audio' | 'text' | 'thumbnail' | 'peaks';
+  role: 'image' | 'audio' | 'text' | 'thumbnail' | 'peaks' | 'mask';
   width?: number;
   height?: number;
   durationMs?: number;

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import { StudioError } from '../../shared/errors';
 import type { OutputFile, ProviderName, RunHooks, RunResult } from '../../shared/engine-protocol';
 import { ImageParams, type Scheduler } from '../../shared/params';
@@ -200,6 +201,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   // (outpaint: the grown canvas; only-masked: the crop resized to width × height).
   const plan: InpaintPlan | null = opts.initImagePath !== undefined ? await planInpaint(params, opts.initImagePath, opts.maskImagePath) : null;
   if (!plan && (opts.maskImagePath !== undefined || params.outpaint)) throw new StudioError('INVALID_INPUT', 'Inpainting and outpainting need an init image to paint over.');
+  const maskPng = opts.maskImagePath !== undefined ? await sharp(opts.maskImagePath).png().toBuffer({ resolveWithObject: true }) : null;
   const W = plan ? plan.width : params.width;
   const H = plan ? plan.height : params.height;
   const h = H / 8;
@@ -241,6 +243,12 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
     await writeFile(file, bytes);
     outputs.push({ path: file, mime: 'image/png', role: 'image', width: outW, height: outH, seed });
     if (thumb) outputs.push({ path: thumb.path, mime: 'image/webp', role: 'thumbnail', width: thumb.width, height: thumb.height, seed });
+    if (maskPng) {
+      // The mask travels with each picture it made, so the library shows it and a remix can reuse it.
+      const maskFile = join(opts.outDir, `mask-${String(i + 1).padStart(2, '0')}-${seed}.png`);
+      await writeFile(maskFile, maskPng.data);
+      outputs.push({ path: maskFile, mime: 'image/png', role: 'mask', width: maskPng.info.width, height: maskPng.info.height, seed });
+    }
     timings.outputMs += performance.now() - tOut;
   };
 

@@ -216,6 +216,11 @@ describe('inpainting with a 9-channel inpainting unet', () => {
     for (const [scheduler, blur] of [['euler', 0], ['euler-a', 4]] as const) {
       const { pixels, res } = await run(fx.imageInpaint, { scheduler, strength: 1, maskBlur: blur, steps: 16 }, initFile, maskFile, s);
       expect(res.meta?.inpaintUnet).toBe(true);
+      // The mask is kept with the picture, as given (a lossless copy).
+      const kept = res.outputs.find((o) => o.role === 'mask');
+      expect(kept?.seed).toBe(1);
+      const maskBack = await sharp(kept?.path ?? '').greyscale().raw().toBuffer();
+      expect(Buffer.from(maskBack).equals(Buffer.from(inpaintMaskPicture(S, S)))).toBe(true);
       const inside = discInterior(S, S, 8 + blur);
       const db = psnr(select(pixels.data, inside), select(oraclePicture(S, S), inside));
       expect(db, `${scheduler}: ${db.toFixed(1)} dB`).toBeGreaterThanOrEqual(40);
