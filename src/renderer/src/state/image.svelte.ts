@@ -170,7 +170,12 @@ class ImageStudio {
   /** Inpaint a picture: it becomes the init image and the mask editor opens over it. */
   inpaint(generation: Generation): void {
     this.useAsInit(generation);
-    if (this.initAssetId) this.maskEditing = true;
+    if (!this.initAssetId) return;
+    // Inpainting keeps the picture's size (to the nearest multiple of 8 the model needs).
+    const image = generation.assets.find((asset) => asset.id === this.initAssetId);
+    const snap = (v: number): number => Math.min(2048, Math.max(64, Math.round(v / 8) * 8));
+    if (image?.width && image.height) this.setSize(snap(image.width), snap(image.height));
+    this.maskEditing = true;
   }
 
   clearInit(): void {
