@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureImageFixtures, inInpaintDisc, inpaintMaskPicture, oracleLatent, oraclePicture, type ImageFixturePaths } from '../../../../scripts/fixtures/image';
+import { ensureImageFixtures, inInpaintDisc, LCM_GUIDANCE, inpaintMaskPicture, oracleLatent, oraclePicture, type ImageFixturePaths } from '../../../../scripts/fixtures/image';
 import { generateImage } from '../../../../src/engine/image/pipeline';
 import { featherMask, latentMask, maskedOnlyCrop, outpaintCanvas } from '../../../../src/engine/image/inpaint';
 import { NoiseGenerator } from '../../../../src/engine/image/noise';
@@ -157,6 +157,25 @@ describe('inpainting with a text-to-image unet (latent blending)', () => {
       expect(db, `${scheduler}: ${db.toFixed(1)} dB`).toBeGreaterThanOrEqual(40);
       expect(psnr(select(init, inside), select(oraclePicture(S, S), inside))).toBeLessThan(40);
       expect(differing(pixels.data, init, discOutside(S, S, blur))).toBe(0);
+    }
+  });
+
+  it('works with the fp16, SDXL and LCM layouts the pipeline reads', async () => {
+    const init = patterned(S, S, 2, () => true);
+    const inner = patterned(S, S, 6, () => true);
+    discInterior(S, S, 0).forEach((inside, i) => inside && init.set(inner.subarray(i * 3, i * 3 + 3), i * 3));
+    const initFile = png('layouts-init.png', init, S, S);
+    const maskFile = await greyPng('layouts-disc.png', inpaintMaskPicture(S, S), S, S);
+    const cases = [
+      [fx.imageFp16, { scheduler: 'euler' }],
+      [fx.imageSdxl, { scheduler: 'ddim', negativePrompt: '' }],
+      [fx.imageLcm, { scheduler: 'lcm', steps: 4, guidance: LCM_GUIDANCE }],
+    ] as const;
+    for (const [dir, p] of cases) {
+      const { pixels } = await run(dir, { strength: 1, maskBlur: 2, ...p }, initFile, maskFile);
+      const inside = discInterior(S, S, 10);
+      expect(psnr(select(pixels.data, inside), select(oraclePicture(S, S), inside)), dir).toBeGreaterThanOrEqual(40);
+      expect(differing(pixels.data, init, discOutside(S, S, 2)), dir).toBe(0);
     }
   });
 
