@@ -146,3 +146,10 @@ export async function planInpaint(params: ImageParams, initPath: string, maskPat
 function emptyMask(): StudioError {
   return new StudioError('INVALID_INPUT', 'The mask is empty: paint the area to regenerate (white = repaint).');
 }
+
+/** The inpainting settings in AUTOMATIC1111's infotext spelling ("Mask blur: 4, Inpaint area: Only masked"). */
+export function a1111InpaintFields(mode: InpaintPlan['mode'], params: ImageParams): Record<string, string | number> {
+  if (mode === 'img2img') return {};
+  if (mode === 'outpaint') return { 'Mask blur': params.maskBlur ?? DEFAULT_OUTPAINT_FEATHER, Outpaint: Object.values(params.outpaint ?? {}).join(',') };
+  return { 'Mask blur': params.maskBlur ?? DEFAULT_MASK_BLUR, ...(mode === 'masked-only' ? { 'Inpaint area': 'Only masked', 'Masked area padding': MASKED_ONLY_PADDING } : {}) };
+}

@@ -14,7 +14,7 @@ import { ClipTokenizer } from './clip-tokenizer';
 import { NoiseGenerator } from './noise';
 import { createScheduler, type DiffusionScheduler, type SchedulerConfig } from './schedulers';
 import { floatTensor, floatTypeOf, inputInfo, toFloat32, type InputInfo } from './tensors';
-import { planInpaint, type InpaintPlan } from './inpaint-plan';
+import { a1111InpaintFields, planInpaint, type InpaintPlan } from './inpaint-plan';
 
 export interface GenerateImageOptions {
   sessions: SessionSource;
@@ -238,7 +238,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
     // PNG and thumbnail both come from the pixels in memory and run concurrently on sharp's
     // threads (the thumbnail no longer decodes the PNG just written).
     const thumbnail = (opts.thumbnails ?? true) ? writeThumbnailFromPixels(pixels, outW, outH, 3, file.replace(/\.png$/, '.thumb.webp'), 256) : null;
-    const png = encodePngWithSharp(pixels, outW, outH, 3, provenanceChunks(provenance(seed)));
+    const png = encodePngWithSharp(pixels, outW, outH, 3, provenanceChunks(provenance(seed), plan ? a1111InpaintFields(plan.mode, params) : {}));
     const [bytes, thumb] = await Promise.all([png, thumbnail]);
     await writeFile(file, bytes);
     outputs.push({ path: file, mime: 'image/png', role: 'image', width: outW, height: outH, seed });

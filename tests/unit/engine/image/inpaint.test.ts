@@ -152,6 +152,8 @@ describe('inpainting with a text-to-image unet (latent blending)', () => {
     for (const [scheduler, blur] of [['euler', 4], ['ddim', 0], ['dpmpp-2m-karras', 6]] as const) {
       const { pixels, res } = await run(fx.imageOracle, { scheduler, strength: 1, maskBlur: blur }, initFile, maskFile);
       expect(res.meta?.inpaint).toBe('inpaint');
+      // AUTOMATIC1111's infotext names the mask blur, as its inpainting does.
+      expect(readFileSync(res.outputs[0]!.path).toString('latin1')).toContain(`Mask blur: ${blur}`);
       const inside = discInterior(S, S, 8 + blur);
       const db = psnr(select(pixels.data, inside), select(oraclePicture(S, S), inside));
       expect(db, `${scheduler}: ${db.toFixed(1)} dB`).toBeGreaterThanOrEqual(40);
