@@ -398,7 +398,14 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   let inpaintExtra: Float32Array | undefined;
   if (inpaintUnet) {
     const mask = plan?.latentMask ?? new Float32Array(h * w).fill(1);
-    const masked = plan?.repaint ? await encodePixels(plan.canvas.data, plan.repaint) : initPixels ? await encodePixels(initPixels, new Uint8Array(H * W).fill(1)) : new Float32Array(latentSize);
+    // Without a mask everything is repainted: the masked image is all blank, which a real VAE does
+    // not encode to zeros, so it is encoded like any other (zeros only for a folder without an encoder).
+    const blank = (): Promise<Float32Array> => encodePixels(new Uint8Array(H * W * 3), new Uint8Array(H * W).fill(1));
+    const masked = plan?.repaint
+      ? await encodePixels(plan.canvas.data, plan.repaint)
+      : initPixels || existsSync(join(modelDir, 'vae_encoder', 'model.onnx'))
+        ? await blank()
+        : new Float32Array(latentSize);
     const row = new Float32Array(5 * h * w);
     row.set(mask, 0);
     row.set(masked, h * w);
