@@ -162,6 +162,26 @@ describe('inpainting with a text-to-image unet (latent blending)', () => {
     }
   });
 
+  it('batches like txt2img: one picture and one mask per seed, previews every step, each composited', async () => {
+    const init = patterned(64, 64, 2, () => true);
+    const initFile = png('batch-init.png', init, 64, 64);
+    const maskFile = await greyPng('batch-disc.png', inpaintMaskPicture(64, 64), 64, 64);
+    const h = hooks();
+    const res = await generateImage(fx.imageOracle, params({ initAssetId: 'i', maskAssetId: 'm', batch: 2, steps: 6, strength: 1, scheduler: 'euler-a', seed: 10, maskBlur: 0 }), {
+      sessions,
+      hooks: h,
+      outDir: out(),
+      initImagePath: initFile,
+      maskImagePath: maskFile,
+      thumbnails: false,
+    });
+    expect(h.progress.at(-1)).toEqual([12, 12]);
+    expect(h.previews).toHaveLength(12);
+    expect(res.outputs.filter((o) => o.role === 'image').map((o) => o.seed)).toEqual([10, 11]);
+    expect(res.outputs.filter((o) => o.role === 'mask').map((o) => o.seed)).toEqual([10, 11]);
+    for (const o of res.outputs.filter((x) => x.role === 'image')) expect(differing((await rgb(o.path)).data, init, discOutside(64, 64, 0))).toBe(0);
+  });
+
   it('works with the fp16, SDXL and LCM layouts the pipeline reads', async () => {
     const init = patterned(S, S, 2, () => true);
     const inner = patterned(S, S, 6, () => true);
