@@ -18,7 +18,7 @@ export const EngineOptionsSchema = z.strictObject({
 
 export const RunParamsSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('text'), params: TextParams }),
-  z.strictObject({ kind: z.literal('image'), params: ImageParams, initImagePath: dir.optional() }),
+  z.strictObject({ kind: z.literal('image'), params: ImageParams, initImagePath: dir.optional(), maskImagePath: dir.optional() }),
   z.strictObject({ kind: z.literal('music'), params: MusicParams, extendFromPath: dir.optional() }),
 ]);
 

@@ -31,7 +31,7 @@ export const defaultRunners: Runners = {
   music: (modelDir, run, context) => generateMusic(modelDir, run.params, { ...context, ...(run.extendFromPath === undefined ? {} : { extendFromPath: run.extendFromPath }) }),
   image: async (modelDir, run, { ctx, hooks, outDir }) => {
     const { generateImage } = await import('./image/pipeline');
-    return generateImage(modelDir, run.params, { sessions: ctx.sessions, hooks, outDir, initImagePath: run.initImagePath });
+    return generateImage(modelDir, run.params, { sessions: ctx.sessions, hooks, outDir, initImagePath: run.initImagePath, maskImagePath: run.maskImagePath });
   },
 };
 

@@ -17,6 +17,7 @@ import { rendererSaves } from './shutdown';
 import type { EventBus } from './ipc/events';
 import { librarySafetyHandlers } from './library-safety';
 import { forgetHubTrust } from './models/hub-trust';
+import { maskHandlers } from './masks';
 import type { TokenStore } from './studio';
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -123,6 +124,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'library.lineage': ({ id }) => ({ ancestors: library.listAncestors(id), children: library.listChildren(id) }),
     'library.purge': () => library.purgeDeleted(),
     ...librarySafetyHandlers(deps),
+    ...maskHandlers(deps),
     'library.tags': () => ({ items: library.listTags() }),
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);

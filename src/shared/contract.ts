@@ -275,6 +275,8 @@ export const calls = {
   'library.delete': call(z.strictObject({ ids: z.array(Id).min(1).max(1000) }), z.object({ count: z.number() })),
   'library.restore': call(z.strictObject({ ids: z.array(Id).min(1).max(1000) }), z.object({ count: z.number() })),
   'library.notes': call(z.strictObject({ id: Id, notes: z.string().max(20_000) }), Generation),
+  /** A mask painted in the Image view (PNG data URL, white = repaint) kept in the library; its asset id goes into maskAssetId. */
+  'image.saveMask': call(z.strictObject({ png: z.string().max(12_000_000).startsWith('data:image/png;base64,') }), z.object({ assetId: z.string() })),
   /** Remix lineage: every ancestor (nearest first) and the direct children. */
   'library.lineage': call(z.strictObject({ id: Id }), z.object({ ancestors: z.array(Generation), children: z.array(Generation) })),
   /** Empties the trash: rows and the files no other item uses. */

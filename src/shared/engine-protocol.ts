@@ -19,7 +19,7 @@ export interface EngineOptions {
 
 export type RunParams =
   | { kind: 'text'; params: TextParams }
-  | { kind: 'image'; params: ImageParams; initImagePath?: string }
+  | { kind: 'image'; params: ImageParams; initImagePath?: string; maskImagePath?: string }
   | { kind: 'music'; params: MusicParams; extendFromPath?: string };
 
 export type EngineRequest =
@@ -68,7 +68,7 @@ export interface OutputFile {
   /** Absolute path of a file the engine wrote inside the run's outDir. */
   path: string;
   mime: string;
-  role: 'image' | 'audio' | 'text' | 'thumbnail' | 'peaks';
+  role: 'image' | 'audio' | 'text' | 'thumbnail' | 'peaks' | 'mask';
   width?: number;
   height?: number;
   durationMs?: number;

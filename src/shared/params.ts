@@ -38,6 +38,10 @@ export type Scheduler = z.infer<typeof Scheduler>;
 
 const multipleOf8 = z.number().int().min(64).max(2048).multipleOf(8);
 
+const margin = z.number().int().min(0).max(1024).multipleOf(8);
+export const OutpaintMargins = z.strictObject({ left: margin, top: margin, right: margin, bottom: margin });
+export type OutpaintMargins = z.infer<typeof OutpaintMargins>;
+
 export const ImageParams = z.strictObject({
   model: z.string().min(1).max(500),
   prompt: z.string().max(4000),
@@ -52,6 +56,14 @@ export const ImageParams = z.strictObject({
   /** img2img: an asset id from the library (the renderer never sends paths). */
   initAssetId: z.string().max(100).optional(),
   strength: z.number().min(0).max(1).default(0.75),
+  /** Inpainting: a library asset id of the mask (white = repaint); needs initAssetId. */
+  maskAssetId: z.string().max(100).optional(),
+  /** Feather radius in pixels of the final composite (outside mask + radius stays the input exactly). */
+  maskBlur: z.number().int().min(0).max(64).optional(),
+  /** "Only masked area": crop around the mask, generate at width × height, paste back into the full picture. */
+  maskedOnly: z.boolean().optional(),
+  /** Outpainting: pixels added on each side of the init image (multiples of 8). */
+  outpaint: OutpaintMargins.optional(),
 });
 export type ImageParams = z.infer<typeof ImageParams>;
 

@@ -178,6 +178,10 @@ describe('one owner per library folder', () => {
       expect(() => studio.queue.enqueue({ ...imageJob(fx, 10), parentId: kept.generationIds[0]! })).toThrow(/in the trash/);
       const initAssetId = studio.library.getGeneration(kept.generationIds[0]!).assets[0]!.id;
       expect(() => studio.queue.enqueue(JobRequest.parse({ kind: 'image', params: { ...imageJob(fx, 11).params, initAssetId, strength: 0.5 } }))).toThrow(/init image .* in the trash/);
+      // The inpainting mask is a source too: a trashed one is refused before the model runs.
+      const live = await studio.queue.waitFor(studio.queue.enqueue(imageJob(fx, 12)).id);
+      const liveAsset = studio.library.getGeneration(live.generationIds[0]!).assets[0]!.id;
+      expect(() => studio.queue.enqueue(JobRequest.parse({ kind: 'image', params: { ...imageJob(fx, 13).params, initAssetId: liveAsset, maskAssetId: initAssetId } }))).toThrow(/inpainting mask is in the trash/);
     }, 120_000);
   });
 });

@@ -14,6 +14,7 @@ import { ClipTokenizer } from './clip-tokenizer';
 import { NoiseGenerator } from './noise';
 import { createScheduler, type DiffusionScheduler, type SchedulerConfig } from './schedulers';
 import { floatTensor, floatTypeOf, inputInfo, toFloat32, type InputInfo } from './tensors';
+import { a1111InpaintFields, planInpaint, type InpaintPlan } from './inpaint-plan';
 
 export interface GenerateImageOptions {
   sessions: SessionSource;
@@ -22,6 +23,8 @@ export interface GenerateImageOptions {
   outDir: string;
   /** img2img source picture (any format sharp reads); resized to width × height. */
   initImagePath?: string;
+  /** Inpainting mask (white = repaint) over the init picture; any format sharp reads. */
+  maskImagePath?: string;
   /** Replace the sampler (tests use this to prove a broken sampler is caught). */
   createScheduler?: (name: Scheduler, config: SchedulerConfig) => DiffusionScheduler;
   /** Write 256 px webp thumbnails next to the images (default true). */
@@ -193,12 +196,17 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   const tokenizer = clipTokenizerFor(join(modelDir, 'tokenizer'));
   const scaling = vaeScale(modelDir);
   const baseSeed = params.seed ?? randomInt(0, 2 ** 32 - 1);
-  const W = params.width;
-  const H = params.height;
+  mkdirSync(opts.outDir, { recursive: true });
+  // What runs at which size: txt2img/img2img at width × height; inpainting with the mask's plan
+  // (outpaint: the grown canvas; only-masked: the crop resized to width × height).
+  const plan: InpaintPlan | null = opts.initImagePath !== undefined ? await planInpaint(params, opts.initImagePath, opts.maskImagePath) : null;
+  if (!plan && (opts.maskImagePath !== undefined || params.outpaint)) throw new StudioError('INVALID_INPUT', 'Inpainting and outpainting need an init image to paint over.');
+  const maskPng = opts.maskImagePath !== undefined ? await sharp(opts.maskImagePath).png().toBuffer({ resolveWithObject: true }) : null;
+  const W = plan ? plan.width : params.width;
+  const H = plan ? plan.height : params.height;
   const h = H / 8;
   const w = W / 8;
   const latentSize = 4 * h * w;
-  mkdirSync(opts.outDir, { recursive: true });
 
   const timings = { textEncodeMs: 0, encodeMs: 0, denoiseMs: 0, decodeMs: 0, sessionRunMs: 0, previewMs: 0, outputMs: 0, totalMs: 0 };
   const run = async (s: LoadedSession, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> => {
@@ -221,36 +229,36 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   const tStart = params.steps - initSteps;
   const outputs: OutputFile[] = [];
   const provenance = (seed: number): ImageProvenance => ({ ...params, seed });
-  /** PNG with provenance + thumbnail + file write (timed as outputMs). */
-  const writeOutput = async (i: number, seed: number, pixels: Uint8Array): Promise<void> => {
+  /** PNG with provenance + thumbnail + file write (timed as outputMs); inpainting composites first. */
+  const writeOutput = async (i: number, seed: number, generated: Uint8Array): Promise<void> => {
     const tOut = performance.now();
+    const final = plan ? await plan.finish(generated) : { data: generated, width: W, height: H };
+    const { data: pixels, width: outW, height: outH } = final;
     const file = join(opts.outDir, `image-${String(i + 1).padStart(2, '0')}-${seed}.png`);
     // PNG and thumbnail both come from the pixels in memory and run concurrently on sharp's
     // threads (the thumbnail no longer decodes the PNG just written).
-    const thumbnail = (opts.thumbnails ?? true) ? writeThumbnailFromPixels(pixels, W, H, 3, file.replace(/\.png$/, '.thumb.webp'), 256) : null;
-    const png = encodePngWithSharp(pixels, W, H, 3, provenanceChunks(provenance(seed)));
+    const thumbnail = (opts.thumbnails ?? true) ? writeThumbnailFromPixels(pixels, outW, outH, 3, file.replace(/\.png$/, '.thumb.webp'), 256) : null;
+    const png = encodePngWithSharp(pixels, outW, outH, 3, provenanceChunks(provenance(seed), plan ? a1111InpaintFields(plan.mode, params) : {}));
     const [bytes, thumb] = await Promise.all([png, thumbnail]);
     await writeFile(file, bytes);
-    outputs.push({ path: file, mime: 'image/png', role: 'image', width: W, height: H, seed });
+    outputs.push({ path: file, mime: 'image/png', role: 'image', width: outW, height: outH, seed });
     if (thumb) outputs.push({ path: thumb.path, mime: 'image/webp', role: 'thumbnail', width: thumb.width, height: thumb.height, seed });
+    if (maskPng) {
+      // The mask travels with each picture it made, so the library shows it and a remix can reuse it.
+      const maskFile = join(opts.outDir, `mask-${String(i + 1).padStart(2, '0')}-${seed}.png`);
+      await writeFile(maskFile, maskPng.data);
+      outputs.push({ path: maskFile, mime: 'image/png', role: 'mask', width: maskPng.info.width, height: maskPng.info.height, seed });
+    }
     timings.outputMs += performance.now() - tOut;
   };
 
-  let initPixels: Uint8Array | undefined;
-  if (opts.initImagePath !== undefined) {
-    const img = sharp(opts.initImagePath).removeAlpha().toColourspace('srgb');
-    const meta = await img.metadata();
-    const same = meta.width === W && meta.height === H && (meta.orientation ?? 1) === 1;
-    const { data, info } = await (same ? img : img.resize(W, H, { fit: 'fill' })).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== W || info.height !== H) throw new StudioError('INVALID_INPUT', 'The init image could not be read as an RGB picture.');
-    initPixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  }
+  const initPixels: Uint8Array | undefined = plan?.canvas.data;
 
   // strength 0: nothing to denoise; the picture is the (resized) init image, exactly.
   if (initPixels && initSteps === 0) {
     for (let i = 0; i < params.batch; i++) await writeOutput(i, (baseSeed + i) >>> 0, initPixels);
     timings.totalMs = performance.now() - t0;
-    return { outputs, seed: baseSeed, provider: 'none', providerNote: 'No model ran: strength 0 returns the init image unchanged.', timings, meta: { steps: 0, img2img: true } };
+    return { outputs, seed: baseSeed, provider: 'none', providerNote: 'No model ran: strength 0 returns the init image unchanged.', timings, meta: { steps: 0, img2img: true, ...(plan?.latentMask ? { inpaint: plan.mode } : {}) } };
   }
 
   const sessions: Loaded = { text: await load('text_encoder'), unet: await load('unet'), decoder: await load('vae_decoder') };
@@ -355,23 +363,58 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
     extraFeeds.timestep_cond = floatTensor(floatTypeOf(info), guidanceEmbedding(params.guidance - 1, dim), [1, dim]);
   }
 
-  // ---- img2img: encode the init picture once ----
-  let initLatents: Float32Array | undefined;
-  if (initPixels) {
+  // ---- inpainting unet: 9 input channels (diffusers: latents, mask, masked image latents) ----
+  const sampleChannels = sampleInfo.shape[1];
+  const inpaintUnet = sampleChannels === 9;
+  if (typeof sampleChannels === 'number' && sampleChannels !== 4 && !inpaintUnet) {
+    throw new StudioError('MODEL_INVALID', `The unet takes ${sampleChannels} input channels; only 4 (text-to-image) and 9 (inpainting) are supported.`);
+  }
+
+  /** RGB bytes → latents × the VAE scale; `blank` pixels (1) are zeroed first (diffusers' masked image). */
+  const encodePixels = async (pixels: Uint8Array, blank?: Uint8Array): Promise<Float32Array> => {
     const tEnc = performance.now();
     const enc = await load('vae_encoder');
     const encIn = [...inputInfo(enc.session).values()][0];
     const chw = new Float32Array(3 * H * W);
-    for (let i = 0; i < H * W; i++) for (let k = 0; k < 3; k++) chw[k * H * W + i] = (initPixels[i * 3 + k] / 255) * 2 - 1;
+    for (let i = 0; i < H * W; i++) {
+      if (blank?.[i]) continue;
+      for (let k = 0; k < 3; k++) chw[k * H * W + i] = (pixels[i * 3 + k] / 255) * 2 - 1;
+    }
     const out = await run(enc, { [encIn.name]: floatTensor(floatTypeOf(encIn), chw, [1, 3, H, W]) });
     const names = enc.session.outputNames;
     const key = names.includes('latent_parameters') ? 'latent_parameters' : names.includes('latent_sample') ? 'latent_sample' : names[0];
     const lat = toFloat32(out[key]);
     // latent_parameters = [mean, logvar]: take the mean (the distribution's mode, deterministic).
-    initLatents = new Float32Array(latentSize);
-    for (let i = 0; i < latentSize; i++) initLatents[i] = lat[i] * scaling;
-    timings.encodeMs = performance.now() - tEnc;
+    const latents = new Float32Array(latentSize);
+    for (let i = 0; i < latentSize; i++) latents[i] = lat[i] * scaling;
+    timings.encodeMs += performance.now() - tEnc;
+    return latents;
+  };
+
+  // ---- img2img: encode the init picture once ----
+  const initLatents = initPixels ? await encodePixels(initPixels) : undefined;
+  // The 9-channel unet's extra input: the mask (all 1 without one: the whole picture is new) and
+  // the picture with the masked part blanked (all blank without an init picture), both per batch row.
+  let inpaintExtra: Float32Array | undefined;
+  if (inpaintUnet) {
+    const mask = plan?.latentMask ?? new Float32Array(h * w).fill(1);
+    // Without a mask everything is repainted: the masked image is all blank, which a real VAE does
+    // not encode to zeros, so it is encoded like any other (zeros only for a folder without an encoder).
+    const blank = (): Promise<Float32Array> => encodePixels(new Uint8Array(H * W * 3), new Uint8Array(H * W).fill(1));
+    const masked = plan?.repaint
+      ? await encodePixels(plan.canvas.data, plan.repaint)
+      : initPixels || existsSync(join(modelDir, 'vae_encoder', 'model.onnx'))
+        ? await blank()
+        : new Float32Array(latentSize);
+    const row = new Float32Array(5 * h * w);
+    row.set(mask, 0);
+    row.set(masked, h * w);
+    inpaintExtra = new Float32Array(B * 5 * h * w);
+    for (let b = 0; b < B; b++) inpaintExtra.set(row, b * 5 * h * w);
   }
+  // Latent blending for 4-channel unets: after each step the unmasked cells go back to the
+  // original, noised to the next step's level (1 = keep the original).
+  const keep = !inpaintUnet && plan?.latentMask ? plan.latentMask.map((m) => 1 - m) : null;
 
   const totalSteps = params.batch * (params.steps - tStart);
   let done = 0;
@@ -389,7 +432,8 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
     timestepsRun = scheduler.timesteps.slice(tStart);
     const noise = gen.randn(latentSize);
     let latents: Float32Array;
-    if (initLatents) latents = scheduler.addNoise(initLatents, noise, tStart);
+    // A 9-channel unet at full strength starts from pure noise, as diffusers does (is_strength_max).
+    if (initLatents && !(inpaintUnet && tStart === 0)) latents = scheduler.addNoise(initLatents, noise, tStart);
     else {
       latents = new Float32Array(latentSize);
       // a getter that scans the sigmas: read it once, not once per element
@@ -401,13 +445,18 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
     for (let i = tStart; i < scheduler.timesteps.length; i++) {
       if (hooks.signal.aborted) throw cancelled();
       const x = scheduler.scaleModelInput(latents, i);
-      const batched = B === 2 ? new Float32Array(2 * latentSize) : x;
-      if (B === 2) {
-        batched.set(x, 0);
-        batched.set(x, latentSize);
+      const C = inpaintExtra ? 9 : 4;
+      const rowSize = C * h * w;
+      const batched = B === 1 && !inpaintExtra ? x : new Float32Array(B * rowSize);
+      if (batched !== x) {
+        for (let b = 0; b < B; b++) {
+          // concat([latents, mask, masked_image_latents], axis=1), after scale_model_input
+          batched.set(x, b * rowSize);
+          if (inpaintExtra) batched.set(inpaintExtra.subarray(b * 5 * h * w, (b + 1) * 5 * h * w), b * rowSize + latentSize);
+        }
       }
       const out = await run(sessions.unet, {
-        [sampleInfo.name]: floatTensor(sampleType, batched, [B, 4, h, w]),
+        [sampleInfo.name]: floatTensor(sampleType, batched, [B, C, h, w]),
         [tsInfo.name]: timestepTensor(scheduler.timesteps[i]),
         [ehsInfo.name]: ehsTensor,
         ...sdxlFeeds,
@@ -424,6 +473,15 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
       } else eps = pred.length === latentSize ? pred : pred.subarray(0, latentSize);
       const res = scheduler.step(eps, i, latents, gen);
       latents = res.prevSample;
+      if (keep && initLatents) {
+        const last = i === scheduler.timesteps.length - 1;
+        const original = last ? initLatents : scheduler.addNoise(initLatents, noise, i + 1);
+        const cells = h * w;
+        for (let j = 0; j < latentSize; j++) {
+          const k = keep[j % cells];
+          if (k) latents[j] = original[j] * k + latents[j] * (1 - k);
+        }
+      }
       done++;
       hooks.onProgress(done, totalSteps);
       if (hooks.onPreview) {
@@ -466,6 +524,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
       inputIds: idsType,
       ...(sdxl ? { architecture: 'sdxl' } : {}),
       img2img,
+      ...(plan && plan.mode !== 'img2img' ? { inpaint: plan.mode, inpaintUnet } : {}),
       vaeScale: scaling,
     },
   };

@@ -48,6 +48,7 @@ Commands:
   generate text  --model DIR|ID --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
   generate image --model DIR|ID --prompt TEXT [--negative TEXT] [--steps N] [--guidance G] [--scheduler S]
                  [--seed S] [--width W --height H] [--init FILE --strength F] [--batch N] --out FILE.png
+                 [--mask FILE (white = repaint) [--mask-blur N] [--masked-only]] [--outpaint LEFT,TOP,RIGHT,BOTTOM]
   generate music --model DIR|ID --prompt TEXT [--seconds S] [--guidance G] [--temperature T] [--top-k K] [--seed N] --out FILE.wav
   serve [--port N]                     browser mode on 127.0.0.1; prints the URL to open
 
@@ -80,6 +81,10 @@ const OPTIONS = {
   height: { type: 'string' },
   init: { type: 'string' },
   strength: { type: 'string' },
+  mask: { type: 'string' },
+  'mask-blur': { type: 'string' },
+  'masked-only': { type: 'boolean', default: false },
+  outpaint: { type: 'string' },
   batch: { type: 'string' },
   out: { type: 'string' },
   seconds: { type: 'string' },
@@ -316,6 +321,9 @@ async function generate(cli: Cli, what: string | undefined): Promise<void> {
     const out = need(v.out, 'out');
     let initAssetId: string | undefined;
     if (v.init) initAssetId = await importInitImage(cli, v.init);
+    const inpaint = inpaintOptions(v);
+    if ((v.mask || inpaint.outpaint) && !v.init) throw new StudioError('INVALID_INPUT', '--mask and --outpaint need --init FILE: the picture to paint over.');
+    const maskAssetId = v.mask ? await importInitImage(cli, v.mask) : undefined;
     const { generations, host } = await runJob(
       cli,
       {
@@ -333,6 +341,8 @@ async function generate(cli: Cli, what: string | undefined): Promise<void> {
           batch: num(v.batch, 'batch'),
           initAssetId,
           strength: num(v.strength, 'strength'),
+          ...(maskAssetId ? { maskAssetId } : {}),
+          ...inpaint,
         },
       },
       false,
@@ -370,6 +380,23 @@ async function generate(cli: Cli, what: string | undefined): Promise<void> {
 }
 
 /** img2img from the command line: the init file goes into the library first, so lineage can point at it. */
+/** --mask-blur, --masked-only and --outpaint L,T,R,B as image params (absent when not given). */
+function inpaintOptions(v: Cli['values']): { maskBlur?: number; maskedOnly?: boolean; outpaint?: { left: number; top: number; right: number; bottom: number } } {
+  const out: ReturnType<typeof inpaintOptions> = {};
+  const blur = num(v['mask-blur'], 'mask-blur');
+  if (blur !== undefined) out.maskBlur = blur;
+  if (v['masked-only']) out.maskedOnly = true;
+  if (v.outpaint) {
+    const parts = v.outpaint.split(',').map((p) => Number(p.trim()));
+    if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p % 8 !== 0)) {
+      throw new StudioError('INVALID_INPUT', '--outpaint takes four multiples of 8, LEFT,TOP,RIGHT,BOTTOM (e.g. 64,0,64,0).');
+    }
+    const [left, top, right, bottom] = parts as [number, number, number, number];
+    out.outpaint = { left, top, right, bottom };
+  }
+  return out;
+}
+
 async function importInitImage(cli: Cli, file: string): Promise<string> {
   const studio = await cli.studio();
   const staged = path.join(studio.layout.stagingDir, `init-${Date.now()}${path.extname(file) || '.png'}`);

@@ -229,6 +229,7 @@ export class JobQueue {
     }
     const sources: [string, string][] = [];
     if (kind === 'image' && typeof params.initAssetId === 'string') sources.push([params.initAssetId, 'The init image for img2img']);
+    if (kind === 'image' && typeof params.maskAssetId === 'string') sources.push([params.maskAssetId, 'The inpainting mask']);
     if (kind === 'music' && typeof params.extendAssetId === 'string') sources.push([params.extendAssetId, 'The piece to extend']);
     for (const [assetId, what] of sources) {
       const owner = this.deps.store.findAssetOwner(assetId);
@@ -291,7 +292,10 @@ export class JobQueue {
       const initImagePath = initAssetId ? this.deps.resolveAssetPath(initAssetId) : undefined;
       if (initAssetId && !initImagePath) throw new StudioError('NOT_FOUND', 'The init image is no longer in the library. Pick another image for img2img.');
       const image = params as Extract<RunParams, { kind: 'image' }>['params'];
-      return initImagePath ? { kind: 'image', params: image, initImagePath } : { kind: 'image', params: image };
+      const maskAssetId = typeof params.maskAssetId === 'string' ? params.maskAssetId : undefined;
+      const maskImagePath = maskAssetId ? this.deps.resolveAssetPath(maskAssetId) : undefined;
+      if (maskAssetId && !maskImagePath) throw new StudioError('NOT_FOUND', 'The inpainting mask is no longer in the library. Paint the mask again.');
+      return { kind: 'image', params: image, ...(initImagePath ? { initImagePath } : {}), ...(maskImagePath ? { maskImagePath } : {}) };
     }
     if (job.kind === 'music') {
       const extendAssetId = typeof params.extendAssetId === 'string' ? params.extendAssetId : undefined;

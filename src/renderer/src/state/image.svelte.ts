@@ -45,6 +45,16 @@ class ImageStudio {
   batch = $state(1);
   initAssetId = $state<string | null>(null);
   strength = $state(0.75);
+  /** Inpainting: the stored mask (library asset) and a freshly painted one not stored yet (PNG data URL). */
+  maskAssetId = $state<string | null>(null);
+  maskPng = $state<string | null>(null);
+  maskBlur = $state(4);
+  maskedOnly = $state(false);
+  outpaint = $state({ left: 0, top: 0, right: 0, bottom: 0 });
+  /** The mask editor is open over the init image; the key remounts it when its picture or mask is replaced. */
+  maskEditing = $state(false);
+  maskEditorKey = $state(0);
+  outpaintValid = $derived(Object.values(this.outpaint).every((v) => Number.isInteger(v) && v >= 0 && v % 8 === 0 && v <= 1024));
   parentId = $state<string | null>(null);
   /** What the last dropped PNG filled in (or why it could not), shown under the prompt. */
   importNote = $state<{ tone: 'info' | 'error'; text: string } | null>(null);
@@ -110,6 +120,23 @@ class ImageStudio {
       this.run.error = 'Width and height must be multiples of 8 between 64 and 2048.';
       return;
     }
+    if (!this.outpaintValid) {
+      this.run.error = 'Outpaint margins must be multiples of 8 (0 to 1024).';
+      return;
+    }
+    if (this.initAssetId && this.maskPng) {
+      // The painted mask becomes a library asset first, so the job (and any remix) names it by id.
+      try {
+        const { assetId } = await window.studio.image.saveMask({ png: this.maskPng });
+        this.maskAssetId = assetId;
+        this.maskPng = null;
+      } catch (error) {
+        this.run.error = `Could not store the mask: ${messageOf(error)}`;
+        return;
+      }
+    }
+    const masked = this.initAssetId !== null && this.maskAssetId !== null;
+    const outpainting = this.initAssetId !== null && Object.values(this.outpaint).some((v) => v > 0);
     const seed = resolveSeed(this.seedMode, this.seed, this.lastSeed);
     const params: ImageParams = {
       model: this.model,
@@ -124,6 +151,10 @@ class ImageStudio {
       batch: this.batch,
       strength: this.strength,
       ...(this.initAssetId ? { initAssetId: this.initAssetId } : {}),
+      ...(masked && this.maskAssetId ? { maskAssetId: this.maskAssetId } : {}),
+      ...(masked || outpainting ? { maskBlur: this.maskBlur } : {}),
+      ...(masked && this.maskedOnly && !outpainting ? { maskedOnly: true } : {}),
+      ...(outpainting ? { outpaint: { ...this.outpaint } } : {}),
     };
     if (await this.run.start({ kind: 'image', params, ...(this.parentId ? { parentId: this.parentId } : {}) })) this.lastSeed = seed;
   }
@@ -133,10 +164,36 @@ class ImageStudio {
     if (!image) return;
     this.initAssetId = image.id;
     this.parentId = generation.id;
+    this.resetMask();
+  }
+
+  /** Inpaint a picture: it becomes the init image and the mask editor opens over it. */
+  inpaint(generation: Generation): void {
+    this.useAsInit(generation);
+    if (!this.initAssetId) return;
+    // Inpainting keeps the picture's size (to the nearest multiple of 8 the model needs).
+    const image = generation.assets.find((asset) => asset.id === this.initAssetId);
+    const snap = (v: number): number => Math.min(2048, Math.max(64, Math.round(v / 8) * 8));
+    if (image?.width && image.height) this.setSize(snap(image.width), snap(image.height));
+    this.maskEditing = true;
   }
 
   clearInit(): void {
     this.initAssetId = null;
+    this.resetMask();
+  }
+
+  /** A painted mask (null when nothing is painted) replaces the stored one. */
+  setPaintedMask(png: string | null): void {
+    this.maskPng = png;
+    this.maskAssetId = null;
+  }
+
+  resetMask(): void {
+    this.maskAssetId = null;
+    this.maskPng = null;
+    this.maskEditing = false;
+    this.maskEditorKey++;
   }
 
   /** Reads a dropped or picked PNG's parameters (AUTOMATIC1111, ComfyUI, Atelier) into the form. */
@@ -209,6 +266,17 @@ class ImageStudio {
     this.batch = num(p, 'batch') ?? 1;
     this.strength = num(p, 'strength') ?? this.strength;
     this.initAssetId = str(p, 'initAssetId') ?? null;
+    // The mask the picture was made with: its own copy first, else the asset its params name.
+    const ownMask = generation.assets.find((asset) => asset.role === 'mask');
+    this.maskPng = null;
+    this.maskAssetId = this.initAssetId ? (ownMask?.id ?? str(p, 'maskAssetId') ?? null) : null;
+    this.maskBlur = num(p, 'maskBlur') ?? 4;
+    this.maskedOnly = p.maskedOnly === true;
+    const o = p.outpaint;
+    const margins: Record<string, unknown> = o !== null && typeof o === 'object' ? { ...o } : {};
+    this.outpaint = { left: num(margins, 'left') ?? 0, top: num(margins, 'top') ?? 0, right: num(margins, 'right') ?? 0, bottom: num(margins, 'bottom') ?? 0 };
+    this.maskEditing = this.maskAssetId !== null;
+    this.maskEditorKey++;
     const seed = num(p, 'seed') ?? generation.seed;
     if (seed !== undefined && seed !== null) {
       this.seed = seed;
