@@ -3,6 +3,7 @@ import path from 'node:path';
 import { StudioError } from '../shared/errors';
 import type { Handlers } from './ipc/dispatch';
 import type { Library } from './library';
+import { MASK_MODEL } from './library/generations';
 import type { DataLayout } from './paths';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -23,7 +24,7 @@ export function maskHandlers(deps: { library: Library; layout: DataLayout }): Pi
         await fs.writeFile(staged, bytes);
         const generation = await deps.library.commitGeneration({
           kind: 'image',
-          model: 'mask',
+          model: MASK_MODEL,
           prompt: 'Inpainting mask',
           params: { source: 'mask' },
           files: [{ sourcePath: staged, mime: 'image/png', role: 'mask' }],

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -6,6 +6,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureImageFixtures, oraclePicture } from '../../scripts/fixtures/image';
 import { encodeImagePng } from '../../src/engine/media/png';
+import { openLibraryReader } from '../../src/main/library';
+import { dataLayout } from '../../src/main/paths';
 import { closeApp, importModels, openApp, screenshot, type AppSession } from './harness';
 
 const S = 128;
@@ -58,13 +60,19 @@ describe('inpainting in Chromium', () => {
       return n;
     });
 
+  /** The stored file's pixels, read from the library folder beside the running app (read-only). */
   async function assetPixels(id: string, channels: 1 | 3): Promise<Buffer> {
-    const bytes = await page.evaluate(async (assetId) => {
-      const token = sessionStorage.getItem('atelier.token') ?? '';
-      const res = await fetch(`/asset/${encodeURIComponent(assetId)}?token=${encodeURIComponent(token)}`);
-      return Array.from(new Uint8Array(await res.arrayBuffer()));
-    }, id);
-    const img = sharp(Buffer.from(bytes)).removeAlpha();
+    const reader = openLibraryReader(dataLayout(app.served.dataDir).libraryDir);
+    if (!reader) throw new Error('the library has no database yet');
+    let bytes: Buffer;
+    try {
+      const file = reader.resolveAsset(id);
+      if (!file) throw new Error(`asset ${id} is not in the library`);
+      bytes = readFileSync(file.path);
+    } finally {
+      reader.close();
+    }
+    const img = sharp(bytes).removeAlpha();
     return (channels === 1 ? img.greyscale() : img).raw().toBuffer();
   }
 

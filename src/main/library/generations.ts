@@ -39,6 +39,9 @@ interface AssetRow {
   duration_ms: number | null;
 }
 
+/** The model name of the items that hold inpainting masks (see src/main/masks.ts). */
+export const MASK_MODEL = 'mask';
+
 const GENERATION_COLUMNS = `g.id, g.kind, g.model, g.model_digest, g.prompt, g.negative_prompt, g.seed, g.params, g.parent_id,
   g.provider, g.provider_note, g.timings, g.output_text, g.rating, g.favourite, g.notes, g.created_at, g.deleted_at`;
 
@@ -234,6 +237,10 @@ function queryFilter(query: ParsedQuery): { filter: string; params: unknown[] } 
   if (query.model) {
     where.push('g.model = ?');
     params.push(query.model);
+  } else {
+    // Masks painted for inpainting are stored as items so a job can name them, but they are inputs,
+    // not work: the grid shows them only when asked for (model "mask"); each result carries its mask.
+    where.push(`g.model <> '${MASK_MODEL}'`);
   }
   if (query.minRating !== undefined && query.minRating > 0) {
     where.push('g.rating >= ?');
@@ -457,7 +464,7 @@ export function searchGenerations(db: ReadableDB, input: { query: string; kind?:
     db,
     `SELECT ${GENERATION_COLUMNS}, snippet(generations_fts, -1, '${MARK_OPEN}', '${MARK_CLOSE}', '…', 16) AS snippet
      FROM generations_fts f JOIN generations g ON g.search_rowid = f.rowid
-     WHERE generations_fts MATCH ? AND g.deleted_at IS NULL AND (? IS NULL OR g.kind = ?)
+     WHERE generations_fts MATCH ? AND g.deleted_at IS NULL AND g.model <> '${MASK_MODEL}' AND (? IS NULL OR g.kind = ?)
      ORDER BY f.rank LIMIT ?`,
   ).all(match, input.kind ?? null, input.kind ?? null, limit);
   const generations = hydrate(db, rows);

@@ -326,3 +326,15 @@ describe('sweepOrphans', () => {
     expect(sha256File(t.library.resolveAsset(g.assets[0]!.id)!.path)).toBe(sha256('in-flight'));
   });
 });
+
+describe('inpainting masks', () => {
+  it('keeps mask items out of the grid and search unless asked for by model', async () => {
+    const picture = await commit({ prompt: 'a harbour' }, 'picture');
+    const mask = await commit({ model: 'mask', prompt: 'Inpainting mask harbour' }, 'mask');
+    expect(t.library.listGenerations().items.map((g) => g.id)).toEqual([picture.id]);
+    expect(t.library.listGenerationIds().ids).toEqual([picture.id]);
+    expect(t.library.searchGenerations({ query: 'harbour' }).items.map((h) => h.generation.id)).toEqual([picture.id]);
+    expect(t.library.listGenerations({ model: 'mask' }).items.map((g) => g.id)).toEqual([mask.id]);
+    expect(t.library.findGeneration(mask.id)).not.toBeNull();
+  });
+});
