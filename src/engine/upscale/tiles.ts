@@ -1,0 +1,155 @@
+import { StudioError } from '../../shared/errors';
+
+/**
+ * Tiled super-resolution for pictures of any size, with memory bounded by the tile size.
+ *
+ * - Tiles of `tile` source pixels step by `tile − overlap`; the last tile of a row or column is
+ *   moved back to end on the border, so every tile has the full size (no thin slivers for the
+ *   model to see) and every model input shape repeats (cheap for onnxruntime).
+ * - Where two tiles overlap, their outputs are blended with linear weights that ramp across the
+ *   overlap (feathering), so the seam is spread over the overlap instead of being a hard edge.
+ *   The weights of neighbouring tiles sum to one, and the result is divided by the accumulated
+ *   weight anyway.
+ * - Output is accumulated one row of tiles at a time (a band of `tile·scale` output rows plus the
+ *   overlap carried to the next band) and rounded into the final 8-bit picture as soon as rows are
+ *   complete: a 2048² ×4 upscale holds the 8-bit result (200 MB RGB) plus one float band, never a
+ *   full float canvas (1 GB).
+ * - Cancellation is checked between tiles; progress is reported after every tile.
+ */
+
+export interface TileRect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Start offsets along one axis of length n. */
+function axisStarts(n: number, tile: number, overlap: number): number[] {
+  if (tile <= 0 || n <= tile) return [0];
+  const step = Math.max(1, tile - overlap);
+  const starts: number[] = [];
+  for (let s = 0; s + tile < n; s += step) starts.push(s);
+  starts.push(n - tile);
+  return starts;
+}
+
+/** The tiles of a width×height picture, row by row. tile 0 = one tile for the whole picture. */
+export function planTiles(width: number, height: number, tile: number, overlap: number): TileRect[][] {
+  const ov = Math.min(overlap, Math.floor(tile / 2));
+  const xs = axisStarts(width, tile, ov);
+  const ys = axisStarts(height, tile, ov);
+  return ys.map((y) => xs.map((x) => ({ x, y, w: tile <= 0 ? width : Math.min(tile, width), h: tile <= 0 ? height : Math.min(tile, height) })));
+}
+
+/**
+ * Feather weights along one axis of a tile, in output pixels: a linear ramp over the overlap with
+ * the previous tile (`before` source px) and the next one (`after` source px), 1 elsewhere.
+ */
+function featherAxis(length: number, before: number, after: number, scale: number): Float32Array {
+  const n = length * scale;
+  const w = new Float32Array(n).fill(1);
+  const a = before * scale;
+  const b = after * scale;
+  for (let i = 0; i < a; i++) w[i] = Math.min(w[i]!, (i + 0.5) / a);
+  for (let i = 0; i < b; i++) w[n - 1 - i] = Math.min(w[n - 1 - i]!, (i + 0.5) / b);
+  return w;
+}
+
+export interface TiledOptions {
+  tile: number;
+  overlap: number;
+  scale: number;
+  signal?: AbortSignal;
+  onTile?(done: number, total: number): void;
+}
+
+/** Runs the model on one tile: planar RGB float 0–1 (3·h·w) in, planar RGB (3·h·s·w·s) out. */
+export type TileRunner = (input: Float32Array, width: number, height: number) => Promise<Float32Array>;
+
+/**
+ * Upscales planar RGB (3·H·W floats in 0–1) and returns interleaved 8-bit RGB of (W·s)×(H·s).
+ * Values outside 0–1 (the models overshoot) are clamped.
+ */
+export async function upscaleTiled(planar: Float32Array, width: number, height: number, options: TiledOptions, runTile: TileRunner): Promise<Uint8Array> {
+  const s = options.scale;
+  const rows = planTiles(width, height, options.tile, options.overlap);
+  const total = rows.reduce((n, r) => n + r.length, 0);
+  const OW = width * s;
+  const OH = height * s;
+  const out = new Uint8Array(OW * OH * 3);
+  const plane = width * height;
+
+  // The float band: output rows [bandTop, bandTop + bandRows).
+  const tileRowsOut = rows[0]![0]!.h * s;
+  const bandRows = tileRowsOut;
+  let bandTop = 0;
+  let acc = new Float32Array(3 * bandRows * OW);
+  let weight = new Float32Array(bandRows * OW);
+  let done = 0;
+
+  const flush = (untilRow: number): void => {
+    // Rows [bandTop, untilRow) are complete: round them into `out` and shift the rest up.
+    const n = untilRow - bandTop;
+    if (n <= 0) return;
+    for (let r = 0; r < n; r++) {
+      const orow = bandTop + r;
+      for (let x = 0; x < OW; x++) {
+        const wi = r * OW + x;
+        const wsum = weight[wi]!;
+        const o = (orow * OW + x) * 3;
+        for (let c = 0; c < 3; c++) {
+          const v = wsum > 0 ? acc[c * bandRows * OW + wi]! / wsum : 0;
+          out[o + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+        }
+      }
+    }
+    const nextAcc = new Float32Array(3 * bandRows * OW);
+    const nextWeight = new Float32Array(bandRows * OW);
+    const keep = bandRows - n;
+    if (keep > 0) {
+      for (let c = 0; c < 3; c++) nextAcc.set(acc.subarray(c * bandRows * OW + n * OW, c * bandRows * OW + bandRows * OW), c * bandRows * OW);
+      nextWeight.set(weight.subarray(n * OW, bandRows * OW));
+    }
+    acc = nextAcc;
+    weight = nextWeight;
+    bandTop = untilRow;
+  };
+
+  for (const [ri, row] of rows.entries()) {
+    const next = rows[ri + 1]?.[0];
+    const prev = rows[ri - 1]?.[0];
+    for (const [ci, t] of row.entries()) {
+      if (options.signal?.aborted) throw new StudioError('CANCELLED', 'The upscale was cancelled.');
+      const input = new Float32Array(3 * t.w * t.h);
+      for (let c = 0; c < 3; c++)
+        for (let y = 0; y < t.h; y++) {
+          const src = c * plane + (t.y + y) * width + t.x;
+          input.set(planar.subarray(src, src + t.w), c * t.w * t.h + y * t.w);
+        }
+      const result = await runTile(input, t.w, t.h);
+      const tw = t.w * s;
+      const th = t.h * s;
+      if (result.length !== 3 * tw * th) throw new StudioError('MODEL_INVALID', `The upscale model returned ${result.length} values for a ${t.w}×${t.h} tile; expected ${3 * tw * th} (×${s}).`);
+      const left = row[ci - 1];
+      const right = row[ci + 1];
+      const wx = featherAxis(t.w, left ? left.x + left.w - t.x : 0, right ? t.x + t.w - right.x : 0, s);
+      const wy = featherAxis(t.h, prev ? prev.y + prev.h - t.y : 0, next ? t.y + t.h - next.y : 0, s);
+      const ox = t.x * s;
+      for (let y = 0; y < th; y++) {
+        const band = t.y * s + y - bandTop;
+        const wyv = wy[y]!;
+        for (let x = 0; x < tw; x++) {
+          const w = wyv * wx[x]!;
+          const bi = band * OW + ox + x;
+          weight[bi] = weight[bi]! + w;
+          for (let c = 0; c < 3; c++) acc[c * bandRows * OW + bi] = acc[c * bandRows * OW + bi]! + w * result[c * tw * th + y * tw + x]!;
+        }
+      }
+      done++;
+      options.onTile?.(done, total);
+    }
+    flush(next ? next.y * s : OH);
+  }
+  return out;
+}
