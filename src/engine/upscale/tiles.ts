@@ -6,10 +6,10 @@ import { StudioError } from '../../shared/errors';
  * - Tiles of `tile` source pixels step by `tile − overlap`; the last tile of a row or column is
  *   moved back to end on the border, so every tile has the full size (no thin slivers for the
  *   model to see) and every model input shape repeats (cheap for onnxruntime).
- * - Where two tiles overlap, their outputs are blended with linear weights that ramp across the
- *   overlap (feathering), so the seam is spread over the overlap instead of being a hard edge.
- *   The weights of neighbouring tiles sum to one, and the result is divided by the accumulated
- *   weight anyway.
+ * - Where two tiles overlap, their outputs are blended with weights that ramp linearly across
+ *   the middle of the overlap (feathering): no hard seam, and the pixels next to a tile's edge,
+ *   which the model computed from zero padding, do not count. Neighbouring weights sum to one, and
+ *   the result is divided by the accumulated weight anyway.
  * - Output is accumulated one row of tiles at a time (a band of `tile·scale` output rows plus the
  *   overlap carried to the next band) and rounded into the final 8-bit picture as soon as rows are
  *   complete: a 2048² ×4 upscale holds the 8-bit result (200 MB RGB) plus one float band, never a
@@ -43,16 +43,22 @@ export function planTiles(width: number, height: number, tile: number, overlap: 
 }
 
 /**
- * Feather weights along one axis of a tile, in output pixels: a linear ramp over the overlap with
- * the previous tile (`before` source px) and the next one (`after` source px), 1 elsewhere.
+ * Feather weights along one axis of a tile, in output pixels, for an overlap of `before` source
+ * px with the previous tile and `after` with the next. Inside an overlap the outer quarter (next
+ * to this tile's own edge, where its convolutions saw zero padding instead of picture) gets
+ * weight 0, the middle half ramps linearly to 1, and the inner quarter keeps 1; the neighbour's
+ * ramp is the mirror image, so the two always sum to one.
  */
 function featherAxis(length: number, before: number, after: number, scale: number): Float32Array {
   const n = length * scale;
   const w = new Float32Array(n).fill(1);
-  const a = before * scale;
-  const b = after * scale;
-  for (let i = 0; i < a; i++) w[i] = Math.min(w[i]!, (i + 0.5) / a);
-  for (let i = 0; i < b; i++) w[n - 1 - i] = Math.min(w[n - 1 - i]!, (i + 0.5) / b);
+  const ramp = (i: number, overlap: number): number => {
+    const span = overlap * scale;
+    const t = (i + 0.5 - span / 4) / (span / 2);
+    return Math.min(1, Math.max(0, t));
+  };
+  for (let i = 0; i < before * scale; i++) w[i] = Math.min(w[i]!, ramp(i, before));
+  for (let i = 0; i < after * scale; i++) w[n - 1 - i] = Math.min(w[n - 1 - i]!, ramp(i, after));
   return w;
 }
 

@@ -5,7 +5,7 @@ import { BUNDLED_UPSCALERS, type BundledUpscaler } from '../../../../src/shared/
 import { bundledUpscalerDir } from '../../../../src/main/upscale/bundled';
 import { convertTfjsModel, CONVERTED_INPUT, CONVERTED_OUTPUT } from '../../../../src/engine/upscale/convert-tfjs';
 
-export const PHOTO = path.join(__dirname, '../../../fixtures/photos/coffee-256.png');
+export const PHOTO = path.join(__dirname, '../../../fixtures/photos/coffee.png');
 
 export function bundledDir(model: BundledUpscaler): string {
   const dir = bundledUpscalerDir(model, path.join(__dirname, '../../../..'));
