@@ -70,3 +70,18 @@ export function bundledUpscalerFor(scale: number, family: BundledUpscaler['famil
 export function findBundledUpscaler(id: string): BundledUpscaler | undefined {
   return BUNDLED_UPSCALERS.find((m) => m.id === id);
 }
+
+/** An upscale model as the Models view and the upscale actions see it. */
+export const UpscaleModel = z.object({
+  id: z.string(),
+  name: z.string(),
+  scale: z.number().int(),
+  source: z.enum(['bundled', 'imported']),
+  format: z.enum(['onnx', 'tfjs']),
+  /** False when a bundled package or an imported folder is missing. */
+  installed: z.boolean(),
+  bytes: z.number(),
+  licence: z.string().nullable(),
+  path: z.string().nullable(),
+});
+export type UpscaleModel = z.infer<typeof UpscaleModel>;

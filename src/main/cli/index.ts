@@ -13,6 +13,7 @@ import type { Dtype } from '../models/catalog';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
 import { createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
+import { looksLikeUpscaler, upscaleCommand, upscaleImportCommand } from '../upscale/cli';
 
 /**
  * `atelier <command>`: the same studio as the app (library, engine, queue, handlers), driven from a
@@ -47,6 +48,9 @@ Commands:
   generate image --model DIR|ID --prompt TEXT [--negative TEXT] [--steps N] [--guidance G] [--scheduler S]
                  [--seed S] [--width W --height H] [--init FILE --strength F] [--batch N] --out FILE.png
   generate music --model DIR|ID --prompt TEXT [--seconds S] [--guidance G] [--temperature T] [--top-k K] [--seed N] --out FILE.wav
+  upscale IMAGE --model ID|DIR [--scale N] [--tile N] [--overlap N] --out FILE.png
+                                       super-resolution (bundled: esrgan-slim|medium|thick-x2|x4); with
+                                       --library the result is a generation whose parent is IMAGE
   serve [--port N]                     browser mode on 127.0.0.1; prints the URL to open
 
 Options for every command:
@@ -85,6 +89,9 @@ const OPTIONS = {
   'max-new-tokens': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
+  scale: { type: 'string' },
+  tile: { type: 'string' },
+  overlap: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -352,6 +359,8 @@ async function main(argv: string[]): Promise<number> {
       case 'generate':
         await generate(cli, sub);
         return 0;
+      case 'upscale':
+        return await upscaleCommand(cli, [sub, ...rest]);
       case 'serve':
         return await serve(cli);
       default:
@@ -467,6 +476,7 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
     return inspection.ok ? 0 : 1;
   }
   if (sub === 'import') {
+    if (looksLikeUpscaler(path.resolve(rest[0] ?? ''))) return upscaleImportCommand(cli, path.resolve(rest[0]!));
     const model = await cli.call('models.import', { path: path.resolve(rest[0] ?? need(undefined, 'dir')), name: cli.values.name });
     cli.print(model, () => `Imported ${model.id} (${model.kind}) from ${model.path}`);
     return 0;
