@@ -96,8 +96,11 @@ export function sessionTileRunner(info: UpscaleModelInfo, run: (feeds: Record<st
 async function upscaleAlpha(alpha: Uint8Array, width: number, height: number, scale: number): Promise<Uint8Array> {
   const { data } = await sharp(Buffer.from(alpha.buffer, alpha.byteOffset, alpha.byteLength), { raw: { width, height, channels: 1 } })
     .resize(width * scale, height * scale, { kernel: 'cubic', fit: 'fill' })
+    // sharp turns a one-band picture into sRGB on output: keep the single band.
+    .extractChannel(0)
     .raw()
     .toBuffer({ resolveWithObject: true });
+  if (data.length !== width * scale * height * scale) throw new StudioError('INTERNAL', 'The alpha channel could not be upscaled.');
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
