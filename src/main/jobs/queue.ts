@@ -340,7 +340,8 @@ export class JobQueue {
         kind: job.kind,
         model: String(params.model),
         modelDigest: result.modelDigest ?? this.deps.modelDigest?.(String(params.model)) ?? null,
-        prompt: typeof params.prompt === 'string' ? params.prompt : '',
+        // An upscale has no prompt of its own: it carries its source's, so search finds both.
+        prompt: typeof params.prompt === 'string' ? params.prompt : isUpscaleParams(params) && job.parentId ? (this.deps.store.findGeneration(job.parentId)?.prompt ?? '') : '',
         negativePrompt: typeof params.negativePrompt === 'string' ? params.negativePrompt : '',
         seed,
         params: itemParams,

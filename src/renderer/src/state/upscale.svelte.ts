@@ -1,0 +1,53 @@
+import type { Generation } from '../../../shared/contract';
+import type { BundledUpscaler } from '../../../shared/upscale';
+import { messageOf } from '../lib/errors';
+import { toasts } from './toasts.svelte';
+
+export type UpscaleFamily = BundledUpscaler['family'];
+
+/** The bundled families, fastest first (a type-checked copy, so zod stays out of the renderer bundle). */
+export const UPSCALE_FAMILIES: readonly { id: UpscaleFamily; label: string }[] = [
+  { id: 'esrgan-slim', label: 'ESRGAN slim (fast)' },
+  { id: 'esrgan-medium', label: 'ESRGAN medium' },
+  { id: 'esrgan-thick', label: 'ESRGAN thick (best, slow)' },
+];
+
+/**
+ * "Upscale ×2 / ×4" wherever a picture is shown: queues an image job in upscale mode with the
+ * picture as its source and its generation as the parent, so the result lands in the library as
+ * a child with lineage. The family chosen applies to both factors.
+ */
+class Upscaler {
+  family = $state<UpscaleFamily>('esrgan-slim');
+  /** Generation ids with an upscale being queued (the buttons show it and do not double-queue). */
+  starting = $state.raw<string[]>([]);
+
+  sourceOf(g: Generation) {
+    return g.assets.find((a) => a.role === 'image' && a.mime.startsWith('image/'));
+  }
+
+  async upscale(g: Generation, scale: 2 | 4): Promise<string | null> {
+    const source = this.sourceOf(g);
+    if (!source) {
+      toasts.error('This item has no picture to upscale.');
+      return null;
+    }
+    this.starting = [...this.starting, g.id];
+    try {
+      const { jobId } = await window.studio.jobs.start({
+        kind: 'image',
+        params: { mode: 'upscale', model: `${this.family}-x${scale}`, sourceAssetId: source.id, scale },
+        parentId: g.id,
+      });
+      toasts.show(`Upscale ×${scale} queued — the result appears in the Library as a child of this picture.`, 'info');
+      return jobId;
+    } catch (error) {
+      toasts.error(`Could not upscale: ${messageOf(error)}`);
+      return null;
+    } finally {
+      this.starting = this.starting.filter((id) => id !== g.id);
+    }
+  }
+}
+
+export const upscaler = new Upscaler();

@@ -1,0 +1,65 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureImageFixtures } from '../../scripts/fixtures/image';
+import { closeApp, importModels, openApp, screenshot, type AppSession } from './harness';
+
+/** Generate → Upscale ×2 from the Image view's result → the library shows the upscale as a child, with lineage both ways. */
+describe('upscaling in Chromium', () => {
+  let app: AppSession;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    const images = await ensureImageFixtures();
+    app = await openApp();
+    ({ page, errors } = app);
+    await importModels(page, [{ path: images.imageOracle, name: 'Oracle painter' }]);
+  });
+
+  afterAll(async () => {
+    await closeApp(app);
+  });
+
+  it('upscales a generated picture ×2 into a child generation shown with its lineage', async () => {
+    await page.getByTestId('nav-image').click();
+    await page.getByTestId('image-prompt').fill('a harbour at noon');
+    await page.locator('#image-steps').fill('2');
+    await page.locator('#image-width').fill('128');
+    await page.locator('#image-height').fill('96');
+    await page.locator('#image-height').press('Tab');
+    await page.getByTestId('image-generate').click();
+    await expect.poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0]?.state), { timeout: 30_000 }).toBe('done');
+    const original = await page.evaluate(async () => (await window.studio.jobs.list({})).items[0]!.generationIds[0]!);
+
+    await page.getByTestId('view-image').getByTestId('upscale-x2').first().click();
+    await expect
+      .poll(() => page.evaluate(async () => {
+        const job = (await window.studio.jobs.list({})).items[0]!;
+        return job.params.mode === 'upscale' ? job.state : 'not started';
+      }), { timeout: 60_000 })
+      .toBe('done');
+    const child = await page.evaluate(async () => (await window.studio.jobs.list({})).items[0]!.generationIds[0]!);
+    const stored = await page.evaluate(async (id) => window.studio.library.get({ id }), child);
+    expect(stored.parentId).toBe(original);
+    expect(stored.prompt).toBe('a harbour at noon');
+    expect(stored.params).toMatchObject({ mode: 'upscale', model: 'esrgan-slim-x2', scale: 2 });
+    expect(stored.assets.find((a) => a.role === 'image')).toMatchObject({ width: 256, height: 192 });
+
+    // The original (last in the strip: newest first), opened in the library, lists the upscale as
+    // its child; the child names its parent.
+    await page.getByTestId('view-image').getByRole('button', { name: 'Open in library' }).last().click();
+    await page.getByTestId('view-library').waitFor();
+    const detail = page.getByTestId('library-detail');
+    await expect.poll(() => detail.getByTestId('lineage-child').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await screenshot(page, 'upscale-lineage-parent');
+    await detail.getByTestId('lineage-child').first().click();
+    await expect.poll(() => detail.getByTestId('lineage-ancestor').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => detail.locator('img.large').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(256);
+    await expect.poll(() => detail.getByTestId('upscale-x2').count()).toBe(1);
+    await screenshot(page, 'upscale-lineage-child');
+  });
+
+  it('reported no page errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
