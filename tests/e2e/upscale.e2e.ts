@@ -1,6 +1,8 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
 import { ensureImageFixtures } from '../../scripts/fixtures/image';
+import { buildSameSizeFolder } from '../../scripts/fixtures/upscale';
 import { closeApp, importModels, openApp, screenshot, type AppSession } from './harness';
 
 /** Generate → Upscale ×2 from the Image view's result → the library shows the upscale as a child, with lineage both ways. */
@@ -57,6 +59,18 @@ describe('upscaling in Chromium', () => {
     await expect.poll(() => detail.locator('img.large').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(256);
     await expect.poll(() => detail.getByTestId('upscale-x2').count()).toBe(1);
     await screenshot(page, 'upscale-lineage-child');
+  });
+
+  it('lists the bundled upscalers in Models and refuses a folder that is not one, saying why', async () => {
+    const folder = buildSameSizeFolder(path.join(app.served.dataDir, 'not-an-upscaler'));
+    await page.getByTestId('nav-models').click();
+    const section = page.getByTestId('upscalers');
+    await expect.poll(() => section.getByTestId('upscaler-row').count(), { timeout: 10_000 }).toBe(6);
+    expect(await section.getByTestId('upscaler-row').first().textContent()).toContain('MIT');
+    await section.getByTestId('upscaler-import-path').fill(folder);
+    await section.getByTestId('upscaler-import').click();
+    await expect.poll(() => section.getByTestId('upscaler-error').textContent(), { timeout: 20_000 }).toContain('same size');
+    await screenshot(page, 'upscalers');
   });
 
   it('reported no page errors', () => {

@@ -1,5 +1,5 @@
 import type { Generation } from '../../../shared/contract';
-import type { BundledUpscaler } from '../../../shared/upscale';
+import type { BundledUpscaler, UpscaleModel } from '../../../shared/upscale';
 import { messageOf } from '../lib/errors';
 import { toasts } from './toasts.svelte';
 
@@ -21,6 +21,45 @@ class Upscaler {
   family = $state<UpscaleFamily>('esrgan-slim');
   /** Generation ids with an upscale being queued (the buttons show it and do not double-queue). */
   starting = $state.raw<string[]>([]);
+  /** Bundled and imported upscalers, for the Models view. */
+  models = $state.raw<UpscaleModel[]>([]);
+  error = $state<string | null>(null);
+  importing = $state(false);
+
+  async load(): Promise<void> {
+    try {
+      this.models = (await window.studio.upscale.models({})).items;
+      this.error = null;
+    } catch (error) {
+      this.error = messageOf(error);
+    }
+  }
+
+  /** Imports a super-resolution folder; false, with `error` set to the engine's reason, when refused. */
+  async importFolder(path: string, name?: string): Promise<boolean> {
+    this.importing = true;
+    try {
+      const model = await window.studio.upscale.import({ path, ...(name ? { name } : {}) });
+      toasts.show(`Imported ${model.name} (upscaler ×${model.scale})`, 'success');
+      this.error = null;
+      await this.load();
+      return true;
+    } catch (error) {
+      this.error = messageOf(error);
+      return false;
+    } finally {
+      this.importing = false;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await window.studio.upscale.remove({ id });
+      await this.load();
+    } catch (error) {
+      this.error = messageOf(error);
+    }
+  }
 
   sourceOf(g: Generation) {
     return g.assets.find((a) => a.role === 'image' && a.mime.startsWith('image/'));
