@@ -76,6 +76,11 @@ export type TileRunner = (input: Float32Array, width: number, height: number) =>
 /**
  * Upscales planar RGB (3·H·W floats in 0–1) and returns interleaved 8-bit RGB of (W·s)×(H·s).
  * Values outside 0–1 (the models overshoot) are clamped.
+ *
+ * The next tile's model run starts before the previous tile's output is blended in, so the
+ * blending (JavaScript, this thread) overlaps the run (onnxruntime's threads): the wall time
+ * stays close to the sum of the runs. At most one run is in flight; a cancel lets it finish and
+ * throws before the next one starts.
  */
 export async function upscaleTiled(planar: Float32Array, width: number, height: number, options: TiledOptions, runTile: TileRunner): Promise<Uint8Array> {
   const s = options.scale;
@@ -86,76 +91,118 @@ export async function upscaleTiled(planar: Float32Array, width: number, height: 
   const out = new Uint8Array(OW * OH * 3);
   const plane = width * height;
 
-  // The float band: output rows [bandTop, bandTop + bandRows).
-  const tileRowsOut = rows[0]![0]!.h * s;
-  const bandRows = tileRowsOut;
+  // The float band: output rows [bandTop, bandTop + bandRows), one plane per channel.
+  const bandRows = rows[0]![0]!.h * s;
+  const bandPlane = bandRows * OW;
   let bandTop = 0;
-  let acc = new Float32Array(3 * bandRows * OW);
-  let weight = new Float32Array(bandRows * OW);
+  const acc = new Float32Array(3 * bandPlane);
+  const weight = new Float32Array(bandPlane);
   let done = 0;
 
+  /** Rows [bandTop, untilRow) are complete: round them into `out`, move the rest to the band's top. */
   const flush = (untilRow: number): void => {
-    // Rows [bandTop, untilRow) are complete: round them into `out` and shift the rest up.
     const n = untilRow - bandTop;
     if (n <= 0) return;
     for (let r = 0; r < n; r++) {
-      const orow = bandTop + r;
+      const o0 = (bandTop + r) * OW * 3;
+      const w0 = r * OW;
       for (let x = 0; x < OW; x++) {
-        const wi = r * OW + x;
-        const wsum = weight[wi]!;
-        const o = (orow * OW + x) * 3;
+        const wsum = weight[w0 + x]!;
+        const inv = wsum > 0 ? 255 / wsum : 0;
+        const o = o0 + x * 3;
         for (let c = 0; c < 3; c++) {
-          const v = wsum > 0 ? acc[c * bandRows * OW + wi]! / wsum : 0;
-          out[o + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+          const v = acc[c * bandPlane + w0 + x]! * inv;
+          out[o + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
         }
       }
     }
-    const nextAcc = new Float32Array(3 * bandRows * OW);
-    const nextWeight = new Float32Array(bandRows * OW);
-    const keep = bandRows - n;
-    if (keep > 0) {
-      for (let c = 0; c < 3; c++) nextAcc.set(acc.subarray(c * bandRows * OW + n * OW, c * bandRows * OW + bandRows * OW), c * bandRows * OW);
-      nextWeight.set(weight.subarray(n * OW, bandRows * OW));
+    const keep = (bandRows - n) * OW;
+    for (let c = 0; c < 3; c++) {
+      acc.copyWithin(c * bandPlane, c * bandPlane + n * OW, (c + 1) * bandPlane);
+      acc.fill(0, c * bandPlane + keep, (c + 1) * bandPlane);
     }
-    acc = nextAcc;
-    weight = nextWeight;
+    weight.copyWithin(0, n * OW, bandPlane);
+    weight.fill(0, keep);
     bandTop = untilRow;
   };
 
+  interface Placed {
+    t: TileRect;
+    wx: Float32Array;
+    wy: Float32Array;
+    /** Output row up to which the picture is complete once this tile (the last of its row) is in; null otherwise. */
+    flushTo: number | null;
+  }
+
+  const blend = ({ t, wx, wy }: Placed, result: Float32Array): void => {
+    const tw = t.w * s;
+    const th = t.h * s;
+    if (result.length !== 3 * tw * th) throw new StudioError('MODEL_INVALID', `The upscale model returned ${result.length} values for a ${t.w}×${t.h} tile; expected ${3 * tw * th} (×${s}).`);
+    const ox = t.x * s;
+    for (let y = 0; y < th; y++) {
+      const rowBase = (t.y * s + y - bandTop) * OW + ox;
+      const wyv = wy[y]!;
+      for (let x = 0; x < tw; x++) weight[rowBase + x] = weight[rowBase + x]! + wyv * wx[x]!;
+      for (let c = 0; c < 3; c++) {
+        const a = c * bandPlane + rowBase;
+        const src = c * tw * th + y * tw;
+        for (let x = 0; x < tw; x++) acc[a + x] = acc[a + x]! + wyv * wx[x]! * result[src + x]!;
+      }
+    }
+  };
+
+  const placed: Placed[] = [];
   for (const [ri, row] of rows.entries()) {
     const next = rows[ri + 1]?.[0];
     const prev = rows[ri - 1]?.[0];
     for (const [ci, t] of row.entries()) {
-      if (options.signal?.aborted) throw new StudioError('CANCELLED', 'The upscale was cancelled.');
-      const input = new Float32Array(3 * t.w * t.h);
-      for (let c = 0; c < 3; c++)
-        for (let y = 0; y < t.h; y++) {
-          const src = c * plane + (t.y + y) * width + t.x;
-          input.set(planar.subarray(src, src + t.w), c * t.w * t.h + y * t.w);
-        }
-      const result = await runTile(input, t.w, t.h);
-      const tw = t.w * s;
-      const th = t.h * s;
-      if (result.length !== 3 * tw * th) throw new StudioError('MODEL_INVALID', `The upscale model returned ${result.length} values for a ${t.w}×${t.h} tile; expected ${3 * tw * th} (×${s}).`);
       const left = row[ci - 1];
       const right = row[ci + 1];
-      const wx = featherAxis(t.w, left ? left.x + left.w - t.x : 0, right ? t.x + t.w - right.x : 0, s);
-      const wy = featherAxis(t.h, prev ? prev.y + prev.h - t.y : 0, next ? t.y + t.h - next.y : 0, s);
-      const ox = t.x * s;
-      for (let y = 0; y < th; y++) {
-        const band = t.y * s + y - bandTop;
-        const wyv = wy[y]!;
-        for (let x = 0; x < tw; x++) {
-          const w = wyv * wx[x]!;
-          const bi = band * OW + ox + x;
-          weight[bi] = weight[bi]! + w;
-          for (let c = 0; c < 3; c++) acc[c * bandRows * OW + bi] = acc[c * bandRows * OW + bi]! + w * result[c * tw * th + y * tw + x]!;
-        }
-      }
-      done++;
-      options.onTile?.(done, total);
+      placed.push({
+        t,
+        wx: featherAxis(t.w, left ? left.x + left.w - t.x : 0, right ? t.x + t.w - right.x : 0, s),
+        wy: featherAxis(t.h, prev ? prev.y + prev.h - t.y : 0, next ? t.y + t.h - next.y : 0, s),
+        flushTo: ci === row.length - 1 ? (next ? next.y * s : OH) : null,
+      });
     }
-    flush(next ? next.y * s : OH);
   }
+
+  const cut = ({ t }: Placed): Float32Array => {
+    const input = new Float32Array(3 * t.w * t.h);
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < t.h; y++) {
+        const src = c * plane + (t.y + y) * width + t.x;
+        input.set(planar.subarray(src, src + t.w), c * t.w * t.h + y * t.w);
+      }
+    return input;
+  };
+
+  const finish = (tile: Placed, result: Float32Array): void => {
+    blend(tile, result);
+    if (tile.flushTo !== null) flush(tile.flushTo);
+    done++;
+    options.onTile?.(done, total);
+  };
+
+  let inFlight: { tile: Placed; result: Promise<Float32Array> } | null = null;
+  for (const tile of placed) {
+    if (options.signal?.aborted) break;
+    // One run at a time: wait for the previous run, start this one, then blend the previous
+    // tile while this one runs.
+    const previous = inFlight ? { tile: inFlight.tile, result: await inFlight.result } : null;
+    inFlight = null;
+    if (options.signal?.aborted) break;
+    const started = { tile, result: runTile(cut(tile), tile.t.w, tile.t.h) };
+    // A run that fails while the previous tile is blended is reported by the await above, not as unhandled.
+    started.result.catch(() => undefined);
+    inFlight = started;
+    if (previous) finish(previous.tile, previous.result);
+  }
+  if (inFlight) {
+    const result = await inFlight.result;
+    if (options.signal?.aborted) throw new StudioError('CANCELLED', 'The upscale was cancelled.');
+    finish(inFlight.tile, result);
+  }
+  if (options.signal?.aborted) throw new StudioError('CANCELLED', 'The upscale was cancelled.');
   return out;
 }
