@@ -22,7 +22,7 @@ describe('upscaling in Chromium', () => {
     await closeApp(app);
   });
 
-  it('upscales a generated picture ×2 into a child generation shown with its lineage', async () => {
+  it('upscales a generated picture ×2 into a child generation shown with its lineage, and compares the two', async () => {
     await page.getByTestId('nav-image').click();
     await page.getByTestId('image-prompt').fill('a harbour at noon');
     await page.locator('#image-steps').fill('2');
@@ -59,6 +59,21 @@ describe('upscaling in Chromium', () => {
     await expect.poll(() => detail.locator('img.large').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(256);
     await expect.poll(() => detail.getByTestId('upscale-x2').count()).toBe(1);
     await screenshot(page, 'upscale-lineage-child');
+
+    // Compare: both pictures in one box of the same size, the original clipped at the divider.
+    await detail.getByTestId('upscale-compare-open').click();
+    const compare = page.getByTestId('upscale-compare');
+    const natural = (id: string) => compare.getByTestId(id).evaluate((img: HTMLImageElement) => img.naturalWidth);
+    await expect.poll(() => natural('upscale-compare-before'), { timeout: 10_000 }).toBe(128);
+    await expect.poll(() => natural('upscale-compare-after'), { timeout: 10_000 }).toBe(256);
+    const boxes = await Promise.all(['upscale-compare-before', 'upscale-compare-after'].map((id) => compare.getByTestId(id).boundingBox()));
+    expect(boxes[0]).toEqual(boxes[1]);
+    await compare.getByTestId('upscale-compare-split').fill('25');
+    expect(await compare.getByTestId('upscale-compare-before').evaluate((img: HTMLImageElement) => img.style.clipPath)).toBe('inset(0px 75% 0px 0px)');
+    await compare.getByTestId('upscale-compare-zoom').selectOption('4');
+    await screenshot(page, 'upscale-compare');
+    await compare.getByTestId('upscale-compare-close').click();
+    await expect.poll(() => page.getByTestId('upscale-compare').count()).toBe(0);
   });
 
   it('lists the bundled upscalers in Models and refuses a folder that is not one, saying why', async () => {

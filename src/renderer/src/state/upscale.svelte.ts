@@ -21,6 +21,8 @@ class Upscaler {
   family = $state<UpscaleFamily>('esrgan-slim');
   /** Generation ids with an upscale being queued (the buttons show it and do not double-queue). */
   starting = $state.raw<string[]>([]);
+  /** The original and its upscale shown in the Library's split compare; null when closed. */
+  compare = $state.raw<{ original: Generation; upscaled: Generation } | null>(null);
   /** Bundled and imported upscalers, for the Models view. */
   models = $state.raw<UpscaleModel[]>([]);
   error = $state<string | null>(null);
@@ -63,6 +65,20 @@ class Upscaler {
 
   sourceOf(g: Generation) {
     return g.assets.find((a) => a.role === 'image' && a.mime.startsWith('image/'));
+  }
+
+  isUpscale(g: Generation): boolean {
+    return g.params['mode'] === 'upscale' && g.parentId !== null;
+  }
+
+  /** Opens the split compare of an upscale and the picture it came from. */
+  async openCompare(upscaled: Generation): Promise<void> {
+    if (!upscaled.parentId) return;
+    try {
+      this.compare = { original: await window.studio.library.get({ id: upscaled.parentId }), upscaled };
+    } catch (error) {
+      toasts.error(`Could not open the original: ${messageOf(error)}`);
+    }
   }
 
   async upscale(g: Generation, scale: 2 | 4): Promise<string | null> {
