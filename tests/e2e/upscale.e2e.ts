@@ -74,6 +74,18 @@ describe('upscaling in Chromium', () => {
     await screenshot(page, 'upscale-compare');
     await compare.getByTestId('upscale-compare-close').click();
     await expect.poll(() => page.getByTestId('upscale-compare').count()).toBe(0);
+
+    // Many at once: select both pictures, Upscale ×2 from the selection bar → two more children.
+    const items = page.getByTestId('library-item');
+    await items.nth(0).click();
+    await items.nth(1).click({ modifiers: ['Control'] });
+    await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('2 selected');
+    await page.getByTestId('bulk-upscale-x2').click();
+    await expect
+      .poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items.filter((j) => j.params.mode === 'upscale' && j.state === 'done').length), { timeout: 60_000 })
+      .toBe(3);
+    const sizes = await page.evaluate(async () => (await window.studio.library.list({ kind: 'image', limit: 10 })).items.map((g) => g.assets.find((a) => a.role === 'image')?.width).sort((a, b) => (a ?? 0) - (b ?? 0)));
+    expect(sizes).toEqual([128, 256, 256, 512]);
   });
 
   it('lists the bundled upscalers in Models and refuses a folder that is not one, saying why', async () => {

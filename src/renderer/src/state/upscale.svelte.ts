@@ -81,7 +81,23 @@ class Upscaler {
     }
   }
 
-  async upscale(g: Generation, scale: 2 | 4): Promise<string | null> {
+  /** Queues an upscale of every picture among `ids` (other kinds are skipped and counted). */
+  async upscaleMany(ids: string[], scale: 2 | 4): Promise<number> {
+    let queued = 0;
+    let skipped = 0;
+    for (const id of ids) {
+      const g = await window.studio.library.get({ id }).catch(() => null);
+      if (!g || g.kind !== 'image' || !this.sourceOf(g) || g.deletedAt !== null) {
+        skipped++;
+        continue;
+      }
+      if (await this.upscale(g, scale, false)) queued++;
+    }
+    toasts.show(`${queued} upscale${queued === 1 ? '' : 's'} ×${scale} queued${skipped ? ` (${skipped} item${skipped === 1 ? '' : 's'} without a picture skipped)` : ''}.`, queued ? 'info' : 'error');
+    return queued;
+  }
+
+  async upscale(g: Generation, scale: 2 | 4, announce = true): Promise<string | null> {
     const source = this.sourceOf(g);
     if (!source) {
       toasts.error('This item has no picture to upscale.');
@@ -94,7 +110,7 @@ class Upscaler {
         params: { mode: 'upscale', model: `${this.family}-x${scale}`, sourceAssetId: source.id, scale },
         parentId: g.id,
       });
-      toasts.show(`Upscale ×${scale} queued — the result appears in the Library as a child of this picture.`, 'info');
+      if (announce) toasts.show(`Upscale ×${scale} queued — the result appears in the Library as a child of this picture.`, 'info');
       return jobId;
     } catch (error) {
       toasts.error(`Could not upscale: ${messageOf(error)}`);
