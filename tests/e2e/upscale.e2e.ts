@@ -100,6 +100,23 @@ describe('upscaling in Chromium', () => {
     await screenshot(page, 'upscalers');
   });
 
+  it('upscales each new picture when "After generating: Upscale ×2" is chosen', async () => {
+    await page.getByTestId('nav-image').click();
+    await page.getByTestId('image-upscale-after').selectOption('2');
+    await page.getByTestId('image-prompt').fill('a quay at dusk');
+    await page.getByTestId('image-generate').click();
+    await expect
+      .poll(() => page.evaluate(async () => {
+        const [latest] = (await window.studio.jobs.list({})).items;
+        return latest?.params.mode === 'upscale' ? latest.state : 'waiting';
+      }), { timeout: 60_000 })
+      .toBe('done');
+    const child = await page.evaluate(async () => window.studio.library.get({ id: (await window.studio.jobs.list({})).items[0]!.generationIds[0]! }));
+    expect(child.prompt).toBe('a quay at dusk');
+    expect(child.assets.find((a) => a.role === 'image')).toMatchObject({ width: 256, height: 192 });
+    await page.getByTestId('image-upscale-after').selectOption('0');
+  });
+
   it('reported no page errors', () => {
     expect(errors).toEqual([]);
   });
