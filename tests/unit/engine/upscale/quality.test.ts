@@ -64,7 +64,7 @@ describe('upscale quality on a real photograph', () => {
         expect(s.psnr, `${model.id} PSNR vs bicubic ${bicubic.psnr.toFixed(2)}`).toBeGreaterThan(bicubic.psnr);
         expect(s.ssim, `${model.id} SSIM vs bicubic ${bicubic.ssim.toFixed(4)}`).toBeGreaterThan(bicubic.ssim);
       }
-    });
+    }, 180_000);
   }
 });
 
