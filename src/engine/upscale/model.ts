@@ -62,7 +62,9 @@ function tfjsFingerprint(dir: string): string {
  */
 export async function resolveUpscaleFile(dir: string, cacheDir: string): Promise<{ file: string; format: 'onnx' | 'tfjs'; convertedMs?: number }> {
   if (existsSync(path.join(dir, 'model.json'))) {
-    const file = path.join(cacheDir, `${path.basename(path.dirname(dir))}-${path.basename(dir)}-${tfjsFingerprint(dir)}.onnx`);
+    // Named after the folder's last three parts (esrgan-thick-models-x4-…) so a person can tell the files apart.
+    const label = path.resolve(dir).split(path.sep).filter(Boolean).slice(-3).join('-').replace(/[^A-Za-z0-9._-]+/g, '_');
+    const file = path.join(cacheDir, `${label}-${tfjsFingerprint(dir)}.onnx`);
     if (existsSync(file)) return { file, format: 'tfjs' };
     const t0 = performance.now();
     const converted = await convertTfjsModel(dir);
