@@ -55,7 +55,7 @@ export async function upscaleCommand(cli: UpscaleCli, positionals: (string | und
 
 async function upscaleFile(source: string, params: UpscaleParams, target: string, cli: UpscaleCli): Promise<number> {
   const layout = dataLayout(path.resolve(defaultDataDir()));
-  const upscalers = new UpscaleModels({ modelsDir: layout.modelsDir, inspect: () => Promise.reject(new StudioError('INTERNAL', 'not used')) });
+  const upscalers = new UpscaleModels({ modelsDir: layout.modelsDir });
   const modelDir = upscalers.resolve(params.model, true);
   const outDir = await mkdtemp(path.join(path.dirname(target), '.atelier-upscale-'));
   const engine = new EngineHost(() => spawnNodeEngine(), {

@@ -39,8 +39,8 @@ function slug(text: string): string {
 
 export interface UpscaleModelsDeps {
   modelsDir: string;
-  /** The engine's load + probe of a folder (MODEL_INVALID with the reason when it is not an upscaler). */
-  inspect(dir: string): Promise<UpscaleModelSummary>;
+  /** The engine's load + probe of a folder (MODEL_INVALID with the reason when it is not an upscaler); needed only to import. */
+  inspect?(dir: string): Promise<UpscaleModelSummary>;
   /** Where to look for the bundled packages (defaults to this module's own node_modules chain). */
   packagesFrom?: string;
 }
@@ -59,8 +59,15 @@ export class UpscaleModels {
 
   private readImported(): Imported[] {
     if (!existsSync(this.registryFile)) return [];
-    const parsed = RegistryFile.safeParse(JSON.parse(readFileSync(this.registryFile, 'utf8')));
-    return parsed.success ? parsed.data.models : [];
+    let parsed: ReturnType<typeof RegistryFile.safeParse>;
+    try {
+      parsed = RegistryFile.safeParse(JSON.parse(readFileSync(this.registryFile, 'utf8')));
+    } catch {
+      parsed = RegistryFile.safeParse(null);
+    }
+    // A damaged list is reported, never read as empty: the next import would overwrite it.
+    if (!parsed.success) throw new StudioError('INTERNAL', `${this.registryFile} is damaged. Move it aside and import your upscalers again.`);
+    return parsed.data.models;
   }
 
   private bundledEntry(model: BundledUpscaler): UpscaleModel {
@@ -109,6 +116,7 @@ export class UpscaleModels {
   async importFolder(dir: string, name?: string): Promise<UpscaleModel> {
     const absolute = path.resolve(dir);
     if (!existsSync(absolute) || !statSync(absolute).isDirectory()) throw new StudioError('INVALID_INPUT', `${absolute} is not a folder.`);
+    if (!this.deps.inspect) throw new StudioError('INTERNAL', 'Importing an upscaler needs the engine.');
     const summary = await this.deps.inspect(absolute);
     const models = this.readImported();
     const existing = models.find((m) => m.path === absolute);
