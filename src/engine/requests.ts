@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GenerationKind, ImageParams, MusicParams, TextParams } from '../shared/params';
+import { UpscaleParams } from '../shared/upscale';
 
 /**
  * Runtime validation of what arrives from the main process. The protocol types in
@@ -20,12 +21,14 @@ export const RunParamsSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('text'), params: TextParams }),
   z.strictObject({ kind: z.literal('image'), params: ImageParams, initImagePath: dir.optional(), maskImagePath: dir.optional() }),
   z.strictObject({ kind: z.literal('music'), params: MusicParams, extendFromPath: dir.optional() }),
+  z.strictObject({ kind: z.literal('upscale'), params: UpscaleParams, sourcePath: dir, cacheDir: dir }),
 ]);
 
 export const EngineRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({ seq, type: z.literal('configure'), options: EngineOptionsSchema }),
   z.strictObject({ seq, type: z.literal('info') }),
   z.strictObject({ seq, type: z.literal('inspect'), modelDir: dir }),
+  z.strictObject({ seq, type: z.literal('inspectUpscale'), modelDir: dir, cacheDir: dir }),
   z.strictObject({ seq, type: z.literal('load'), kind: GenerationKind, modelDir: dir }),
   z.strictObject({ seq, type: z.literal('unload'), modelDir: dir.optional() }),
   z.strictObject({ seq, type: z.literal('run'), jobId, modelDir: dir, outDir: dir, run: RunParamsSchema }),

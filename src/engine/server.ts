@@ -10,6 +10,7 @@ import { inspectModelDir } from './runtime/layout';
 import { resolveThreads } from './runtime/sessions';
 import { describeRunFailure } from './runtime/run-failures';
 import { generateText, loadTextModel, unloadTextModels } from './text/generate';
+import { inspectUpscaleModel } from './upscale/inspect';
 
 type RunRequest = Extract<ValidRequest, { type: 'run' }>;
 
@@ -24,6 +25,7 @@ export interface Runners {
   text(modelDir: string, run: Extract<RunRequest['run'], { kind: 'text' }>, context: RunContext): Promise<RunResult>;
   image(modelDir: string, run: Extract<RunRequest['run'], { kind: 'image' }>, context: RunContext): Promise<RunResult>;
   music(modelDir: string, run: Extract<RunRequest['run'], { kind: 'music' }>, context: RunContext): Promise<RunResult>;
+  upscale(modelDir: string, run: Extract<RunRequest['run'], { kind: 'upscale' }>, context: RunContext): Promise<RunResult>;
 }
 
 export const defaultRunners: Runners = {
@@ -32,6 +34,10 @@ export const defaultRunners: Runners = {
   image: async (modelDir, run, { ctx, hooks, outDir }) => {
     const { generateImage } = await import('./image/pipeline');
     return generateImage(modelDir, run.params, { sessions: ctx.sessions, hooks, outDir, initImagePath: run.initImagePath, maskImagePath: run.maskImagePath });
+  },
+  upscale: async (modelDir, run, { ctx, hooks, outDir }) => {
+    const { upscaleImage } = await import('./upscale/upscale');
+    return upscaleImage(modelDir, run.params, { sessions: ctx.sessions, hooks, outDir, cacheDir: run.cacheDir, sourcePath: run.sourcePath });
   },
 };
 
@@ -107,6 +113,10 @@ export class EngineServer {
         return;
       case 'inspect':
         this.reply(request.seq, { ok: true, value: inspectModelDir(request.modelDir) });
+        return;
+      case 'inspectUpscale':
+        // Loading and probing runs a model: it waits its turn behind a running job.
+        this.enqueue({ seq: request.seq, label: `inspect upscale ${request.modelDir}`, controller: new AbortController(), work: () => inspectUpscaleModel(this.ctx, path.resolve(request.modelDir), request.cacheDir) });
         return;
       case 'configure': {
         const before = this.ctx.options();
@@ -202,10 +212,12 @@ export class EngineServer {
           return await this.runners.image(modelDir, run, context);
         case 'music':
           return await this.runners.music(modelDir, run, context);
+        case 'upscale':
+          return await this.runners.upscale(modelDir, run, context);
       }
     } catch (error) {
       if (signal.aborted && !(error instanceof StudioError)) throw new StudioError('CANCELLED', 'The generation was cancelled.');
-      const size = run.kind === 'image' ? `${run.params.width}×${run.params.height}, batch ${run.params.batch}` : undefined;
+      const size = run.kind === 'image' ? `${run.params.width}×${run.params.height}, batch ${run.params.batch}` : run.kind === 'upscale' ? `tiles of ${run.params.tile} px` : undefined;
       throw describeRunFailure(error, { kind: run.kind, ...(size ? { size } : {}) }) ?? error;
     }
   }

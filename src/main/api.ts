@@ -19,6 +19,9 @@ import { librarySafetyHandlers } from './library-safety';
 import { forgetHubTrust } from './models/hub-trust';
 import { maskHandlers } from './masks';
 import type { TokenStore } from './studio';
+import { isUpscaleParams } from '../shared/upscale';
+import type { UpscaleModels } from './upscale/models';
+import { upscaleHandlers } from './upscale/handlers';
 
 export const DEFAULT_SETTINGS: Settings = {
   theme: 'system',
@@ -34,6 +37,7 @@ export interface ApiDeps {
   queue: JobQueue;
   engine: EngineHost;
   models: ModelManager;
+  upscalers: UpscaleModels;
   catalog: Catalog;
   tokens: TokenStore;
   layout: DataLayout;
@@ -125,6 +129,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'library.purge': () => library.purgeDeleted(),
     ...librarySafetyHandlers(deps),
     ...maskHandlers(deps),
+    ...upscaleHandlers(deps),
     'library.tags': () => ({ items: library.listTags() }),
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
@@ -166,7 +171,8 @@ export function createHandlers(deps: ApiDeps): Handlers {
 
     'jobs.start': (request, ctx) => {
       // Fail fast with an actionable message instead of queueing a job that cannot run.
-      resolveModelDir(library, request.params.model, ctx.transport === 'cli');
+      if (isUpscaleParams(request.params)) deps.upscalers.resolve(request.params.model, ctx.transport === 'cli');
+      else resolveModelDir(library, request.params.model, ctx.transport === 'cli');
       return { jobId: queue.enqueue(request).id };
     },
     'jobs.cancel': async ({ jobId, hard }) => {

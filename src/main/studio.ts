@@ -14,8 +14,9 @@ import { appRoot, dataLayout, type DataLayout } from './paths';
 import type { AssetLookup } from './assets/serve';
 import { loadCatalog } from './models/catalog';
 import { ModelManager } from './models/manager';
-import type { ModelInspection } from '../shared/engine-protocol';
+import type { ModelInspection, UpscaleModelSummary } from '../shared/engine-protocol';
 import { localEndpointPath, startLocalEndpoint, type LocalEndpoint } from './transport/local-endpoint';
+import { UpscaleModels } from './upscale/models';
 
 /** Where a Hugging Face token lives: the OS keychain in Electron (safeStorage), HF_TOKEN elsewhere. */
 export interface TokenStore {
@@ -68,6 +69,7 @@ export interface Studio {
   queue: JobQueue;
   engine: EngineHost;
   models: ModelManager;
+  upscalers: UpscaleModels;
   layout: DataLayout;
   assets: AssetLookup;
   filesRoot: string;
@@ -107,6 +109,11 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     onStream: (message) => queue?.handleStream(message),
     log: options.log,
   });
+  const upscaleCache = path.join(layout.modelsDir, 'converted');
+  const upscalers: UpscaleModels = new UpscaleModels({
+    modelsDir: layout.modelsDir,
+    inspect: (dir) => engine.request<UpscaleModelSummary>({ type: 'inspectUpscale', modelDir: dir, cacheDir: upscaleCache }),
+  });
   queue = new JobQueue({
     store: library,
     engine,
@@ -116,6 +123,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     modelDigest: (model) => library.findModel(model)?.digest ?? null,
     resolveAssetPath: (assetId) => library.resolveAsset(assetId)?.path ?? null,
     stagingDir: layout.stagingDir,
+    upscale: { resolveModel: (model) => upscalers.resolve(model, true), cacheDir: upscalers.cacheDir },
   });
   const jobs = queue;
   jobs.recover();
@@ -143,6 +151,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     queue: jobs,
     engine,
     models,
+    upscalers,
     catalog,
     tokens,
     layout,
@@ -176,6 +185,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     queue: jobs,
     engine,
     models,
+    upscalers,
     layout,
     assets: { resolveAsset: (id) => library.resolveAsset(id) },
     filesRoot: path.join(layout.libraryDir, 'files'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hubEndpointProblem } from './hub-endpoint';
 import { GenerationKind, JobRequest, RecommendedImageSettings } from './params';
+import { UpscaleModel } from './upscale';
 
 /**
  * The whole renderer-facing API. Every call has an input and an output schema; types are inferred
@@ -357,6 +358,11 @@ export const calls = {
   'models.cancel': call(z.strictObject({ downloadId: Id.max(300) }), z.object({ downloadId: z.string() })),
   'models.verify': call(z.strictObject({ id: Id }), z.object({ id: z.string(), ok: z.boolean(), problems: z.array(z.string()) })),
   /** Stores a Hugging Face access token for gated models (encrypted by the OS keychain in the desktop app). */
+  /** The upscale models: bundled ESRGAN (converted on first use) and imported super-resolution folders. */
+  'upscale.models': call(Empty, z.object({ items: z.array(UpscaleModel) })),
+  /** Imports an ONNX (Real-ESRGAN layout) or TF.js super-resolution folder after the engine loaded and probed it. */
+  'upscale.import': call(z.strictObject({ path: z.string().min(1).max(4096), name: z.string().max(200).optional() }), UpscaleModel),
+  'upscale.remove': call(z.strictObject({ id: Id }), z.object({ id: z.string() })),
   'models.setToken': call(z.strictObject({ token: z.string().max(400) }), z.object({ stored: z.boolean() })),
 } as const;
 

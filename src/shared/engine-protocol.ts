@@ -1,5 +1,6 @@
 import type { StudioErrorShape } from './errors';
 import type { GenerationKind, ImageParams, MusicParams, TextParams } from './params';
+import type { UpscaleParams } from './upscale';
 
 /**
  * The typed protocol between the main process and the engine process. Requests carry a sequence
@@ -20,12 +21,16 @@ export interface EngineOptions {
 export type RunParams =
   | { kind: 'text'; params: TextParams }
   | { kind: 'image'; params: ImageParams; initImagePath?: string; maskImagePath?: string }
-  | { kind: 'music'; params: MusicParams; extendFromPath?: string };
+  | { kind: 'music'; params: MusicParams; extendFromPath?: string }
+  /** An image job in upscale mode: the source picture through a super-resolution model; TF.js models are converted into cacheDir. */
+  | { kind: 'upscale'; params: UpscaleParams; sourcePath: string; cacheDir: string };
 
 export type EngineRequest =
   | { seq: number; type: 'configure'; options: EngineOptions }
   | { seq: number; type: 'info' }
   | { seq: number; type: 'inspect'; modelDir: string }
+  /** Loads a super-resolution model folder (ONNX or TF.js) and probes it: UpscaleModelSummary, or MODEL_INVALID with the reason. */
+  | { seq: number; type: 'inspectUpscale'; modelDir: string; cacheDir: string }
   | { seq: number; type: 'load'; kind: GenerationKind; modelDir: string }
   | { seq: number; type: 'unload'; modelDir?: string }
   | { seq: number; type: 'run'; jobId: string; modelDir: string; outDir: string; run: RunParams }
@@ -89,6 +94,17 @@ export interface RunResult {
   timings: Record<string, number>;
   /** Extra facts to store with the generation (sample rate, extension method, …). */
   meta?: Record<string, unknown>;
+}
+
+/** What the engine found in a super-resolution model folder. */
+export interface UpscaleModelSummary {
+  scale: number;
+  format: 'onnx' | 'tfjs';
+  inputName: string;
+  outputName: string;
+  inputType: 'float32' | 'float16';
+  fixedSize: { width: number; height: number } | null;
+  bytes: number;
 }
 
 export type EngineMessage =

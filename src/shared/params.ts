@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UpscaleParams } from './upscale';
 
 /** Generation parameters per kind. The library stores these JSON objects verbatim. */
 export const Seed = z.number().int().min(0).max(2 ** 32 - 1);
@@ -87,7 +88,8 @@ export type GenerationKind = z.infer<typeof GenerationKind>;
 
 export const JobRequest = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('text'), params: TextParams, parentId: z.string().max(100).optional(), priority: z.number().int().min(-10).max(10).default(0) }),
-  z.strictObject({ kind: z.literal('image'), params: ImageParams, parentId: z.string().max(100).optional(), priority: z.number().int().min(-10).max(10).default(0) }),
+  // An image job is a generation (ImageParams) or an upscale of a library picture (UpscaleParams, mode 'upscale').
+  z.strictObject({ kind: z.literal('image'), params: z.union([ImageParams, UpscaleParams]), parentId: z.string().max(100).optional(), priority: z.number().int().min(-10).max(10).default(0) }),
   z.strictObject({ kind: z.literal('music'), params: MusicParams, parentId: z.string().max(100).optional(), priority: z.number().int().min(-10).max(10).default(0) }),
 ]);
 export type JobRequest = z.infer<typeof JobRequest>;

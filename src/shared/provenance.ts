@@ -7,6 +7,8 @@
 
 export const XMP_KEYWORD = 'XML:com.adobe.xmp';
 export const TRAINED_ALGORITHMIC_MEDIA = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
+/** A picture (a photograph) changed by a trained model: what an upscaled photograph is. */
+export const COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA = 'http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia';
 
 const A1111_SAMPLER: Record<string, string> = {
   euler: 'Euler',
@@ -73,8 +75,8 @@ function xmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** An XMP packet with IPTC DigitalSourceType = trainedAlgorithmicMedia and the prompt as dc:description. */
-export function buildXmp(p: { prompt: string; model: string }): string {
+/** An XMP packet with IPTC DigitalSourceType (trainedAlgorithmicMedia unless told) and the prompt as dc:description. */
+export function buildXmp(p: { prompt: string; model: string }, digitalSourceType: string = TRAINED_ALGORITHMIC_MEDIA): string {
   return [
     '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>',
     '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
@@ -83,7 +85,7 @@ export function buildXmp(p: { prompt: string; model: string }): string {
     '    xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"',
     '    xmlns:dc="http://purl.org/dc/elements/1.1/"',
     '    xmlns:xmp="http://ns.adobe.com/xap/1.0/"',
-    `    Iptc4xmpExt:DigitalSourceType="${TRAINED_ALGORITHMIC_MEDIA}"`,
+    `    Iptc4xmpExt:DigitalSourceType="${xmlEscape(digitalSourceType)}"`,
     `    xmp:CreatorTool="Atelier (${xmlEscape(p.model)})">`,
     '   <dc:description>',
     '    <rdf:Alt>',

@@ -15,6 +15,7 @@ import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../
 import { createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
 import { progressLine } from './progress';
+import { looksLikeUpscaler, upscaleCommand, upscaleImportCommand } from '../upscale/cli';
 
 /**
  * `atelier <command>`: the same studio as the app (library, engine, queue, handlers), driven from a
@@ -50,6 +51,9 @@ Commands:
                  [--seed S] [--width W --height H] [--init FILE --strength F] [--batch N] --out FILE.png
                  [--mask FILE (white = repaint) [--mask-blur N] [--masked-only]] [--outpaint LEFT,TOP,RIGHT,BOTTOM]
   generate music --model DIR|ID --prompt TEXT [--seconds S] [--guidance G] [--temperature T] [--top-k K] [--seed N] --out FILE.wav
+  upscale IMAGE --model ID|DIR [--scale N] [--tile N] [--overlap N] --out FILE.png
+                                       super-resolution (bundled: esrgan-slim|medium|thick-x2|x4); with
+                                       --library the result is a generation whose parent is IMAGE
   serve [--port N]                     browser mode on 127.0.0.1; prints the URL to open
 
 Options for every command:
@@ -94,6 +98,9 @@ const OPTIONS = {
   'max-new-tokens': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
+  scale: { type: 'string' },
+  tile: { type: 'string' },
+  overlap: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -461,6 +468,8 @@ async function main(argv: string[]): Promise<number> {
       case 'generate':
         await generate(cli, sub);
         return 0;
+      case 'upscale':
+        return await upscaleCommand(cli, [sub, ...rest]);
       case 'serve':
         return await serve(cli);
       default:
@@ -576,6 +585,7 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
     return inspection.ok ? 0 : 1;
   }
   if (sub === 'import') {
+    if (looksLikeUpscaler(path.resolve(rest[0] ?? ''))) return upscaleImportCommand(cli, path.resolve(rest[0]!));
     const model = await cli.call('models.import', { path: path.resolve(rest[0] ?? need(undefined, 'dir')), name: cli.values.name });
     cli.print(model, () => `Imported ${model.id} (${model.kind}) from ${model.path}`);
     return 0;

@@ -4,6 +4,7 @@ import type { Job } from '../../shared/contract';
 import type { EngineMessage, OutputFile, RunParams, RunResult } from '../../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../../shared/errors';
 import { JobRequest, type GenerationKind } from '../../shared/params';
+import { isUpscaleParams, type UpscaleParams } from '../../shared/upscale';
 import type { z } from 'zod';
 import type { EngineHost } from '../engine-host/host';
 import type { EventBus } from '../ipc/events';
@@ -26,6 +27,8 @@ export interface JobQueueDeps {
   /** Library asset id → file path for img2img init images. */
   resolveAssetPath(assetId: string): string | null;
   stagingDir: string;
+  /** Upscale jobs (image jobs in upscale mode): their models and where TF.js ones are converted to. */
+  upscale?: { resolveModel(model: string): string; cacheDir: string };
 }
 
 interface Running {
@@ -230,6 +233,7 @@ export class JobQueue {
     const sources: [string, string][] = [];
     if (kind === 'image' && typeof params.initAssetId === 'string') sources.push([params.initAssetId, 'The init image for img2img']);
     if (kind === 'image' && typeof params.maskAssetId === 'string') sources.push([params.maskAssetId, 'The inpainting mask']);
+    if (kind === 'image' && typeof params.sourceAssetId === 'string') sources.push([params.sourceAssetId, 'The picture to upscale']);
     if (kind === 'music' && typeof params.extendAssetId === 'string') sources.push([params.extendAssetId, 'The piece to extend']);
     for (const [assetId, what] of sources) {
       const owner = this.deps.store.findAssetOwner(assetId);
@@ -248,7 +252,7 @@ export class JobQueue {
     try {
       // Checked again here: the parent may have been purged while the job waited in the queue.
       this.checkSources(job.kind, job.params, job.parentId);
-      const modelDir = this.deps.resolveModel(String(job.params.model), job.kind);
+      const modelDir = this.resolveModelDir(job);
       const run = this.runParams(job);
       await fs.mkdir(outDir, { recursive: true });
       const result = await this.deps.engine.request<RunResult>({ type: 'run', jobId: job.id, modelDir, outDir, run });
@@ -285,8 +289,21 @@ export class JobQueue {
     if (committed.length > 0) this.deps.events.emit('library.changed', { ids: committed });
   }
 
+  private resolveModelDir(job: Job): string {
+    if (job.kind !== 'image' || !isUpscaleParams(job.params)) return this.deps.resolveModel(String(job.params.model), job.kind);
+    if (!this.deps.upscale) throw new StudioError('INTERNAL', 'This studio was started without upscaling.');
+    return this.deps.upscale.resolveModel(String(job.params.model));
+  }
+
   private runParams(job: Job): RunParams {
     const params = job.params;
+    if (job.kind === 'image' && isUpscaleParams(params)) {
+      const upscale = params as UpscaleParams;
+      const sourcePath = upscale.sourceAssetId ? this.deps.resolveAssetPath(upscale.sourceAssetId) : null;
+      if (!sourcePath) throw new StudioError('NOT_FOUND', 'The picture to upscale is no longer in the library. Pick another one.');
+      if (!this.deps.upscale) throw new StudioError('INTERNAL', 'This studio was started without upscaling.');
+      return { kind: 'upscale', params: upscale, sourcePath, cacheDir: this.deps.upscale.cacheDir };
+    }
     if (job.kind === 'image') {
       const initAssetId = typeof params.initAssetId === 'string' ? params.initAssetId : undefined;
       const initImagePath = initAssetId ? this.deps.resolveAssetPath(initAssetId) : undefined;
@@ -320,14 +337,15 @@ export class JobQueue {
     return [...groups.entries()].map(([key, outputs]) => {
       const seed = key === 'main' ? result.seed : Number(key);
       const itemParams: Record<string, unknown> = { ...params, ...(seed !== null ? { seed } : {}) };
-      if (job.kind === 'image') itemParams.batch = 1;
+      if (job.kind === 'image' && !isUpscaleParams(params)) itemParams.batch = 1;
       if (job.kind === 'music') itemParams.variations = 1;
       if (result.meta) itemParams.meta = result.meta;
       return {
         kind: job.kind,
         model: String(params.model),
         modelDigest: result.modelDigest ?? this.deps.modelDigest?.(String(params.model)) ?? null,
-        prompt: typeof params.prompt === 'string' ? params.prompt : '',
+        // An upscale has no prompt of its own: it carries its source's, so search finds both.
+        prompt: typeof params.prompt === 'string' ? params.prompt : isUpscaleParams(params) && job.parentId ? (this.deps.store.findGeneration(job.parentId)?.prompt ?? '') : '',
         negativePrompt: typeof params.negativePrompt === 'string' ? params.negativePrompt : '',
         seed,
         params: itemParams,

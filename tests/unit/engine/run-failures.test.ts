@@ -38,6 +38,7 @@ describe('EngineServer run failures', () => {
     const runners: Runners = {
       text: () => Promise.reject(new Error('unused')),
       music: () => Promise.reject(new Error('unused')),
+      upscale: () => Promise.reject(new Error('unused')),
       image: async () => {
         calls++;
         if (calls === 1) throw new Error(BFC_ARENA);

@@ -3,6 +3,7 @@ import type { ImageParams, Scheduler } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
 import { GenerationJob, resolveSeed, type SeedMode } from './generation-job.svelte';
 import { models } from './models.svelte';
+import { upscaler } from './upscale.svelte';
 import { num, paramsFromPng, str, type PngParams } from './params-read';
 
 /** Same list as SCHEDULERS in shared/params; kept here as a type-checked copy so zod stays out of the renderer bundle. */
@@ -65,7 +66,12 @@ class ImageStudio {
   run = new GenerationJob('image', (fresh) => {
     const seeded = fresh.find((g) => g.seed !== null);
     if (seeded?.seed != null) this.lastSeed = seeded.seed;
+    // "After generating: upscale": each new picture (never an upscale itself) is queued for it.
+    const factor = this.upscaleAfter;
+    if (factor !== 0) for (const g of fresh) if (!upscaler.isUpscale(g)) void upscaler.upscale(g, factor);
   });
+  /** 0 = keep new pictures as they are; 2 or 4 = queue an upscale of each as it arrives. */
+  upscaleAfter = $state<0 | 2 | 4>(0);
   previews = $state.raw<Record<string, EventPayload<'jobs.preview'>>>({});
 
   preview = $derived(this.run.jobId ? this.previews[this.run.jobId] : undefined);
