@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureSigningIdentity, type SigningIdentity } from '../../src/main/credentials/identity';
+import { readCredentials } from '../../src/main/credentials/read';
+import { openLibrary, type Library } from '../../src/main/library';
+import { exportGenerations } from '../../src/main/library-io/export';
+import { readChunks } from '../../src/shared/png-chunks';
+import { seedLibrary, tempDir, type Seeded } from './helpers/library-io-fixtures';
+
+const TRAINED = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
+
+let base: string;
+let library: Library;
+let seeded: Seeded;
+let identity: SigningIdentity;
+let exported: Map<string, string>;
+
+beforeAll(async () => {
+  base = tempDir('atelier-c2pa-');
+  library = openLibrary(path.join(base, 'library'));
+  seeded = await seedLibrary(library, path.join(base, 'scratch'), 1);
+  identity = await ensureSigningIdentity(path.join(base, 'data'));
+  const ids = [seeded.images[0]!.id, seeded.child.id, seeded.music.id, seeded.text.id];
+  const result = await exportGenerations(library, ids, path.join(base, 'out'), {
+    signing: { identity, generatorVersion: '0.1.0-test', licenceOf: (model) => (model === 'tiny-sd' ? { id: 'openrail', url: 'https://example.org/openrail' } : null) },
+  });
+  exported = new Map(ids.map((id) => [id, result.files.find((f) => f.includes(id.slice(-8).toLowerCase()))!]));
+});
+
+afterAll(() => {
+  library.close();
+  fs.rmSync(base, { recursive: true, force: true });
+});
+
+const png = (file: string) => fs.readFileSync(file);
+
+describe('exported pictures carry Content Credentials', () => {
+  it('a generated picture validates as Valid, and Trusted with the installation CA as anchor, saying c2pa.created by a trained model', async () => {
+    const bytes = png(exported.get(seeded.images[0]!.id)!);
+    const plain = await readCredentials(bytes, 'image/png');
+    expect(plain.state).toBe('valid');
+    expect(plain.problems).toEqual([]);
+    expect(plain.signer).toMatch(/^Atelier on /);
+    expect(plain.actions).toEqual([expect.objectContaining({ action: 'c2pa.created', digitalSourceType: TRAINED })]);
+    expect(plain.ingredients).toEqual([]);
+    expect(plain.model).toBe('tiny-sd');
+    expect(plain.licence).toContain('openrail');
+
+    const anchored = await readCredentials(bytes, 'image/png', { trustAnchorsPem: identity.caPem });
+    expect(anchored.state).toBe('trusted');
+  });
+
+  it('one flipped pixel byte makes it Invalid', async () => {
+    const bytes = Buffer.from(png(exported.get(seeded.images[0]!.id)!));
+    const idat = readChunks(bytes).find((c) => c.type === 'IDAT')!;
+    // The chunk's data starts 8 bytes after its offset (length + type).
+    const at = bytes.indexOf(Buffer.from('IDAT', 'ascii')) + 4 + Math.floor(idat.data.length / 2);
+    bytes[at] = bytes[at]! ^ 0xff;
+    const read = await readCredentials(bytes, 'image/png', { trustAnchorsPem: identity.caPem });
+    expect(read.state).toBe('invalid');
+    expect(read.problems.length).toBeGreaterThan(0);
+  });
+
+  it('a picture made from another lists that picture as its parent ingredient and says c2pa.edited', async () => {
+    const read = await readCredentials(png(exported.get(seeded.child.id)!), 'image/png', { trustAnchorsPem: identity.caPem });
+    expect(read.state).toBe('trusted');
+    expect(read.actions.map((a) => a.action)).toEqual(['c2pa.opened', 'c2pa.edited']);
+    expect(read.ingredients).toEqual([expect.objectContaining({ relationship: 'parentOf', title: expect.stringContaining(seeded.images[0]!.id) })]);
+  });
+
+  it('exiftool still reads the IPTC DigitalSourceType and the A1111 parameters of a signed file', () => {
+    const file = exported.get(seeded.images[0]!.id)!;
+    const [tags] = JSON.parse(execFileSync('exiftool', ['-j', '-Parameters', '-DigitalSourceType', file], { encoding: 'utf8' })) as { Parameters?: string; DigitalSourceType?: string }[];
+    expect(tags?.DigitalSourceType).toBe(TRAINED);
+    expect(tags?.Parameters).toMatch(/^A lighthouse at dusk, number 0/);
+  });
+
+  it('WAV is signed too; Markdown is left as text, since C2PA has no place for a manifest in it', async () => {
+    const wav = await readCredentials(png(exported.get(seeded.music.id)!), 'audio/wav', { trustAnchorsPem: identity.caPem });
+    expect(wav.state).toBe('trusted');
+    expect(wav.actions[0]).toEqual(expect.objectContaining({ action: 'c2pa.created', digitalSourceType: TRAINED }));
+    const markdown = fs.readFileSync(exported.get(seeded.text.id)!, 'utf8');
+    expect(markdown.startsWith('---\ngenerator: Atelier')).toBe(true);
+  });
+
+  it('an unsigned picture has none', async () => {
+    const unsigned = fs.readFileSync(library.resolveAsset(seeded.images[0]!.assets[0]!.id)!.path);
+    expect((await readCredentials(unsigned, 'image/png')).state).toBe('none');
+  });
+});
