@@ -18,6 +18,7 @@ import type { EventBus } from './ipc/events';
 import { librarySafetyHandlers } from './library-safety';
 import { forgetHubTrust } from './models/hub-trust';
 import { maskHandlers } from './masks';
+import { credentialHandlers, exportSigning } from './credentials/handlers';
 import type { TokenStore } from './studio';
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -27,6 +28,7 @@ export const DEFAULT_SETTINGS: Settings = {
   memoryBudgetMb: 8192,
   hubEndpoint: 'https://huggingface.co',
   panelSizes: {},
+  signExports: true,
 };
 
 export interface ApiDeps {
@@ -125,11 +127,13 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'library.purge': () => library.purgeDeleted(),
     ...librarySafetyHandlers(deps),
     ...maskHandlers(deps),
+    ...credentialHandlers(deps),
     'library.tags': () => ({ items: library.listTags() }),
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const folder = path.join(deps.layout.dataDir, 'exports', stamp);
-      const result = await exportGenerations(library, ids, folder, { zip });
+      const signing = readSettings(library).signExports ? await exportSigning(deps) : undefined;
+      const result = await exportGenerations(library, ids, folder, { zip, signing });
       return { folder, files: result.files };
     },
     'library.importFolder': async ({ path: dir }) => {

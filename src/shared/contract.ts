@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hubEndpointProblem } from './hub-endpoint';
 import { GenerationKind, JobRequest, RecommendedImageSettings } from './params';
+import { AssetCredentials, SigningIdentityInfo } from './credentials';
 
 /**
  * The whole renderer-facing API. Every call has an input and an output schema; types are inferred
@@ -39,6 +40,8 @@ export const Settings = z.object({
   memoryBudgetMb: z.number().int().min(256).max(1_048_576),
   hubEndpoint: z.string().url(),
   panelSizes: z.record(z.string(), z.number().min(0).max(100)),
+  /** Sign exported pictures and audio with C2PA Content Credentials. */
+  signExports: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
 /** What a client may store: the hub endpoint is checked here, so no transport can point the token at plain http. */
@@ -300,6 +303,10 @@ export const calls = {
     z.strictObject({ path: z.string().min(1).max(4096) }),
     z.object({ imported: z.number(), ids: z.array(z.string()), restored: z.array(z.string()), skipped: z.array(z.object({ file: z.string(), reason: z.string() })) }),
   ),
+  /** The C2PA Content Credentials of a generation's files, validated (this installation's CA trusted). */
+  'credentials.read': call(z.strictObject({ id: Id }), z.object({ items: z.array(AssetCredentials) })),
+  /** This installation's signing identity (made on first use). */
+  'credentials.identity': call(Empty, SigningIdentityInfo),
   'library.tags': call(Empty, z.object({ items: z.array(z.object({ name: z.string(), count: z.number() })) })),
 
   'collections.list': call(Empty, z.object({ items: z.array(Collection) })),

@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSigningIdentity, type SigningIdentity } from '../../src/main/credentials/identity';
+import { credentialHandlers } from '../../src/main/credentials/handlers';
 import { readCredentials } from '../../src/main/credentials/read';
+import { importPngFolder } from '../../src/main/library-io/import';
+import { dataLayout } from '../../src/main/paths';
 import { openLibrary, type Library } from '../../src/main/library';
 import { exportGenerations } from '../../src/main/library-io/export';
 import { readChunks } from '../../src/shared/png-chunks';
@@ -88,5 +91,29 @@ describe('exported pictures carry Content Credentials', () => {
   it('an unsigned picture has none', async () => {
     const unsigned = fs.readFileSync(library.resolveAsset(seeded.images[0]!.assets[0]!.id)!.path);
     expect((await readCredentials(unsigned, 'image/png')).state).toBe('none');
+  });
+});
+
+describe('importing a signed file', () => {
+  it('shows its credentials in the library; an unsigned picture says none', async () => {
+    const folder = path.join(base, 'to-import');
+    fs.mkdirSync(folder);
+    fs.copyFileSync(exported.get(seeded.child.id)!, path.join(folder, 'signed.png'));
+    const other = openLibrary(path.join(base, 'other-library'));
+    try {
+      const imported = await importPngFolder(other, folder);
+      expect(imported.ids).toHaveLength(1);
+      const handlers = credentialHandlers({ library: other, layout: dataLayout(path.join(base, 'data')), catalog: { version: 1, models: [] }, version: 'test' });
+      const [signed] = (await handlers['credentials.read']({ id: imported.ids[0]! }, { transport: 'cli' })).items;
+      expect(signed?.credentials.state).toBe('trusted');
+      expect(signed?.credentials.actions.map((a) => a.action)).toContain('c2pa.edited');
+      expect(signed?.credentials.ingredients).toHaveLength(1);
+
+      const own = credentialHandlers({ library, layout: dataLayout(path.join(base, 'data')), catalog: { version: 1, models: [] }, version: 'test' });
+      const [unsigned] = (await own['credentials.read']({ id: seeded.images[0]!.id }, { transport: 'cli' })).items;
+      expect(unsigned?.credentials.state).toBe('none');
+    } finally {
+      other.close();
+    }
   });
 });

@@ -1,0 +1,55 @@
+import { promises as fs } from 'node:fs';
+import type { Catalog } from '../models/catalog';
+import { findCatalogEntry } from '../models/catalog';
+import type { Handlers } from '../ipc/dispatch';
+import type { Library } from '../library';
+import type { DataLayout } from '../paths';
+import { StudioError } from '../../shared/errors';
+import type { ExportSigning } from './export-signing';
+import { ensureSigningIdentity } from './identity';
+import { readCredentials } from './read';
+import { SIGNABLE_MIME } from './sdk';
+
+interface CredentialDeps {
+  library: Library;
+  layout: DataLayout;
+  catalog: Catalog;
+  version: string;
+}
+
+/** What an export signs with: this installation's identity and the catalog's licences. */
+export async function exportSigning(deps: CredentialDeps): Promise<ExportSigning> {
+  return {
+    identity: await ensureSigningIdentity(deps.layout.dataDir),
+    generatorVersion: deps.version,
+    licenceOf: (model) => {
+      // A downloaded model's source is `hf:<repo>@<revision>`; the catalog knows repos and ids.
+      const source = deps.library.findModel(model)?.source ?? '';
+      const repo = source.startsWith('hf:') ? source.slice(3).split('@')[0] : undefined;
+      const entry = (repo ? findCatalogEntry(deps.catalog, repo) : undefined) ?? findCatalogEntry(deps.catalog, model);
+      return entry ? { id: entry.licence.id, url: entry.licence.url } : null;
+    },
+  };
+}
+
+export function credentialHandlers(deps: CredentialDeps): Pick<Handlers, 'credentials.read' | 'credentials.identity'> {
+  return {
+    'credentials.read': async ({ id }) => {
+      const generation = deps.library.getGeneration(id);
+      const identity = await ensureSigningIdentity(deps.layout.dataDir);
+      const items = [];
+      for (const asset of generation.assets) {
+        if (!SIGNABLE_MIME.has(asset.mime)) continue;
+        const source = deps.library.resolveAsset(asset.id);
+        if (!source) throw new StudioError('NOT_FOUND', `A file of generation ${id} is missing from the library (asset ${asset.id}). Run a library check.`);
+        const credentials = await readCredentials(await fs.readFile(source.path), asset.mime, { trustAnchorsPem: identity.caPem });
+        items.push({ assetId: asset.id, mime: asset.mime, credentials });
+      }
+      return { items };
+    },
+    'credentials.identity': async () => {
+      const { subject, issuer, validTo, selfIssued } = await ensureSigningIdentity(deps.layout.dataDir);
+      return { subject, issuer, validTo, selfIssued };
+    },
+  };
+}
