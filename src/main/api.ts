@@ -132,9 +132,9 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const folder = path.join(deps.layout.dataDir, 'exports', stamp);
-      const signing = readSettings(library).signExports ? await exportSigning(deps) : undefined;
+      const { signing, unsigned } = readSettings(library).signExports ? await exportSigning(deps) : {};
       const result = await exportGenerations(library, ids, folder, { zip, signing });
-      return { folder, files: result.files };
+      return { folder, files: result.files, ...(unsigned ? { unsigned } : {}) };
     },
     'library.importFolder': async ({ path: dir }) => {
       const result = await importPngFolder(library, path.resolve(dir), { recursive: true });

@@ -285,7 +285,7 @@ export const calls = {
   /** Empties the trash: rows and the files no other item uses. */
   'library.purge': call(Empty, z.object({ generations: z.number(), files: z.number(), bytesFreed: z.number() })),
   /** Exports with provenance into a new folder under the data folder's exports/; the renderer never names paths to write. */
-  'library.export': call(z.strictObject({ ids: z.array(Id).min(1).max(10_000), zip: z.boolean().default(false) }), z.object({ folder: z.string(), files: z.array(z.string()) })),
+  'library.export': call(z.strictObject({ ids: z.array(Id).min(1).max(10_000), zip: z.boolean().default(false) }), z.object({ folder: z.string(), files: z.array(z.string()), /** Why the files were not signed, when signing is on but cannot run here. */ unsigned: z.string().optional() })),
   /** Files the database does not name, set aside in the library's quarantine (never deleted on a guess). */
   'library.quarantine': call(Empty, QuarantineSummary),
   /** Brings back every generation whose record is in quarantine, with its files. */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSigningIdentity, type SigningIdentity } from '../../src/main/credentials/identity';
+import { credentialsCommand } from '../../src/main/credentials/cli';
 import { credentialHandlers } from '../../src/main/credentials/handlers';
 import { readCredentials } from '../../src/main/credentials/read';
 import { importPngFolder } from '../../src/main/library-io/import';
@@ -115,5 +116,23 @@ describe('importing a signed file', () => {
     } finally {
       other.close();
     }
+  });
+});
+
+describe('atelier library credentials', () => {
+  it('reports each file and fails on a file changed after signing', async () => {
+    const signed = exported.get(seeded.child.id)!;
+    const changed = path.join(base, 'changed.png');
+    const bytes = Buffer.from(fs.readFileSync(signed));
+    const at = bytes.indexOf(Buffer.from('IDAT', 'ascii')) + 8;
+    bytes[at] = bytes[at]! ^ 0x01;
+    fs.writeFileSync(changed, bytes);
+    let out = '';
+    expect(await credentialsCommand([signed], path.join(base, 'data'), {}, (t) => (out += t))).toBe(0);
+    expect(out).toContain('trusted, signed by Atelier on ');
+    expect(out).toContain('ingredient Atelier generation');
+    out = '';
+    expect(await credentialsCommand([signed, changed], path.join(base, 'data'), { json: true }, (t) => (out += t))).toBe(1);
+    expect((JSON.parse(out) as { credentials: { state: string } }[]).map((r) => r.credentials.state)).toEqual(['trusted', 'invalid']);
   });
 });

@@ -5,8 +5,7 @@ import { LibraryQuery, type CallInput, type CallName, type CallOutput, type Gene
 import type { EngineInfo, ModelInspection } from '../../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../../shared/errors';
 import { spawnNodeEngine } from '../engine-host/spawn-node';
-import { credentialsCommand } from '../credentials/cli';
-import { ensureSigningIdentity } from '../credentials/identity';
+import { credentialsCommand, exportSigningFor } from '../credentials/cli';
 import { libraryBackupCommand, libraryExportCommand, libraryImportCommand, libraryRestoreCommand } from '../library-io/cli';
 import { acquireLibraryLock, openLibrary, openLibraryReader, readLibraryOwner, undoRestore, type LibraryReader } from '../library';
 import { connectLocalEndpoint, localEndpointPath, type LocalEndpointClient } from '../transport/local-endpoint';
@@ -499,7 +498,7 @@ async function libraryCommand(cli: Cli, sub: string | undefined, rest: string[])
     return 0;
   }
   if (sub === 'export') {
-    const signing = v.unsigned ? undefined : { identity: await ensureSigningIdentity(cli.dataDir), generatorVersion: appVersion() };
+    const signing = v.unsigned ? undefined : await exportSigningFor(cli.dataDir, appVersion());
     return libraryExportCommand(await cli.reader(), rest, need(v.to, 'to'), { zip: v.zip, json: v.json, signing });
   }
   if (sub === 'credentials') {

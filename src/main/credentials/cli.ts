@@ -2,8 +2,21 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ContentCredentials } from '../../shared/credentials';
 import { StudioError } from '../../shared/errors';
-import { loadSigningIdentity } from './identity';
+import type { ExportSigning } from './export-signing';
+import { ensureSigningIdentity, loadSigningIdentity } from './identity';
 import { readCredentials } from './read';
+import { loadC2paSdk } from './sdk';
+
+/** The CLI export signs unless --unsigned; where the C2PA library cannot load it says so and exports unsigned. */
+export async function exportSigningFor(dataDir: string, version: string, warn: (text: string) => void = (t) => process.stderr.write(t)): Promise<ExportSigning | undefined> {
+  try {
+    await loadC2paSdk();
+  } catch (error) {
+    warn(`Exporting without Content Credentials: ${error instanceof Error ? error.message : String(error)}\n`);
+    return undefined;
+  }
+  return { identity: await ensureSigningIdentity(dataDir), generatorVersion: version };
+}
 
 /** `atelier library credentials FILE...`: each file's Content Credentials, validated. */
 

@@ -8,7 +8,7 @@ import { StudioError } from '../../shared/errors';
 import type { ExportSigning } from './export-signing';
 import { ensureSigningIdentity } from './identity';
 import { readCredentials } from './read';
-import { SIGNABLE_MIME } from './sdk';
+import { loadC2paSdk, SIGNABLE_MIME } from './sdk';
 
 interface CredentialDeps {
   library: Library;
@@ -17,17 +17,28 @@ interface CredentialDeps {
   version: string;
 }
 
-/** What an export signs with: this installation's identity and the catalog's licences. */
-export async function exportSigning(deps: CredentialDeps): Promise<ExportSigning> {
+/**
+ * What an export signs with: this installation's identity and the catalog's licences; or, where
+ * the C2PA library cannot load on this system, why the export goes out unsigned (an export is
+ * never refused for want of a signature).
+ */
+export async function exportSigning(deps: CredentialDeps): Promise<{ signing?: ExportSigning; unsigned?: string }> {
+  try {
+    await loadC2paSdk();
+  } catch (error) {
+    return { unsigned: error instanceof Error ? error.message : String(error) };
+  }
   return {
-    identity: await ensureSigningIdentity(deps.layout.dataDir),
-    generatorVersion: deps.version,
-    licenceOf: (model) => {
-      // A downloaded model's source is `hf:<repo>@<revision>`; the catalog knows repos and ids.
-      const source = deps.library.findModel(model)?.source ?? '';
-      const repo = source.startsWith('hf:') ? source.slice(3).split('@')[0] : undefined;
-      const entry = (repo ? findCatalogEntry(deps.catalog, repo) : undefined) ?? findCatalogEntry(deps.catalog, model);
-      return entry ? { id: entry.licence.id, url: entry.licence.url } : null;
+    signing: {
+      identity: await ensureSigningIdentity(deps.layout.dataDir),
+      generatorVersion: deps.version,
+      licenceOf: (model) => {
+        // A downloaded model's source is `hf:<repo>@<revision>`; the catalog knows repos and ids.
+        const source = deps.library.findModel(model)?.source ?? '';
+        const repo = source.startsWith('hf:') ? source.slice(3).split('@')[0] : undefined;
+        const entry = (repo ? findCatalogEntry(deps.catalog, repo) : undefined) ?? findCatalogEntry(deps.catalog, model);
+        return entry ? { id: entry.licence.id, url: entry.licence.url } : null;
+      },
     },
   };
 }
