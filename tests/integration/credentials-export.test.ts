@@ -47,7 +47,7 @@ describe('exported pictures carry Content Credentials', () => {
     expect(plain.state).toBe('valid');
     expect(plain.problems).toEqual([]);
     expect(plain.signer).toMatch(/^Atelier on /);
-    expect(plain.actions).toEqual([expect.objectContaining({ action: 'c2pa.created', digitalSourceType: TRAINED })]);
+    expect(plain.actions).toEqual([expect.objectContaining({ action: 'c2pa.created', digitalSourceType: TRAINED, softwareAgent: 'Atelier 0.1.0-test' })]);
     expect(plain.ingredients).toEqual([]);
     expect(plain.model).toBe('tiny-sd');
     expect(plain.licence).toContain('openrail');
@@ -71,6 +71,7 @@ describe('exported pictures carry Content Credentials', () => {
     const read = await readCredentials(png(exported.get(seeded.child.id)!), 'image/png', { trustAnchorsPem: identity.caPem });
     expect(read.state).toBe('trusted');
     expect(read.actions.map((a) => a.action)).toEqual(['c2pa.opened', 'c2pa.edited']);
+    expect(read.actions[1]).toEqual(expect.objectContaining({ description: 'img2img', digitalSourceType: expect.stringMatching(/compositeWithTrainedAlgorithmicMedia$/) }));
     expect(read.ingredients).toEqual([expect.objectContaining({ relationship: 'parentOf', title: expect.stringContaining(seeded.images[0]!.id) })]);
   });
 

@@ -47,18 +47,29 @@ export function sourceAssetIdOf(params: Record<string, unknown>): string | null 
 
 const PARENT_INGREDIENT_LABEL = 'parent';
 
+const OTHER_TOOLS: Record<string, string> = { a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', invokeai: 'InvokeAI' };
+
+function editKind(params: Record<string, unknown>): string {
+  if (typeof params.mode === 'string') return params.mode;
+  if (params.outpaint !== undefined) return 'outpaint';
+  if (params.maskAssetId !== undefined) return 'inpaint';
+  return 'img2img';
+}
+
 function manifestOf(input: SignInput): Record<string, unknown> {
   const p = input.provenance;
   const edited = input.parent !== null || isEdit(p.params);
-  const softwareAgent = { name: 'Atelier', version: input.generatorVersion };
+  // A picture imported from another tool was made by that tool; Atelier only signs the export.
+  const madeBy = typeof p.params.source === 'string' && p.params.source !== 'atelier' ? OTHER_TOOLS[p.params.source] : undefined;
+  const softwareAgent = madeBy ? { name: madeBy } : { name: 'Atelier', version: input.generatorVersion };
   const actions = edited
     ? [
         ...(input.parent ? [{ action: 'c2pa.opened', parameters: { ingredientIds: [PARENT_INGREDIENT_LABEL] } }] : [{ action: 'c2pa.created', digitalSourceType: DIGITAL_SOURCE_TYPE.trainedAlgorithmicMedia, softwareAgent }]),
-        { action: 'c2pa.edited', digitalSourceType: DIGITAL_SOURCE_TYPE.compositeWithTrainedAlgorithmicMedia, softwareAgent, description: typeof p.params.mode === 'string' ? p.params.mode : 'img2img' },
+        { action: 'c2pa.edited', digitalSourceType: DIGITAL_SOURCE_TYPE.compositeWithTrainedAlgorithmicMedia, softwareAgent, description: editKind(p.params) },
       ]
     : [{ action: 'c2pa.created', digitalSourceType: DIGITAL_SOURCE_TYPE.trainedAlgorithmicMedia, softwareAgent }];
   return {
-    claim_generator_info: [softwareAgent],
+    claim_generator_info: [{ name: 'Atelier', version: input.generatorVersion }],
     title: input.title,
     format: input.mime,
     assertions: [
