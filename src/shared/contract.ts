@@ -307,6 +307,8 @@ export const calls = {
   'credentials.read': call(z.strictObject({ id: Id }), z.object({ items: z.array(AssetCredentials) })),
   /** This installation's signing identity (made on first use). */
   'credentials.identity': call(Empty, SigningIdentityInfo),
+  /** Signs from now on with the person's own certificate chain (signer first) and key, PEM; the identity in use is kept aside. */
+  'credentials.importIdentity': call(z.strictObject({ chainPem: z.string().min(1).max(200_000), keyPem: z.string().min(1).max(50_000) }), SigningIdentityInfo),
   'library.tags': call(Empty, z.object({ items: z.array(z.object({ name: z.string(), count: z.number() })) })),
 
   'collections.list': call(Empty, z.object({ items: z.array(Collection) })),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ContentCredentials } from '../../shared/credentials';
 import { StudioError } from '../../shared/errors';
 import type { ExportSigning } from './export-signing';
-import { ensureSigningIdentity, loadSigningIdentity } from './identity';
+import { ensureSigningIdentity, installationTrustAnchors } from './identity';
 import { readCredentials } from './read';
 import { loadC2paSdk } from './sdk';
 
@@ -33,7 +33,7 @@ export function describeCredentials(c: ContentCredentials): string {
 }
 
 export async function credentialsCommand(files: string[], dataDir: string, opts: { json?: boolean } = {}, out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
-  const identity = await loadSigningIdentity(dataDir);
+  const trustAnchorsPem = await installationTrustAnchors(dataDir);
   const results: { file: string; credentials: ContentCredentials }[] = [];
   for (const file of files) {
     const mime = MIME_BY_EXTENSION[path.extname(file).toLowerCase()];
@@ -41,7 +41,7 @@ export async function credentialsCommand(files: string[], dataDir: string, opts:
     const bytes = await fs.readFile(file).catch(() => {
       throw new StudioError('NOT_FOUND', `Cannot read ${file}. Check the path.`);
     });
-    results.push({ file, credentials: await readCredentials(bytes, mime, { trustAnchorsPem: identity?.caPem }) });
+    results.push({ file, credentials: await readCredentials(bytes, mime, { trustAnchorsPem }) });
   }
   out(opts.json ? `${JSON.stringify(results)}\n` : `${results.map((r) => `${r.file}: ${describeCredentials(r.credentials)}`).join('\n')}\n`);
   // Like a checker: a changed (invalid) file fails the command.

@@ -6,7 +6,7 @@ import type { Library } from '../library';
 import type { DataLayout } from '../paths';
 import { StudioError } from '../../shared/errors';
 import type { ExportSigning } from './export-signing';
-import { ensureSigningIdentity } from './identity';
+import { ensureSigningIdentity, importSigningIdentity, installationTrustAnchors, type SigningIdentity } from './identity';
 import { readCredentials } from './read';
 import { loadC2paSdk, SIGNABLE_MIME } from './sdk';
 
@@ -43,24 +43,27 @@ export async function exportSigning(deps: CredentialDeps): Promise<{ signing?: E
   };
 }
 
-export function credentialHandlers(deps: CredentialDeps): Pick<Handlers, 'credentials.read' | 'credentials.identity'> {
+function identityInfo({ subject, issuer, validTo, selfIssued }: SigningIdentity) {
+  return { subject, issuer, validTo, selfIssued };
+}
+
+export function credentialHandlers(deps: CredentialDeps): Pick<Handlers, 'credentials.read' | 'credentials.identity' | 'credentials.importIdentity'> {
   return {
     'credentials.read': async ({ id }) => {
       const generation = deps.library.getGeneration(id);
-      const identity = await ensureSigningIdentity(deps.layout.dataDir);
+      await ensureSigningIdentity(deps.layout.dataDir);
+      const trustAnchorsPem = await installationTrustAnchors(deps.layout.dataDir);
       const items = [];
       for (const asset of generation.assets) {
         if (!SIGNABLE_MIME.has(asset.mime)) continue;
         const source = deps.library.resolveAsset(asset.id);
         if (!source) throw new StudioError('NOT_FOUND', `A file of generation ${id} is missing from the library (asset ${asset.id}). Run a library check.`);
-        const credentials = await readCredentials(await fs.readFile(source.path), asset.mime, { trustAnchorsPem: identity.caPem });
+        const credentials = await readCredentials(await fs.readFile(source.path), asset.mime, { trustAnchorsPem });
         items.push({ assetId: asset.id, mime: asset.mime, credentials });
       }
       return { items };
     },
-    'credentials.identity': async () => {
-      const { subject, issuer, validTo, selfIssued } = await ensureSigningIdentity(deps.layout.dataDir);
-      return { subject, issuer, validTo, selfIssued };
-    },
+    'credentials.identity': async () => identityInfo(await ensureSigningIdentity(deps.layout.dataDir)),
+    'credentials.importIdentity': async ({ chainPem, keyPem }) => identityInfo(await importSigningIdentity(deps.layout.dataDir, chainPem, keyPem)),
   };
 }

@@ -97,7 +97,7 @@ function manifestOf(input: SignInput): Record<string, unknown> {
 
 export async function signWithCredentials(identity: SigningIdentity, input: SignInput): Promise<Buffer> {
   const sdk = await loadC2paSdk();
-  const signer = sdk.LocalSigner.newSigner(Buffer.from(identity.chainPem), Buffer.from(identity.keyPem), 'es256');
+  const signer = sdk.LocalSigner.newSigner(Buffer.from(identity.chainPem), Buffer.from(identity.keyPem), identity.algorithm);
   // A thumbnail would add ~50 KB to every small picture and repeats what the file shows.
   const builder = sdk.Builder.withJson(manifestOf(input), { builder: { thumbnail: { enabled: false } } });
   if (input.parent) {

@@ -26,11 +26,29 @@ export class SigningIdentityView {
   identity = $state.raw<SigningIdentityInfo | null>(null);
   error = $state<string | null>(null);
 
+  importError = $state<string | null>(null);
+  importing = $state(false);
+
   async load(): Promise<void> {
     try {
       this.identity = await window.studio.credentials.identity();
     } catch (error) {
       this.error = messageOf(error);
+    }
+  }
+
+  /** Signs with the person's own chain and key from now on; true when it was accepted. */
+  async importOwn(chainPem: string, keyPem: string): Promise<boolean> {
+    this.importing = true;
+    this.importError = null;
+    try {
+      this.identity = await window.studio.credentials.importIdentity({ chainPem, keyPem });
+      return true;
+    } catch (error) {
+      this.importError = messageOf(error);
+      return false;
+    } finally {
+      this.importing = false;
     }
   }
 }
