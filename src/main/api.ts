@@ -18,7 +18,7 @@ import type { EventBus } from './ipc/events';
 import { librarySafetyHandlers } from './library-safety';
 import { forgetHubTrust } from './models/hub-trust';
 import { maskHandlers } from './masks';
-import { credentialHandlers, exportSigning } from './credentials/handlers';
+import { credentialHandlers, exportSigning, importedCredentials } from './credentials/handlers';
 import type { TokenStore } from './studio';
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -138,7 +138,8 @@ export function createHandlers(deps: ApiDeps): Handlers {
     },
     'library.importFolder': async ({ path: dir }) => {
       const result = await importPngFolder(library, path.resolve(dir), { recursive: true });
-      return { imported: result.imported, ids: result.ids, restored: result.restored, skipped: result.skipped };
+      const credentials = await importedCredentials(deps, result.ids);
+      return { imported: result.imported, ids: result.ids, restored: result.restored, skipped: result.skipped, ...(credentials ? { credentials } : {}) };
     },
 
     'collections.list': () => ({ items: library.listCollections() }),

@@ -301,7 +301,14 @@ export const calls = {
   /** Imports a folder of AUTOMATIC1111, ComfyUI, InvokeAI or Atelier PNGs with their parameters. */
   'library.importFolder': call(
     z.strictObject({ path: z.string().min(1).max(4096) }),
-    z.object({ imported: z.number(), ids: z.array(z.string()), restored: z.array(z.string()), skipped: z.array(z.object({ file: z.string(), reason: z.string() })) }),
+    z.object({
+      imported: z.number(),
+      ids: z.array(z.string()),
+      restored: z.array(z.string()),
+      skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
+      /** How many imported pictures carry Content Credentials, by state (absent where they cannot be read here). */
+      credentials: z.object({ trusted: z.number(), valid: z.number(), invalid: z.number() }).optional(),
+    }),
   ),
   /** The C2PA Content Credentials of a generation's files, validated (this installation's CA trusted). */
   'credentials.read': call(z.strictObject({ id: Id }), z.object({ items: z.array(AssetCredentials) })),

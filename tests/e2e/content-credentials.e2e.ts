@@ -46,6 +46,7 @@ describe('Content Credentials in the library detail (Chromium)', () => {
     await page.getByTestId('library-import-path').fill(folder);
     await page.getByTestId('library-import').click();
     await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 10_000 }).toBe(2);
+    expect(await page.getByTestId('library-import-credentials').textContent()).toContain('1 valid (1 signed by this installation)');
 
     await page.getByTestId('library-item').filter({ hasText: 'a signed lighthouse' }).click();
     const state = page.getByTestId('library-detail').getByTestId('credentials-state');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureSigningIdentity, type SigningIdentity } from '../../src/main/credentials/identity';
 import { credentialsCommand } from '../../src/main/credentials/cli';
-import { credentialHandlers } from '../../src/main/credentials/handlers';
+import { credentialHandlers, importedCredentials } from '../../src/main/credentials/handlers';
 import { readCredentials } from '../../src/main/credentials/read';
 import { importPngFolder } from '../../src/main/library-io/import';
 import { dataLayout } from '../../src/main/paths';
@@ -114,6 +114,7 @@ describe('importing a signed file', () => {
       const own = credentialHandlers({ library, layout: dataLayout(path.join(base, 'data')), catalog: { version: 1, models: [] }, version: 'test' });
       const [unsigned] = (await own['credentials.read']({ id: seeded.images[0]!.id }, { transport: 'cli' })).items;
       expect(unsigned?.credentials.state).toBe('none');
+      expect(await importedCredentials({ library: other, layout: dataLayout(path.join(base, 'data')), catalog: { version: 1, models: [] }, version: 'test' }, imported.ids)).toEqual({ trusted: 1, valid: 0, invalid: 0 });
     } finally {
       other.close();
     }

@@ -4,6 +4,7 @@ import { findCatalogEntry } from '../models/catalog';
 import type { Handlers } from '../ipc/dispatch';
 import type { Library } from '../library';
 import type { DataLayout } from '../paths';
+import type { AssetCredentials } from '../../shared/credentials';
 import { StudioError } from '../../shared/errors';
 import type { ExportSigning } from './export-signing';
 import { ensureSigningIdentity, importSigningIdentity, installationTrustAnchors, type SigningIdentity } from './identity';
@@ -43,6 +44,39 @@ export async function exportSigning(deps: CredentialDeps): Promise<{ signing?: E
   };
 }
 
+async function credentialsOf(deps: CredentialDeps, id: string, trustAnchorsPem: string | undefined): Promise<AssetCredentials[]> {
+  const generation = deps.library.getGeneration(id);
+  const items: AssetCredentials[] = [];
+  for (const asset of generation.assets) {
+    if (!SIGNABLE_MIME.has(asset.mime)) continue;
+    const source = deps.library.resolveAsset(asset.id);
+    if (!source) throw new StudioError('NOT_FOUND', `A file of generation ${id} is missing from the library (asset ${asset.id}). Run a library check.`);
+    const credentials = await readCredentials(await fs.readFile(source.path), asset.mime, { trustAnchorsPem });
+    items.push({ assetId: asset.id, mime: asset.mime, credentials });
+  }
+  return items;
+}
+
+/**
+ * What the credentials of freshly imported pictures say, counted by state; undefined where the
+ * C2PA library cannot load (an import never fails for want of it).
+ */
+export async function importedCredentials(deps: CredentialDeps, ids: string[]): Promise<{ trusted: number; valid: number; invalid: number } | undefined> {
+  try {
+    await loadC2paSdk();
+  } catch {
+    return undefined;
+  }
+  const trustAnchorsPem = await installationTrustAnchors(deps.layout.dataDir);
+  const counts = { trusted: 0, valid: 0, invalid: 0 };
+  for (const id of ids) {
+    for (const { credentials } of await credentialsOf(deps, id, trustAnchorsPem)) {
+      if (credentials.state !== 'none') counts[credentials.state]++;
+    }
+  }
+  return counts;
+}
+
 function identityInfo({ subject, issuer, validTo, selfIssued }: SigningIdentity) {
   return { subject, issuer, validTo, selfIssued };
 }
@@ -50,18 +84,8 @@ function identityInfo({ subject, issuer, validTo, selfIssued }: SigningIdentity)
 export function credentialHandlers(deps: CredentialDeps): Pick<Handlers, 'credentials.read' | 'credentials.identity' | 'credentials.importIdentity'> {
   return {
     'credentials.read': async ({ id }) => {
-      const generation = deps.library.getGeneration(id);
       await ensureSigningIdentity(deps.layout.dataDir);
-      const trustAnchorsPem = await installationTrustAnchors(deps.layout.dataDir);
-      const items = [];
-      for (const asset of generation.assets) {
-        if (!SIGNABLE_MIME.has(asset.mime)) continue;
-        const source = deps.library.resolveAsset(asset.id);
-        if (!source) throw new StudioError('NOT_FOUND', `A file of generation ${id} is missing from the library (asset ${asset.id}). Run a library check.`);
-        const credentials = await readCredentials(await fs.readFile(source.path), asset.mime, { trustAnchorsPem });
-        items.push({ assetId: asset.id, mime: asset.mime, credentials });
-      }
-      return { items };
+      return { items: await credentialsOf(deps, id, await installationTrustAnchors(deps.layout.dataDir)) };
     },
     'credentials.identity': async () => identityInfo(await ensureSigningIdentity(deps.layout.dataDir)),
     'credentials.importIdentity': async ({ chainPem, keyPem }) => identityInfo(await importSigningIdentity(deps.layout.dataDir, chainPem, keyPem)),
