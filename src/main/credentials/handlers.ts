@@ -83,8 +83,8 @@ function identityInfo({ subject, issuer, validTo, selfIssued }: SigningIdentity)
 
 export function credentialHandlers(deps: CredentialDeps): Pick<Handlers, 'credentials.read' | 'credentials.identity' | 'credentials.importIdentity'> {
   return {
+    // Reading makes no identity: only signing does.
     'credentials.read': async ({ id }) => {
-      await ensureSigningIdentity(deps.layout.dataDir);
       return { items: await credentialsOf(deps, id, await installationTrustAnchors(deps.layout.dataDir)) };
     },
     'credentials.identity': async () => identityInfo(await ensureSigningIdentity(deps.layout.dataDir)),
