@@ -60,6 +60,19 @@ describe('Content Credentials in the library detail (Chromium)', () => {
     expect(await state.textContent()).toContain('no C2PA Content Credentials');
   });
 
+  it('Settings says what the self-made certificate proves, and turning signing off is kept', async () => {
+    const { page } = app;
+    await page.getByTestId('nav-settings').click();
+    const panel = page.getByTestId('credentials-settings');
+    await expect.poll(() => panel.getByTestId('self-issued-note').textContent(), { timeout: 10_000 }).toContain('It does not prove who you are');
+    expect(await panel.getByTestId('signing-subject').textContent()).toContain('CN=Atelier on ');
+    const toggle = panel.getByTestId('sign-exports');
+    expect(await toggle.isChecked()).toBe(true);
+    await toggle.uncheck();
+    await expect.poll(() => page.evaluate(async () => (await window.studio.settings.get()).signExports)).toBe(false);
+    await screenshot(page, 'settings-content-credentials');
+  });
+
   it('reported no page errors', () => {
     expect(app.errors).toEqual([]);
   });
