@@ -18,6 +18,7 @@ import type { EventBus } from './ipc/events';
 import { librarySafetyHandlers } from './library-safety';
 import { forgetHubTrust } from './models/hub-trust';
 import { maskHandlers } from './masks';
+import { credentialHandlers, exportSigning, importedCredentials } from './credentials/handlers';
 import type { TokenStore } from './studio';
 import { isUpscaleParams } from '../shared/upscale';
 import type { UpscaleModels } from './upscale/models';
@@ -30,6 +31,7 @@ export const DEFAULT_SETTINGS: Settings = {
   memoryBudgetMb: 8192,
   hubEndpoint: 'https://huggingface.co',
   panelSizes: {},
+  signExports: true,
 };
 
 export interface ApiDeps {
@@ -130,16 +132,19 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...librarySafetyHandlers(deps),
     ...maskHandlers(deps),
     ...upscaleHandlers(deps),
+    ...credentialHandlers(deps),
     'library.tags': () => ({ items: library.listTags() }),
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
       const folder = path.join(deps.layout.dataDir, 'exports', stamp);
-      const result = await exportGenerations(library, ids, folder, { zip });
-      return { folder, files: result.files };
+      const { signing, unsigned } = readSettings(library).signExports ? await exportSigning(deps) : {};
+      const result = await exportGenerations(library, ids, folder, { zip, signing });
+      return { folder, files: result.files, ...(unsigned ? { unsigned } : {}) };
     },
     'library.importFolder': async ({ path: dir }) => {
       const result = await importPngFolder(library, path.resolve(dir), { recursive: true });
-      return { imported: result.imported, ids: result.ids, restored: result.restored, skipped: result.skipped };
+      const credentials = await importedCredentials(deps, result.ids);
+      return { imported: result.imported, ids: result.ids, restored: result.restored, skipped: result.skipped, ...(credentials ? { credentials } : {}) };
     },
 
     'collections.list': () => ({ items: library.listCollections() }),

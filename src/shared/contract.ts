@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { hubEndpointProblem } from './hub-endpoint';
 import { GenerationKind, JobRequest, RecommendedImageSettings } from './params';
 import { UpscaleModel } from './upscale';
+import { AssetCredentials, SigningIdentityInfo } from './credentials';
 
 /**
  * The whole renderer-facing API. Every call has an input and an output schema; types are inferred
@@ -40,6 +41,8 @@ export const Settings = z.object({
   memoryBudgetMb: z.number().int().min(256).max(1_048_576),
   hubEndpoint: z.string().url(),
   panelSizes: z.record(z.string(), z.number().min(0).max(100)),
+  /** Sign exported pictures and audio with C2PA Content Credentials. */
+  signExports: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
 /** What a client may store: the hub endpoint is checked here, so no transport can point the token at plain http. */
@@ -283,7 +286,7 @@ export const calls = {
   /** Empties the trash: rows and the files no other item uses. */
   'library.purge': call(Empty, z.object({ generations: z.number(), files: z.number(), bytesFreed: z.number() })),
   /** Exports with provenance into a new folder under the data folder's exports/; the renderer never names paths to write. */
-  'library.export': call(z.strictObject({ ids: z.array(Id).min(1).max(10_000), zip: z.boolean().default(false) }), z.object({ folder: z.string(), files: z.array(z.string()) })),
+  'library.export': call(z.strictObject({ ids: z.array(Id).min(1).max(10_000), zip: z.boolean().default(false) }), z.object({ folder: z.string(), files: z.array(z.string()), /** Why the files were not signed, when signing is on but cannot run here. */ unsigned: z.string().optional() })),
   /** Files the database does not name, set aside in the library's quarantine (never deleted on a guess). */
   'library.quarantine': call(Empty, QuarantineSummary),
   /** Brings back every generation whose record is in quarantine, with its files. */
@@ -299,8 +302,21 @@ export const calls = {
   /** Imports a folder of AUTOMATIC1111, ComfyUI, InvokeAI or Atelier PNGs with their parameters. */
   'library.importFolder': call(
     z.strictObject({ path: z.string().min(1).max(4096) }),
-    z.object({ imported: z.number(), ids: z.array(z.string()), restored: z.array(z.string()), skipped: z.array(z.object({ file: z.string(), reason: z.string() })) }),
+    z.object({
+      imported: z.number(),
+      ids: z.array(z.string()),
+      restored: z.array(z.string()),
+      skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
+      /** How many imported pictures carry Content Credentials, by state (absent where they cannot be read here). */
+      credentials: z.object({ trusted: z.number(), valid: z.number(), invalid: z.number() }).optional(),
+    }),
   ),
+  /** The C2PA Content Credentials of a generation's files, validated (this installation's CA trusted). */
+  'credentials.read': call(z.strictObject({ id: Id }), z.object({ items: z.array(AssetCredentials) })),
+  /** This installation's signing identity (made on first use). */
+  'credentials.identity': call(Empty, SigningIdentityInfo),
+  /** Signs from now on with the person's own certificate chain (signer first) and key, PEM; the identity in use is kept aside. */
+  'credentials.importIdentity': call(z.strictObject({ chainPem: z.string().min(1).max(200_000), keyPem: z.string().min(1).max(50_000) }), SigningIdentityInfo),
   'library.tags': call(Empty, z.object({ items: z.array(z.object({ name: z.string(), count: z.number() })) })),
 
   'collections.list': call(Empty, z.object({ items: z.array(Collection) })),

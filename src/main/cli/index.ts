@@ -5,6 +5,7 @@ import { LibraryQuery, type CallInput, type CallName, type CallOutput, type Gene
 import type { EngineInfo, ModelInspection } from '../../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../../shared/errors';
 import { spawnNodeEngine } from '../engine-host/spawn-node';
+import { credentialsCommand, exportSigningFor } from '../credentials/cli';
 import { libraryBackupCommand, libraryExportCommand, libraryImportCommand, libraryRestoreCommand } from '../library-io/cli';
 import { acquireLibraryLock, openLibrary, openLibraryReader, readLibraryOwner, undoRestore, type LibraryReader } from '../library';
 import { connectLocalEndpoint, localEndpointPath, type LocalEndpointClient } from '../transport/local-endpoint';
@@ -12,7 +13,7 @@ import { rebuildLibrary, startEmptyLibrary } from '../library/recovery';
 import { dataLayout, defaultDataDir } from '../paths';
 import type { Dtype } from '../models/catalog';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
-import { createStudio, type Studio } from '../studio';
+import { appVersion, createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
 import { progressLine } from './progress';
 import { looksLikeUpscaler, upscaleCommand, upscaleImportCommand } from '../upscale/cli';
@@ -29,7 +30,8 @@ Commands:
   library list [--kind K] [--limit N]  recent generations
   library search QUERY                 full-text search over prompts, texts and tags
   library show ID                      one generation with every parameter
-  library export ID... --to DIR [--zip]  export with provenance (PNG chunks + XMP, WAV INFO, Markdown front matter) and a manifest
+  library export ID... --to DIR [--zip] [--unsigned]  export with provenance (PNG chunks + XMP, WAV INFO, Markdown front matter, C2PA Content Credentials unless --unsigned) and a manifest
+  library credentials FILE...  read and validate the C2PA Content Credentials of pictures or WAV files
   library import DIR                   import AUTOMATIC1111, ComfyUI, InvokeAI and Atelier PNGs with their parameters
   library backup FILE                  the whole library (database + files) as one archive
   library restore FILE                 replace the library with a backup (the old database is kept in backups/)
@@ -73,6 +75,7 @@ const OPTIONS = {
   files: { type: 'string' },
   dtype: { type: 'string' },
   zip: { type: 'boolean', default: false },
+  unsigned: { type: 'boolean', default: false },
   name: { type: 'string' },
   model: { type: 'string' },
   prompt: { type: 'string' },
@@ -504,7 +507,11 @@ async function libraryCommand(cli: Cli, sub: string | undefined, rest: string[])
     return 0;
   }
   if (sub === 'export') {
-    return libraryExportCommand(await cli.reader(), rest, need(v.to, 'to'), { zip: v.zip, json: v.json });
+    const signing = v.unsigned ? undefined : await exportSigningFor(cli.dataDir, appVersion());
+    return libraryExportCommand(await cli.reader(), rest, need(v.to, 'to'), { zip: v.zip, json: v.json, signing });
+  }
+  if (sub === 'credentials') {
+    return credentialsCommand(rest.length ? rest : [need(undefined, 'file')], cli.dataDir, { json: v.json });
   }
   if (sub === 'import') {
     const studio = await cli.studio();

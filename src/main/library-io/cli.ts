@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Library, LibraryReader } from '../library';
 import { backupLibrary, restoreLibrary, type BackupProgress } from './archive-backup';
+import type { ExportSigning } from '../credentials/export-signing';
 import { exportGenerations } from './export';
 import { importPngFolder } from './import';
 
@@ -31,8 +32,8 @@ function backupProgress(io: CommandIo) {
   return (p: BackupProgress) => io.stderr(`${p.phase} ${p.done}/${p.total}\n`);
 }
 
-export async function libraryExportCommand(library: LibraryReader, ids: string[], to: string, opts: { zip?: boolean; json?: boolean } = {}, io: CommandIo = processIo): Promise<number> {
-  const result = await exportGenerations(library, ids, to, { zip: opts.zip, onProgress: progressLine(io, 'exported') });
+export async function libraryExportCommand(library: LibraryReader, ids: string[], to: string, opts: { zip?: boolean; json?: boolean; signing?: ExportSigning } = {}, io: CommandIo = processIo): Promise<number> {
+  const result = await exportGenerations(library, ids, to, { zip: opts.zip, signing: opts.signing, onProgress: progressLine(io, 'exported') });
   print(io, opts.json, result, () => [...result.files, result.zip ? `(manifest.json inside ${path.basename(result.zip)})` : result.manifest].join('\n'));
   return 0;
 }

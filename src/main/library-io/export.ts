@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Generation } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
 import type { LibraryReader } from '../library';
+import { signExportedFile, type ExportSigning } from '../credentials/export-signing';
 import { fsyncDirectory, makeStagingDir, removeStaleStaging, writeFileSynced } from './durable';
 import { embedPngProvenance, embedWavProvenance, markdownWithFrontMatter, provenanceOf, type AtelierProvenance } from './provenance';
 import { writeStoredZip } from './zip';
@@ -26,6 +27,8 @@ export interface ExportOptions {
   /** File name of the ZIP without extension (default `atelier-export-<date>-<time>`). */
   zipName?: string;
   onProgress?: (progress: { done: number; total: number; id: string }) => void;
+  /** Sign pictures (and WAV) with C2PA Content Credentials; without it files are not signed. */
+  signing?: ExportSigning;
 }
 
 export interface ExportResult {
@@ -106,7 +109,7 @@ async function stageBytes(staging: string, name: string, data: Uint8Array | stri
   };
 }
 
-async function stageGeneration(library: LibraryReader, g: Generation, staging: string): Promise<StagedFile[]> {
+async function stageGeneration(library: LibraryReader, g: Generation, staging: string, signing: ExportSigning | undefined): Promise<StagedFile[]> {
   const provenance: AtelierProvenance = provenanceOf(
     g,
     library.listAncestors(g.id).map((a) => a.id),
@@ -128,6 +131,7 @@ async function stageGeneration(library: LibraryReader, g: Generation, staging: s
     } else if (ext === 'wav') {
       data = embedWavProvenance(raw, provenance);
     }
+    if (signing) data = await signExportedFile(library, signing, { generation: g, provenance, bytes: data, mime: asset.mime, title: name });
     staged.push(await stageBytes(staging, name, data, g, asset.role, asset.mime));
   }
   return staged;
@@ -150,7 +154,7 @@ export async function exportGenerations(library: LibraryReader, ids: string[], t
     const staged: StagedFile[] = [];
     const taken = new Set<string>();
     for (const [done, g] of generations.entries()) {
-      for (const file of await stageGeneration(library, g, staging)) {
+      for (const file of await stageGeneration(library, g, staging, opts.signing)) {
         if (taken.has(file.name)) throw new Error(`unreachable: two exported files named ${file.name}`);
         taken.add(file.name);
         staged.push(file);

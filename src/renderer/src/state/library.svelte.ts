@@ -390,7 +390,9 @@ class Library {
       return null;
     }
     try {
-      return await window.studio.library.export({ ids, zip: false });
+      const result = await window.studio.library.export({ ids, zip: false });
+      if (result.unsigned) toasts.error(`Exported without Content Credentials: ${result.unsigned}`);
+      return result;
     } catch (error) {
       toasts.error(messageOf(error));
       return null;

@@ -1,0 +1,54 @@
+import type { AssetCredentials, SigningIdentityInfo } from '../../../shared/credentials';
+import { messageOf } from '../lib/errors';
+
+/** The Content Credentials of the generation open in the library detail. */
+export class CredentialsView {
+  items = $state.raw<AssetCredentials[] | null>(null);
+  error = $state<string | null>(null);
+  #for = '';
+
+  async load(generationId: string): Promise<void> {
+    this.#for = generationId;
+    this.items = null;
+    this.error = null;
+    try {
+      const { items } = await window.studio.credentials.read({ id: generationId });
+      // Another item may have opened while this one was read.
+      if (this.#for === generationId) this.items = items;
+    } catch (error) {
+      if (this.#for === generationId) this.error = messageOf(error);
+    }
+  }
+}
+
+/** This installation's signing identity, as Settings describes it. */
+export class SigningIdentityView {
+  identity = $state.raw<SigningIdentityInfo | null>(null);
+  error = $state<string | null>(null);
+
+  importError = $state<string | null>(null);
+  importing = $state(false);
+
+  async load(): Promise<void> {
+    try {
+      this.identity = await window.studio.credentials.identity();
+    } catch (error) {
+      this.error = messageOf(error);
+    }
+  }
+
+  /** Signs with the person's own chain and key from now on; true when it was accepted. */
+  async importOwn(chainPem: string, keyPem: string): Promise<boolean> {
+    this.importing = true;
+    this.importError = null;
+    try {
+      this.identity = await window.studio.credentials.importIdentity({ chainPem, keyPem });
+      return true;
+    } catch (error) {
+      this.importError = messageOf(error);
+      return false;
+    } finally {
+      this.importing = false;
+    }
+  }
+}
