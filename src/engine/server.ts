@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { env as transformersEnv } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import type { EngineInfo, EngineMessage, EngineOptions, ProviderName, RunHooks, RunResult } from '../shared/engine-protocol';
+import type { EngineInfo, EngineMessage, EngineOptions, LlamaProviderName, ProviderName, RunHooks, RunResult } from '../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../shared/errors';
 import { generateMusic, loadMusicModel, unloadMusicModels } from './music/generate';
 import { describeIssues, EngineRequestSchema, seqOf, type ValidRequest } from './requests';
@@ -10,6 +10,7 @@ import { inspectModelDir } from './runtime/layout';
 import { resolveThreads } from './runtime/sessions';
 import { describeRunFailure } from './runtime/run-failures';
 import { generateText, loadTextModel, unloadTextModels } from './text/generate';
+import { isGgufModelPath } from './gguf/files';
 
 type RunRequest = Extract<ValidRequest, { type: 'run' }>;
 
@@ -27,7 +28,12 @@ export interface Runners {
 }
 
 export const defaultRunners: Runners = {
-  text: (modelDir, run, context) => generateText(modelDir, run.params, context),
+  // A .gguf file (or a folder holding one) runs on llama.cpp; a transformers.js folder on ONNX.
+  text: async (modelDir, run, context) => {
+    if (!isGgufModelPath(modelDir)) return generateText(modelDir, run.params, context);
+    const { generateGgufText } = await import('./gguf/generate');
+    return generateGgufText(modelDir, run.params, context);
+  },
   music: (modelDir, run, context) => generateMusic(modelDir, run.params, { ...context, ...(run.extendFromPath === undefined ? {} : { extendFromPath: run.extendFromPath }) }),
   image: async (modelDir, run, { ctx, hooks, outDir }) => {
     const { generateImage } = await import('./image/pipeline');
@@ -105,9 +111,11 @@ export class EngineServer {
       case 'status':
         this.reply(request.seq, { ok: true, value: this.status() });
         return;
-      case 'inspect':
-        this.reply(request.seq, { ok: true, value: inspectModelDir(request.modelDir) });
+      case 'inspect': {
+        const inspection = isGgufModelPath(request.modelDir) ? await (await import('./gguf/inspect')).inspectGguf(request.modelDir) : inspectModelDir(request.modelDir);
+        this.reply(request.seq, { ok: true, value: inspection });
         return;
+      }
       case 'configure': {
         const before = this.ctx.options();
         this.ctx.setOptions(request.options);
@@ -210,8 +218,12 @@ export class EngineServer {
     }
   }
 
-  private async load(kind: 'text' | 'image' | 'music', modelDir: string): Promise<{ provider: ProviderName; providerNote?: string }> {
+  private async load(kind: 'text' | 'image' | 'music', modelDir: string): Promise<{ provider: ProviderName | LlamaProviderName; providerNote?: string }> {
     const dir = path.resolve(modelDir);
+    if (kind === 'text' && isGgufModelPath(dir)) {
+      const loaded = await (await import('./gguf/generate')).loadGgufModel(this.ctx, dir);
+      return { provider: loaded.provider, providerNote: loaded.providerNote };
+    }
     if (kind === 'text') {
       const loaded = await loadTextModel(this.ctx, dir);
       return { provider: loaded.provider, providerNote: loaded.providerNote };

@@ -9,6 +9,8 @@ import type { GenerationKind, ImageParams, MusicParams, TextParams } from './par
  */
 export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 export type ProviderPreference = 'auto' | ProviderName;
+/** What llama.cpp (GGUF models) runs on; recorded on each generation like the ONNX providers. */
+export type LlamaProviderName = 'cpu' | 'cuda' | 'vulkan' | 'metal';
 
 export interface EngineOptions {
   provider: ProviderPreference;
@@ -82,7 +84,7 @@ export interface RunResult {
   tokens?: number;
   seed: number | null;
   /** The provider that ran the model, or 'none' when no model ran (img2img at strength 0). */
-  provider: ProviderName | 'none';
+  provider: ProviderName | LlamaProviderName | 'none';
   /** Why the provider differs from the one asked for, or why none ran. */
   providerNote?: string;
   modelDigest?: string;

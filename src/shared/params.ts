@@ -17,6 +17,10 @@ export const TextParams = z.strictObject({
   topK: z.number().int().min(0).max(1000).default(50),
   repetitionPenalty: z.number().min(1).max(3).default(1.1),
   seed: Seed.optional(),
+  /** Min-p sampling (llama.cpp models): drop tokens below minP × the top token's probability. */
+  minP: z.number().min(0).max(1).optional(),
+  /** Texts that end the generation when produced (llama.cpp models); not part of the output. */
+  stop: z.array(z.string().min(1).max(200)).max(8).optional(),
 });
 export type TextParams = z.infer<typeof TextParams>;
 
