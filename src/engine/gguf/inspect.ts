@@ -56,6 +56,11 @@ function formatBytes(n: number): string {
 
 /** Problems a loaded header shows: no tokenizer, no weights, or tensors that run past the file's end. */
 export function headerProblems(info: GgufFileInfo, partSizes: readonly number[]): string[] {
+  // The reader does not stop at the end of the file: a header longer than the file is cut short.
+  const headerEnd = info.metadataSize + (info.tensorInfoSize ?? 0);
+  if (partSizes[0] !== undefined && headerEnd > partSizes[0]) {
+    return [`the GGUF file is truncated inside its header (${formatBytes(headerEnd)} of header, ${formatBytes(partSizes[0])} in the file): the download did not finish, download it again`];
+  }
   const problems: string[] = [];
   const tokenizer = info.metadata.tokenizer?.ggml;
   if (!tokenizer?.model || !Array.isArray(tokenizer.tokens) || tokenizer.tokens.length === 0) {

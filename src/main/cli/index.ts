@@ -37,13 +37,15 @@ Commands:
   library quarantine [rebuild|delete]  files the database does not name: how many, bring their
                                        generations back, or delete them for good
   models list                          installed models
-  models inspect DIR                   which kind of model a folder holds and what is missing
-  models import DIR [--name NAME]      register a local model folder
+  models inspect DIR|FILE.gguf         which kind of model a folder (or GGUF file) holds and what is missing
+  models import DIR|FILE.gguf [--name NAME]
+                                       register a local model folder or GGUF file (files stay where they are)
   models pull REPO[@REV] [--files GLOB,GLOB] [--dtype fp32|fp16|q8|q4]
                                        download from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN), resumable
   models rm ID                         remove a model (says which generations used it)
   models verify ID                     check every file against the digests recorded at download
-  generate text  --model DIR|ID --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
+  generate text  --model DIR|ID|FILE.gguf --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K]
+                 [--min-p P] [--repetition-penalty R] [--seed S]
   generate image --model DIR|ID --prompt TEXT [--negative TEXT] [--steps N] [--guidance G] [--scheduler S]
                  [--seed S] [--width W --height H] [--init FILE --strength F] [--batch N] --out FILE.png
   generate music --model DIR|ID --prompt TEXT [--seconds S] [--guidance G] [--temperature T] [--top-k K] [--seed N] --out FILE.wav
@@ -82,6 +84,8 @@ const OPTIONS = {
   temperature: { type: 'string' },
   'top-p': { type: 'string' },
   'top-k': { type: 'string' },
+  'min-p': { type: 'string' },
+  'repetition-penalty': { type: 'string' },
   'max-new-tokens': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
@@ -218,6 +222,8 @@ async function generate(cli: Cli, what: string | undefined): Promise<void> {
           temperature: num(v.temperature, 'temperature'),
           topP: num(v['top-p'], 'top-p'),
           topK: num(v['top-k'], 'top-k'),
+          minP: num(v['min-p'], 'min-p'),
+          repetitionPenalty: num(v['repetition-penalty'], 'repetition-penalty'),
           seed: num(v.seed, 'seed'),
         },
       },
