@@ -14,7 +14,9 @@ import { appRoot, dataLayout, type DataLayout } from './paths';
 import type { AssetLookup } from './assets/serve';
 import { loadCatalog } from './models/catalog';
 import { ModelManager } from './models/manager';
-import type { ModelInspection } from '../shared/engine-protocol';
+import type { EngineMessage, ModelInspection } from '../shared/engine-protocol';
+
+type EngineStreamMessage = Extract<EngineMessage, { type: 'progress' | 'token' | 'preview' | 'log' }>;
 
 /** Where a Hugging Face token lives: the OS keychain in Electron (safeStorage), HF_TOKEN elsewhere. */
 export interface TokenStore {
@@ -66,6 +68,8 @@ export interface Studio {
   library: Library;
   queue: JobQueue;
   engine: EngineHost;
+  /** Engine stream messages (tokens, progress) for runs outside the job queue, such as the OpenAI-compatible endpoint's. */
+  onEngineStream(listener: (message: EngineStreamMessage) => void): () => void;
   models: ModelManager;
   layout: DataLayout;
   assets: AssetLookup;
@@ -102,8 +106,12 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   clearStaging(layout.stagingDir);
   const events = new EventBus();
   let queue: JobQueue | null = null;
+  const streamListeners = new Set<(message: EngineStreamMessage) => void>();
   const engine = new EngineHost(options.spawnEngine, {
-    onStream: (message) => queue?.handleStream(message),
+    onStream: (message) => {
+      queue?.handleStream(message);
+      for (const listener of streamListeners) listener(message);
+    },
     log: options.log,
   });
   queue = new JobQueue({
@@ -164,6 +172,10 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     library,
     queue: jobs,
     engine,
+    onEngineStream(listener) {
+      streamListeners.add(listener);
+      return () => streamListeners.delete(listener);
+    },
     models,
     layout,
     assets: { resolveAsset: (id) => library.resolveAsset(id) },

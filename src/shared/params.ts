@@ -21,6 +21,8 @@ export const TextParams = z.strictObject({
   minP: z.number().min(0).max(1).optional(),
   /** Texts that end the generation when produced (llama.cpp models); not part of the output. */
   stop: z.array(z.string().min(1).max(200)).max(8).optional(),
+  /** A conversation (the OpenAI-compatible endpoint's chat completions): rendered by the model's chat template instead of `prompt`. */
+  messages: z.array(z.strictObject({ role: z.enum(['system', 'user', 'assistant']), content: z.string().max(200_000) })).min(1).max(500).optional(),
 });
 export type TextParams = z.infer<typeof TextParams>;
 

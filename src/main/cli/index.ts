@@ -13,6 +13,7 @@ import type { Dtype } from '../models/catalog';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
 import { createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
+import { startOpenAiServer, type OpenAiServer } from '../openai/server';
 
 /**
  * `atelier <command>`: the same studio as the app (library, engine, queue, handlers), driven from a
@@ -50,6 +51,9 @@ Commands:
                  [--seed S] [--width W --height H] [--init FILE --strength F] [--batch N] --out FILE.png
   generate music --model DIR|ID --prompt TEXT [--seconds S] [--guidance G] [--temperature T] [--top-k K] [--seed N] --out FILE.wav
   serve [--port N]                     browser mode on 127.0.0.1; prints the URL to open
+        [--openai [--openai-port N] [--openai-key KEY]]
+                                       also serve the installed text models on a loopback OpenAI-compatible
+                                       endpoint (/v1/models, /v1/completions, /v1/chat/completions)
 
 Options for every command:
   --library DIR   the data folder (database, files, installed models); default ${defaultDataDir()}
@@ -89,6 +93,9 @@ const OPTIONS = {
   'max-new-tokens': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
+  openai: { type: 'boolean', default: false },
+  'openai-port': { type: 'string' },
+  'openai-key': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -497,6 +504,18 @@ function rendererDir(): string | undefined {
   return candidates.find((dir) => existsSync(path.join(dir, 'index.html')));
 }
 
+function startOpenAiEndpoint(studio: Studio, cli: Cli): Promise<OpenAiServer> {
+  return startOpenAiServer(
+    {
+      textModels: () => studio.library.listModels().filter((m) => m.kind === 'text'),
+      engine: studio.engine,
+      onEngineStream: (listener) => studio.onEngineStream(listener),
+      stagingDir: studio.layout.stagingDir,
+    },
+    { port: num(cli.values['openai-port'], 'openai-port'), ...(cli.values['openai-key'] ? { apiKey: cli.values['openai-key'] } : {}) },
+  );
+}
+
 async function serve(cli: Cli): Promise<number> {
   const studio = await cli.studio();
   const staticDir = rendererDir();
@@ -510,9 +529,14 @@ async function serve(cli: Cli): Promise<number> {
     host: cli.values.host,
     port: num(cli.values.port, 'port'),
   });
-  if (cli.values.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, token: server.token })}\n`);
-  else process.stdout.write(`Atelier is running in browser mode. Open:\n\n  ${server.url}\n\nPress Ctrl+C to stop.\n`);
+  const openai = cli.values.openai ? await startOpenAiEndpoint(studio, cli) : null;
+  if (cli.values.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, token: server.token, ...(openai ? { openaiUrl: openai.url } : {}) })}\n`);
+  else {
+    process.stdout.write(`Atelier is running in browser mode. Open:\n\n  ${server.url}\n\nPress Ctrl+C to stop.\n`);
+    if (openai) process.stdout.write(`\nOpenAI-compatible endpoint for the installed text models: ${openai.url}\n`);
+  }
   const stop = async () => {
+    await openai?.close();
     await server.close();
     await studio.close();
     process.exit(0);
