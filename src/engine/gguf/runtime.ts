@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Llama } from 'node-llama-cpp';
 import type { EngineOptions, LlamaProviderName, ProviderPreference } from '../../shared/engine-protocol';
+import { StudioError } from '../../shared/errors';
 
 /**
  * llama.cpp through node-llama-cpp: one Llama (the native binding with its compute backend) per
@@ -53,6 +54,18 @@ function providerOf(gpu: Llama['gpu']): LlamaProviderName {
 
 const backends = new Map<string, Promise<LlamaBackend>>();
 
+const NEEDS: Record<string, string> = {
+  cuda: 'an NVIDIA driver and the CUDA 13 runtime (libcudart, libcublas)',
+  vulkan: 'a Vulkan driver',
+  metal: 'a Mac with Metal',
+};
+
+function failureReason(error: unknown, gpu: GpuChoice): string {
+  const message = error instanceof Error ? `${error.name} ${error.message}` : String(error);
+  if (/NoBinaryFound/i.test(message) && typeof gpu === 'string' && NEEDS[gpu]) return `no prebuilt llama.cpp binary for ${gpu} works on this machine; it needs ${NEEDS[gpu]}`;
+  return (error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error)).slice(0, 300);
+}
+
 async function openLlama(gpu: GpuChoice): Promise<Llama> {
   const { getLlama, LlamaLogLevel } = await loadNodeLlamaCpp();
   // build 'never': only the prebuilt binaries that came from npm are used; nothing is downloaded
@@ -61,8 +74,8 @@ async function openLlama(gpu: GpuChoice): Promise<Llama> {
 }
 
 /**
- * The Llama for a provider setting, with CPU fallback: when the GPU backend asked for cannot load
- * (no driver, no CUDA runtime), llama.cpp runs on the CPU and the reason is kept for the record.
+ * The Llama for a provider setting. On Automatic, when no GPU backend loads (no driver, no CUDA
+ * runtime), llama.cpp runs on the CPU and the reason is kept for the record.
  */
 export function llamaBackend(preference: ProviderPreference): Promise<LlamaBackend> {
   const choice = gpuChoiceFor(preference);
@@ -76,10 +89,14 @@ export function llamaBackend(preference: ProviderPreference): Promise<LlamaBacke
         const note = choice.gpu === 'auto' && provider === 'cpu' ? 'no GPU backend of llama.cpp (CUDA, Vulkan, Metal) works on this machine, so the CPU was used' : choice.note;
         return { llama, provider, ...(note ? { providerNote: note } : {}) };
       } catch (error) {
-        if (choice.gpu === false) throw error;
-        const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        const reason = failureReason(error, choice.gpu);
+        // Like the ONNX providers: Automatic falls back to the CPU and says why; a backend chosen
+        // in Settings is used alone, and a job it cannot run fails with the reason.
+        if (choice.gpu !== 'auto') {
+          throw new StudioError('PROVIDER_UNAVAILABLE', `llama.cpp cannot use ${choice.gpu === false ? 'the CPU' : choice.gpu} here (${reason}). Set the execution provider to Automatic or CPU in Settings → Performance.`);
+        }
         const llama = await openLlama(false);
-        return { llama, provider: 'cpu', providerNote: `llama.cpp could not use ${String(choice.gpu === 'auto' ? 'a GPU' : choice.gpu)} (${reason}), so the CPU was used` };
+        return { llama, provider: 'cpu', providerNote: `llama.cpp could not use a GPU (${reason}), so the CPU was used` };
       }
     })();
     backends.set(key, pending);

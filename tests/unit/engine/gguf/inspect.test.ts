@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ggufParts, locateGguf } from '../../../../src/engine/gguf/files';
 import { inspectGguf } from '../../../../src/engine/gguf/inspect';
-import { gpuChoiceFor, llamaThreads } from '../../../../src/engine/gguf/runtime';
+import { gpuChoiceFor, llamaBackend, llamaThreads } from '../../../../src/engine/gguf/runtime';
 import { createEngineContext } from '../../../../src/engine/runtime/context';
 import { EngineServer } from '../../../../src/engine/server';
 import type { EngineMessage, ModelInspection, RunResult } from '../../../../src/shared/engine-protocol';
@@ -75,6 +75,16 @@ describe('llama.cpp backend choice', () => {
     expect(gpuChoiceFor('auto')).toEqual({ gpu: 'auto' });
     expect(gpuChoiceFor('coreml').gpu).toBe('metal');
     expect(gpuChoiceFor('dml')).toMatchObject({ gpu: 'vulkan', note: expect.stringMatching(/no DirectML/) });
+  });
+
+  it('a GPU backend chosen in Settings is used alone: where it cannot load, the job fails with the reason (no silent CPU)', async () => {
+    const { getLlamaGpuTypes } = await import('node-llama-cpp');
+    const supported = await getLlamaGpuTypes('supported');
+    if (supported.includes('cuda')) {
+      expect((await llamaBackend('cuda')).provider).toBe('cuda');
+    } else {
+      await expect(llamaBackend('cuda')).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE', message: expect.stringMatching(/cannot use cuda.*CUDA 13 runtime.*Settings/) });
+    }
   });
 
   it('uses the configured threads, else leaves a core free (at least 1)', () => {
