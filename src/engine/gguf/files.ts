@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -15,6 +15,20 @@ export function isGgufName(name: string): boolean {
   return name.toLowerCase().endsWith('.gguf');
 }
 
+/** Whether a file starts with the GGUF magic: Ollama stores its models as blobs named by digest (sha256-…). */
+export function hasGgufMagic(file: string): boolean {
+  let fd: number | null = null;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(4);
+    return readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === 'GGUF';
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
 export function locateGguf(target: string): GgufLocation {
   const absolute = path.resolve(target);
   let info;
@@ -23,7 +37,7 @@ export function locateGguf(target: string): GgufLocation {
   } catch {
     return { kind: 'none' };
   }
-  if (info.isFile()) return isGgufName(absolute) ? { kind: 'file', file: absolute } : { kind: 'none' };
+  if (info.isFile()) return isGgufName(absolute) || hasGgufMagic(absolute) ? { kind: 'file', file: absolute } : { kind: 'none' };
   if (!info.isDirectory()) return { kind: 'none' };
   let names: string[];
   try {

@@ -11,6 +11,7 @@ import { rebuildLibrary, startEmptyLibrary } from '../library/recovery';
 import { dataLayout, defaultDataDir } from '../paths';
 import type { Dtype } from '../models/catalog';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
+import { findLocalGgufModels } from '../models/local-sources';
 import { createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
 import { startOpenAiServer, type OpenAiServer } from '../openai/server';
@@ -41,6 +42,8 @@ Commands:
   models inspect DIR|FILE.gguf         which kind of model a folder (or GGUF file) holds and what is missing
   models import DIR|FILE.gguf [--name NAME]
                                        register a local model folder or GGUF file (files stay where they are)
+  models discover [--import]           GGUF models LM Studio and Ollama already have here; --import registers
+                                       them in place (nothing is copied)
   models pull REPO[@REV] [--files GLOB,GLOB] [--dtype fp32|fp16|q8|q4]
                                        download from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN), resumable
   models rm ID                         remove a model (says which generations used it)
@@ -94,6 +97,7 @@ const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   openai: { type: 'boolean', default: false },
+  import: { type: 'boolean', default: false },
   'openai-port': { type: 'string' },
   'openai-key': { type: 'string' },
 } as const;
@@ -484,6 +488,17 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
     cli.print(model, () => `Imported ${model.id} (${model.kind}) from ${model.path}`);
     return 0;
   }
+  if (sub === 'discover') {
+    const found = findLocalGgufModels();
+    if (!cli.values.import) {
+      cli.print({ items: found }, () => (found.length ? found.map((m) => `${m.source.padEnd(8)} ${(m.bytes / 1e9).toFixed(2).padStart(6)} GB  ${m.name}  ${m.path}`).join('\n') : 'No LM Studio or Ollama models found on this machine.'));
+      return 0;
+    }
+    const imported: CallOutput<'models.import'>[] = [];
+    for (const model of found) imported.push(await cli.call('models.import', { path: model.path, name: model.name }));
+    cli.print({ items: imported }, () => (imported.length ? imported.map((m) => `Registered ${m.id} (in place) from ${m.path}`).join('\n') : 'No LM Studio or Ollama models found on this machine.'));
+    return 0;
+  }
   if (sub === 'pull') {
     const studio = await cli.studio();
     return modelsPullCommand(studio.models, rest[0] ?? need(undefined, 'repo'), { files: cli.values.files, dtype: cli.values.dtype as Dtype | undefined, name: cli.values.name, json: cli.values.json });
@@ -496,7 +511,7 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
     const studio = await cli.studio();
     return modelsVerifyCommand(studio.models, rest[0] ?? need(undefined, 'id'), { json: cli.values.json });
   }
-  throw new StudioError('INVALID_INPUT', 'Try: atelier models list|inspect DIR|import DIR|pull REPO[@REVISION]|rm ID|verify ID');
+  throw new StudioError('INVALID_INPUT', 'Try: atelier models list|inspect DIR|import DIR|discover [--import]|pull REPO[@REVISION]|rm ID|verify ID');
 }
 
 function rendererDir(): string | undefined {
