@@ -59,8 +59,7 @@ describe('models LM Studio and Ollama already have', () => {
 
   it('registers them in place with `models discover --import`, and an Ollama blob (no .gguf name) generates', async () => {
     const library = tempDataDir('atelier-discover-');
-    const env = { ...process.env, HOME: home, OLLAMA_MODELS: '' };
-    delete env.OLLAMA_MODELS;
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'OLLAMA_MODELS')), HOME: home };
     const atelier = (args: string[]) => run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main/cli/index.ts'), ...args, '--library', library, '--json'], { cwd: ROOT, env });
     const { items } = JSON.parse((await atelier(['models', 'discover', '--import'])).stdout) as { items: { id: string; path: string; kind: string }[] };
     expect(items.map((m) => [m.id, m.kind, m.path])).toEqual([
