@@ -19,7 +19,7 @@
  *
  * BENCH_SHAPE=small runs a 4-layer, 512-wide shape for a quick check.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildTinyLlamaGguf, type GgufModelShape, type GgufWeightType } from '../scripts/fixtures/gguf';
 import { saveModel } from '../scripts/fixtures/onnx';
@@ -52,12 +52,30 @@ interface Measured {
  * Warm-up (loads the model), then RUNS measured runs. Each run gets a prompt that differs from the
  * first token on, so no run reuses the KV cache of the one before (both GGUF paths would).
  */
-async function measure(run: (prompt: string) => Promise<Measured>): Promise<Measured> {
-  const prompt = (i: number) => `${['Once', 'The', 'A', 'In', 'After', 'When'][i % 6]} ${PROMPT}`;
-  await run(prompt(0));
-  const runs: Measured[] = [];
-  for (let i = 1; i <= RUNS; i++) runs.push(await run(prompt(i)));
+const promptFor = (i: number) => `${['Once', 'The', 'A', 'In', 'After', 'When', 'Then', 'So'][i % 8]} ${PROMPT}`;
+
+function summary(runs: Measured[]): Measured {
   return { ttftMs: median(runs.map((r) => r.ttftMs)), tokensPerSecond: median(runs.map((r) => r.tokensPerSecond)), tokens: runs[0]!.tokens };
+}
+
+async function measure(run: (prompt: string) => Promise<Measured>): Promise<Measured> {
+  await run(promptFor(0));
+  const runs: Measured[] = [];
+  for (let i = 1; i <= RUNS; i++) runs.push(await run(promptFor(i)));
+  return summary(runs);
+}
+
+/** Both warmed up, then measured in turns: a, b, a, b, … */
+async function measurePair(a: (prompt: string) => Promise<Measured>, b: (prompt: string) => Promise<Measured>): Promise<[Measured, Measured]> {
+  await a(promptFor(0));
+  await b(promptFor(0));
+  const runsA: Measured[] = [];
+  const runsB: Measured[] = [];
+  for (let i = 1; i <= RUNS; i++) {
+    runsA.push(await a(promptFor(i)));
+    runsB.push(await b(promptFor(i)));
+  }
+  return [summary(runsA), summary(runsB)];
 }
 
 function fromResult(result: RunResult): Measured {
@@ -103,7 +121,9 @@ runBench(async () => {
   const shape = SHAPES[shapeName];
   if (!shape) throw new Error(`BENCH_SHAPE must be one of ${Object.keys(SHAPES).join(', ')}`);
   header('gguf-vs-onnx', `greedy, ${TOKENS} new tokens, ${THREADS} thread(s), shape ${shapeName} (${shape.layers} layers, hidden ${shape.embedding}, FFN ${shape.feedForward}, ${shape.heads}/${shape.kvHeads} heads), median of ${RUNS} after a warm-up`);
-  const dir = tempDir('gguf-vs-onnx');
+  // The models are written once per shape (minutes at the default shape) and kept, git-ignored.
+  const cache = path.join(__dirname, '..', '.cache', 'bench', `gguf-vs-onnx-${shapeName}-v1`);
+  mkdirSync(cache, { recursive: true });
   const ctx = createEngineContext({ provider: 'cpu', intraOpThreads: THREADS });
   const params = TextParams.parse({ model: 'bench', prompt: PROMPT, temperature: 0, repetitionPenalty: 1, maxNewTokens: TOKENS });
   const rows: (string | number)[][] = [];
@@ -113,36 +133,44 @@ runBench(async () => {
   const { getLlama, LlamaCompletion } = await loadNodeLlamaCpp();
   const llama = await getLlama({ gpu: false, build: 'never' });
   for (const weights of ['f32', 'f16', 'q8_0'] as GgufWeightType[]) {
-    const file = path.join(dir, `bench-${weights}.gguf`);
-    let t = performance.now();
-    const bytes = buildTinyLlamaGguf(shape, weights);
-    writeFileSync(file, bytes);
-    console.log(`wrote ${path.basename(file)}: ${fmt(bytes.length / 1e6)} MB in ${fmt((performance.now() - t) / 1000)} s`);
+    const file = path.join(cache, `bench-${weights}.gguf`);
+    if (!existsSync(file)) {
+      const t = performance.now();
+      writeFileSync(`${file}.tmp`, buildTinyLlamaGguf(shape, weights));
+      renameSync(`${file}.tmp`, file);
+      console.log(`wrote ${path.basename(file)} in ${fmt((performance.now() - t) / 1000)} s`);
+    }
+    const bytes = { length: statSync(file).size };
 
-    const ours = await measure(async (prompt) => fromResult(await generateGgufText(file, { ...params, prompt }, { ctx, hooks: quietHooks(), outDir: tempDir('out') })));
-    await unloadGgufModels(ctx);
-
+    // Ours and raw alternate run by run (same prompts), so a burst of load from other work on a
+    // shared machine hits both rather than one of them.
     const model = await llama.loadModel({ modelPath: file });
     const context = await model.createContext({ contextSize: Math.min(model.trainContextSize, 4096), threads: THREADS });
     const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-    const raw = await measure(async (prompt) => {
+    const runRaw = async (prompt: string): Promise<Measured> => {
       const times: number[] = [];
-      t = performance.now();
+      const started = performance.now();
       await completion.generateCompletion(prompt, { temperature: 0, maxTokens: TOKENS, repeatPenalty: false, onToken: () => times.push(performance.now()) });
-      return { ttftMs: times[0]! - t, tokensPerSecond: (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000), tokens: times.length };
-    });
+      return { ttftMs: times[0]! - started, tokensPerSecond: (times.length - 1) / ((times.at(-1)! - times[0]!) / 1000), tokens: times.length };
+    };
+    const runOurs = async (prompt: string): Promise<Measured> => fromResult(await generateGgufText(file, { ...params, prompt }, { ctx, hooks: quietHooks(), outDir: tempDir('out') }));
+    const [ours, raw] = await measurePair(runOurs, runRaw);
     completion.dispose();
     await context.dispose();
     await model.dispose();
+    await unloadGgufModels(ctx);
 
     rows.push([`GGUF ${weights} (llama.cpp, ours)`, fmt(bytes.length / 1e6, 0), ours.ttftMs, ours.tokensPerSecond, ours.tokens], [`GGUF ${weights} (node-llama-cpp raw)`, fmt(bytes.length / 1e6, 0), raw.ttftMs, raw.tokensPerSecond, raw.tokens]);
     ratios.push({ weights, ratio: raw.tokensPerSecond / ours.tokensPerSecond });
   }
 
-  const onnxDir = path.join(dir, 'onnx-fp32');
-  const t = performance.now();
-  writeOnnxModel(onnxDir, shape);
-  console.log(`wrote the ONNX fp32 model in ${fmt((performance.now() - t) / 1000)} s`);
+  const onnxDir = path.join(cache, 'onnx-fp32');
+  if (!existsSync(path.join(onnxDir, 'tokenizer_config.json'))) {
+    const t = performance.now();
+    rmSync(onnxDir, { recursive: true, force: true });
+    writeOnnxModel(onnxDir, shape);
+    console.log(`wrote the ONNX fp32 model in ${fmt((performance.now() - t) / 1000)} s`);
+  }
   const onnx = await measure(async (prompt) => fromResult(await generateText(onnxDir, { ...params, prompt }, { ctx, hooks: quietHooks(), outDir: tempDir('out') })));
   await unloadTextModels(ctx);
   rows.push(['ONNX fp32 (transformers.js, ours)', '', onnx.ttftMs, onnx.tokensPerSecond, onnx.tokens]);
