@@ -119,7 +119,11 @@ export class EngineServer {
       case 'configure': {
         const before = this.ctx.options();
         this.ctx.setOptions(request.options);
-        const changed = before.provider !== request.options.provider || resolveThreads(before) !== resolveThreads(request.options);
+        const changed =
+          before.provider !== request.options.provider ||
+          resolveThreads(before) !== resolveThreads(request.options) ||
+          (before.llamaContextSize ?? 0) !== (request.options.llamaContextSize ?? 0) ||
+          (before.llamaGpuLayers ?? -1) !== (request.options.llamaGpuLayers ?? -1);
         if (changed || request.options.memoryBudgetMb !== before.memoryBudgetMb) {
           // Loaded models were built for the old settings: drop them once the current job is done.
           this.enqueue({ seq: -1, label: 'reconfigure', controller: new AbortController(), work: async () => (changed ? this.ctx.resident.clear() : this.ctx.resident.makeRoom(0)) });

@@ -23,6 +23,8 @@ export const DEFAULT_SETTINGS: Settings = {
   provider: 'auto',
   intraOpThreads: 0,
   memoryBudgetMb: 8192,
+  llamaContextSize: 0,
+  llamaGpuLayers: -1,
   hubEndpoint: 'https://huggingface.co',
   panelSizes: {},
 };

@@ -88,7 +88,7 @@ export function appVersion(): string {
 }
 
 function engineOptions(settings: Settings) {
-  return { provider: settings.provider, intraOpThreads: settings.intraOpThreads, memoryBudgetMb: settings.memoryBudgetMb };
+  return { provider: settings.provider, intraOpThreads: settings.intraOpThreads, memoryBudgetMb: settings.memoryBudgetMb, llamaContextSize: settings.llamaContextSize, llamaGpuLayers: settings.llamaGpuLayers };
 }
 
 /**

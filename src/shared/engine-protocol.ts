@@ -17,6 +17,10 @@ export interface EngineOptions {
   /** 0 = pick from the machine's cores. */
   intraOpThreads: number;
   memoryBudgetMb: number;
+  /** llama.cpp (GGUF models): context window in tokens; 0 or absent = the model's, up to 4096. */
+  llamaContextSize?: number;
+  /** llama.cpp: layers offloaded to the GPU; -1 or absent = as many as fit. */
+  llamaGpuLayers?: number;
 }
 
 export type RunParams =

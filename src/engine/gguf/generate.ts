@@ -32,6 +32,8 @@ export interface LoadedGgufModel {
   chatTemplate: string | null;
   /** The tensor type of most weights (general.file_type), e.g. MOSTLY_Q4_K_M. */
   fileType: string | null;
+  /** Layers llama.cpp offloaded to the GPU (0 on the CPU). */
+  gpuLayers: number;
 }
 
 const ggufModels = new ResidentModels<LoadedGgufModel>('text');
@@ -62,10 +64,15 @@ export function loadGgufModel(ctx: EngineContext, target: string): Promise<Loade
     if (!inspection.ok) throw new StudioError('MODEL_INVALID', `${path.basename(file)}: ${inspection.problems.join('; ')}.`);
     const backend = await llamaBackend(options.provider);
     const threads = llamaThreads(options);
-    const model = await backend.llama.loadModel({ modelPath: file, gpuLayers: backend.provider === 'cpu' ? 0 : 'auto' });
+    const gpuLayers = backend.provider === 'cpu' ? 0 : (options.llamaGpuLayers ?? -1) >= 0 ? (options.llamaGpuLayers ?? 0) : 'auto';
+    const model = await backend.llama.loadModel({ modelPath: file, gpuLayers });
     let context: LlamaContext;
     try {
-      context = await model.createContext({ contextSize: { min: 256, max: Math.min(model.trainContextSize, DEFAULT_CONTEXT) }, threads, sequences: 1 });
+      // A context asked for in Settings is used as it is (up to the model's own); otherwise the
+      // model's, up to DEFAULT_CONTEXT, smaller if memory is short.
+      const asked = options.llamaContextSize ?? 0;
+      const contextSize = asked > 0 ? Math.min(asked, model.trainContextSize) : { min: 256, max: Math.min(model.trainContextSize, DEFAULT_CONTEXT) };
+      context = await model.createContext({ contextSize, threads, sequences: 1 });
     } catch (error) {
       await model.dispose();
       throw error;
@@ -86,6 +93,7 @@ export function loadGgufModel(ctx: EngineContext, target: string): Promise<Loade
       contextLength: context.contextSize,
       chatTemplate: typeof template === 'string' && template.length > 0 ? template : null,
       fileType: typeof fileTypeNumber === 'number' ? (GgufFileType[fileTypeNumber] ?? null) : null,
+      gpuLayers: model.gpuLayers,
     };
     const bytes = ggufParts(file).reduce((n, part) => n + statSync(part).size, 0);
     return {
@@ -263,6 +271,7 @@ export async function generateGgufText(target: string, params: TextParams, { ctx
       trimmedPrompt: prompt.trimmed,
       chatTemplate: prompt.chat,
       threads: entry.threads,
+      gpuLayers: entry.gpuLayers,
       maxNewTokens,
       stopReason: wasCancelled ? 'cancelled' : response.metadata.stopReason,
       ...(entry.fileType ? { fileType: entry.fileType } : {}),

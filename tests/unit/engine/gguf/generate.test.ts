@@ -105,6 +105,20 @@ describe('GGUF text generation on llama.cpp', () => {
     expect(Number(result.meta?.promptTokens)).toBeGreaterThan(Number(plain.meta?.promptTokens) + 10);
   });
 
+  it('uses the context length set in Settings, and no GPU layers on the CPU', async () => {
+    // As the engine's configure does when the setting changes: models loaded before are dropped.
+    await unloadGgufModels(ctx);
+    const small = createEngineContext({ provider: 'cpu', intraOpThreads: 1, llamaContextSize: 512 });
+    try {
+      const result = await generateGgufText(gguf, TextParams.parse({ model: gguf, prompt, temperature: 0, maxNewTokens: 2 }), { ctx: small, hooks: recordingHooks(), outDir: tempDir() });
+      expect(result.meta).toMatchObject({ contextLength: 512, gpuLayers: 0 });
+    } finally {
+      await unloadGgufModels(small);
+    }
+    const plain = await generateGgufText(gguf, TextParams.parse({ model: gguf, prompt, temperature: 0, maxNewTokens: 2 }), { ctx, hooks: recordingHooks(), outDir: tempDir() });
+    expect(plain.meta?.contextLength).toBe(1024); // the fixture's own (llama.context_length)
+  });
+
   it('refuses a file that is not a GGUF model with MODEL_INVALID', async () => {
     const error = await generateGgufText(path.join(tempDir(), 'missing.gguf'), TextParams.parse({ model: 'x', prompt }), { ctx, hooks: recordingHooks(), outDir: tempDir() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StudioError);
