@@ -11,6 +11,7 @@ import { resolveThreads } from './runtime/sessions';
 import { describeRunFailure } from './runtime/run-failures';
 import { generateText, loadTextModel, unloadTextModels } from './text/generate';
 import { isGgufModelPath } from './gguf/files';
+import { inspectRemoteModel, isRemoteModelPath } from './remote/descriptor';
 
 type RunRequest = Extract<ValidRequest, { type: 'run' }>;
 
@@ -30,6 +31,7 @@ export interface Runners {
 export const defaultRunners: Runners = {
   // A .gguf file (or a folder holding one) runs on llama.cpp; a transformers.js folder on ONNX.
   text: async (modelDir, run, context) => {
+    if (isRemoteModelPath(modelDir)) return (await import('./remote/generate')).generateRemoteText(modelDir, run.params, context);
     if (!isGgufModelPath(modelDir)) return generateText(modelDir, run.params, context);
     const { generateGgufText } = await import('./gguf/generate');
     return generateGgufText(modelDir, run.params, context);
@@ -112,7 +114,11 @@ export class EngineServer {
         this.reply(request.seq, { ok: true, value: this.status() });
         return;
       case 'inspect': {
-        const inspection = isGgufModelPath(request.modelDir) ? await (await import('./gguf/inspect')).inspectGguf(request.modelDir) : inspectModelDir(request.modelDir);
+        const inspection = isRemoteModelPath(request.modelDir)
+          ? await inspectRemoteModel(request.modelDir)
+          : isGgufModelPath(request.modelDir)
+            ? await (await import('./gguf/inspect')).inspectGguf(request.modelDir)
+            : inspectModelDir(request.modelDir);
         this.reply(request.seq, { ok: true, value: inspection });
         return;
       }
@@ -222,8 +228,9 @@ export class EngineServer {
     }
   }
 
-  private async load(kind: 'text' | 'image' | 'music', modelDir: string): Promise<{ provider: ProviderName | LlamaProviderName; providerNote?: string }> {
+  private async load(kind: 'text' | 'image' | 'music', modelDir: string): Promise<{ provider: ProviderName | LlamaProviderName | 'remote'; providerNote?: string }> {
     const dir = path.resolve(modelDir);
+    if (kind === 'text' && isRemoteModelPath(dir)) return { provider: 'remote', providerNote: 'a model on an OpenAI-compatible server: nothing is loaded here' };
     if (kind === 'text' && isGgufModelPath(dir)) {
       const loaded = await (await import('./gguf/generate')).loadGgufModel(this.ctx, dir);
       return { provider: loaded.provider, providerNote: loaded.providerNote };

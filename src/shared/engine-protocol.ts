@@ -88,7 +88,7 @@ export interface RunResult {
   tokens?: number;
   seed: number | null;
   /** The provider that ran the model, or 'none' when no model ran (img2img at strength 0). */
-  provider: ProviderName | LlamaProviderName | 'none';
+  provider: ProviderName | LlamaProviderName | 'remote' | 'none';
   /** Why the provider differs from the one asked for, or why none ran. */
   providerNote?: string;
   modelDigest?: string;

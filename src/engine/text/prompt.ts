@@ -35,7 +35,7 @@ export function instructionFor(params: Pick<TextParams, 'action' | 'instruction'
   return params.instruction?.trim() ? `${base}\n${params.instruction.trim()}` : base;
 }
 
-function systemText(notes: string | undefined): string {
+export function systemText(notes: string | undefined): string {
   const lead = 'You are a careful writing assistant inside a writer\'s editor.';
   return notes?.trim() ? `${lead}\nStory notes from the writer (characters, setting, style):\n${notes.trim()}` : lead;
 }

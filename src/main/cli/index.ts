@@ -12,6 +12,7 @@ import { dataLayout, defaultDataDir } from '../paths';
 import type { Dtype } from '../models/catalog';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
 import { findLocalGgufModels } from '../models/local-sources';
+import { checkEndpoint } from '../../shared/openai-client';
 import { createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
 import { startOpenAiServer, type OpenAiServer } from '../openai/server';
@@ -42,6 +43,9 @@ Commands:
   models inspect DIR|FILE.gguf         which kind of model a folder (or GGUF file) holds and what is missing
   models import DIR|FILE.gguf [--name NAME]
                                        register a local model folder or GGUF file (files stay where they are)
+  models add-remote --base-url URL --remote-model NAME [--name N] [--allow-http] [--api-key-env VAR]
+                                       a text model on an OpenAI-compatible server (vLLM, llama.cpp, Ollama,
+                                       LM Studio); the API key is read from the environment variable VAR
   models discover [--import]           GGUF models LM Studio and Ollama already have here; --import registers
                                        them in place (nothing is copied)
   models pull REPO[@REV] [--files GLOB,GLOB] [--dtype fp32|fp16|q8|q4]
@@ -98,6 +102,10 @@ const OPTIONS = {
   host: { type: 'string' },
   openai: { type: 'boolean', default: false },
   import: { type: 'boolean', default: false },
+  'base-url': { type: 'string' },
+  'remote-model': { type: 'string' },
+  'allow-http': { type: 'boolean', default: false },
+  'api-key-env': { type: 'string' },
   'openai-port': { type: 'string' },
   'openai-key': { type: 'string' },
 } as const;
@@ -486,6 +494,25 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
   if (sub === 'import') {
     const model = await cli.call('models.import', { path: path.resolve(rest[0] ?? need(undefined, 'dir')), name: cli.values.name });
     cli.print(model, () => `Imported ${model.id} (${model.kind}) from ${model.path}`);
+    return 0;
+  }
+  if (sub === 'add-remote') {
+    // A remote model is a small description in the models folder, registered like a local model.
+    const baseUrl = need(cli.values['base-url'], 'base-url');
+    const model = need(cli.values['remote-model'], 'remote-model');
+    const verdict = checkEndpoint(baseUrl, cli.values['allow-http']);
+    if (!verdict.ok) throw new StudioError(verdict.needsConfirmation ? 'FORBIDDEN' : 'INVALID_INPUT', `${verdict.reason}${verdict.needsConfirmation ? ' (pass --allow-http to confirm)' : ''}.`);
+    const studio = await cli.studio();
+    const name = cli.values.name ?? `${model} @ ${new URL(baseUrl).host}`;
+    const file = path.join(studio.layout.modelsDir, 'remote', `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'remote'}.openai.json`);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const description = { baseUrl, model, allowInsecureHttp: cli.values['allow-http'], ...(cli.values['api-key-env'] ? { apiKeyEnv: cli.values['api-key-env'] } : {}) };
+    await fs.writeFile(file, `${JSON.stringify(description, null, 2)}\n`);
+    const registered = await cli.call('models.import', { path: file, name }).catch(async (error: unknown) => {
+      await fs.rm(file, { force: true });
+      throw error;
+    });
+    cli.print(registered, () => `Registered ${registered.id}: ${model} on ${baseUrl}`);
     return 0;
   }
   if (sub === 'discover') {

@@ -334,7 +334,7 @@ export class ModelManager {
     const absolute = path.resolve(dir);
     const inspection = await this.validate(absolute);
     if (!inspection.ok || inspection.kind === 'unknown') {
-      const what = /\.gguf$/i.test(absolute) ? 'This GGUF file' : (await fs.stat(absolute).then((s) => s.isFile(), () => false)) ? 'This file' : 'This folder';
+      const what = /\.gguf$/i.test(absolute) ? 'This GGUF file' : /\.openai\.json$/i.test(absolute) ? 'This remote model' : (await fs.stat(absolute).then((s) => s.isFile(), () => false)) ? 'This file' : 'This folder';
       throw new StudioError('MODEL_INVALID', `${what} is not a model Atelier can run: ${sentences(inspection.problems)}${inspection.kind === 'unknown' ? ' Choose the model\'s own folder (the one that holds config.json, model_index.json or a .gguf file) or a .gguf file.' : ''}`);
     }
     const existing = this.library.listModels().find((m) => m.path === absolute);
