@@ -25,6 +25,8 @@ describe('Write with a GGUF model (llama.cpp) in Chromium', () => {
   });
 
   it('picks the GGUF model in the Write tab and streams its suggestion into the editor', async () => {
+    // Forced CPU, as Settings → Performance sets it: the same on machines with a GPU.
+    await page.evaluate(async () => window.studio.settings.set({ provider: 'cpu' }));
     await page.getByTestId('nav-write').click();
     await page.getByTestId('new-document').click();
     await page.locator('.cm-content').click();
