@@ -15,6 +15,8 @@ export const EngineOptionsSchema = z.strictObject({
   provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu']),
   intraOpThreads: z.number().int().min(0).max(1024),
   memoryBudgetMb: z.number().min(0).max(16 * 1024 * 1024),
+  llamaContextSize: z.number().int().min(0).max(1_048_576).optional(),
+  llamaGpuLayers: z.number().int().min(-1).max(10_000).optional(),
 });
 
 export const RunParamsSchema = z.discriminatedUnion('kind', [

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { env as transformersEnv } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import type { EngineInfo, EngineMessage, EngineOptions, ProviderName, RunHooks, RunResult } from '../shared/engine-protocol';
+import type { EngineInfo, EngineMessage, EngineOptions, LlamaProviderName, ProviderName, RunHooks, RunResult } from '../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../shared/errors';
 import { generateMusic, loadMusicModel, unloadMusicModels } from './music/generate';
 import { describeIssues, EngineRequestSchema, seqOf, type ValidRequest } from './requests';
@@ -11,6 +11,8 @@ import { resolveThreads } from './runtime/sessions';
 import { describeRunFailure } from './runtime/run-failures';
 import { generateText, loadTextModel, unloadTextModels } from './text/generate';
 import { inspectUpscaleModel } from './upscale/inspect';
+import { isGgufModelPath } from './gguf/files';
+import { inspectRemoteModel, isRemoteModelPath } from './remote/descriptor';
 
 type RunRequest = Extract<ValidRequest, { type: 'run' }>;
 
@@ -29,7 +31,13 @@ export interface Runners {
 }
 
 export const defaultRunners: Runners = {
-  text: (modelDir, run, context) => generateText(modelDir, run.params, context),
+  // A .gguf file (or a folder holding one) runs on llama.cpp; a transformers.js folder on ONNX.
+  text: async (modelDir, run, context) => {
+    if (isRemoteModelPath(modelDir)) return (await import('./remote/generate')).generateRemoteText(modelDir, run.params, context);
+    if (!isGgufModelPath(modelDir)) return generateText(modelDir, run.params, context);
+    const { generateGgufText } = await import('./gguf/generate');
+    return generateGgufText(modelDir, run.params, context);
+  },
   music: (modelDir, run, context) => generateMusic(modelDir, run.params, { ...context, ...(run.extendFromPath === undefined ? {} : { extendFromPath: run.extendFromPath }) }),
   image: async (modelDir, run, { ctx, hooks, outDir }) => {
     const { generateImage } = await import('./image/pipeline');
@@ -111,9 +119,15 @@ export class EngineServer {
       case 'status':
         this.reply(request.seq, { ok: true, value: this.status() });
         return;
-      case 'inspect':
-        this.reply(request.seq, { ok: true, value: inspectModelDir(request.modelDir) });
+      case 'inspect': {
+        const inspection = isRemoteModelPath(request.modelDir)
+          ? await inspectRemoteModel(request.modelDir)
+          : isGgufModelPath(request.modelDir)
+            ? await (await import('./gguf/inspect')).inspectGguf(request.modelDir)
+            : inspectModelDir(request.modelDir);
+        this.reply(request.seq, { ok: true, value: inspection });
         return;
+      }
       case 'inspectUpscale':
         // Loading and probing runs a model: it waits its turn behind a running job.
         this.enqueue({ seq: request.seq, label: `inspect upscale ${request.modelDir}`, controller: new AbortController(), work: () => inspectUpscaleModel(this.ctx, path.resolve(request.modelDir), request.cacheDir) });
@@ -121,7 +135,11 @@ export class EngineServer {
       case 'configure': {
         const before = this.ctx.options();
         this.ctx.setOptions(request.options);
-        const changed = before.provider !== request.options.provider || resolveThreads(before) !== resolveThreads(request.options);
+        const changed =
+          before.provider !== request.options.provider ||
+          resolveThreads(before) !== resolveThreads(request.options) ||
+          (before.llamaContextSize ?? 0) !== (request.options.llamaContextSize ?? 0) ||
+          (before.llamaGpuLayers ?? -1) !== (request.options.llamaGpuLayers ?? -1);
         if (changed || request.options.memoryBudgetMb !== before.memoryBudgetMb) {
           // Loaded models were built for the old settings: drop them once the current job is done.
           this.enqueue({ seq: -1, label: 'reconfigure', controller: new AbortController(), work: async () => (changed ? this.ctx.resident.clear() : this.ctx.resident.makeRoom(0)) });
@@ -222,8 +240,13 @@ export class EngineServer {
     }
   }
 
-  private async load(kind: 'text' | 'image' | 'music', modelDir: string): Promise<{ provider: ProviderName; providerNote?: string }> {
+  private async load(kind: 'text' | 'image' | 'music', modelDir: string): Promise<{ provider: ProviderName | LlamaProviderName | 'remote'; providerNote?: string }> {
     const dir = path.resolve(modelDir);
+    if (kind === 'text' && isRemoteModelPath(dir)) return { provider: 'remote', providerNote: 'a model on an OpenAI-compatible server: nothing is loaded here' };
+    if (kind === 'text' && isGgufModelPath(dir)) {
+      const loaded = await (await import('./gguf/generate')).loadGgufModel(this.ctx, dir);
+      return { provider: loaded.provider, providerNote: loaded.providerNote };
+    }
     if (kind === 'text') {
       const loaded = await loadTextModel(this.ctx, dir);
       return { provider: loaded.provider, providerNote: loaded.providerNote };

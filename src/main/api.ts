@@ -29,6 +29,8 @@ export const DEFAULT_SETTINGS: Settings = {
   provider: 'auto',
   intraOpThreads: 0,
   memoryBudgetMb: 8192,
+  llamaContextSize: 0,
+  llamaGpuLayers: -1,
   hubEndpoint: 'https://huggingface.co',
   panelSizes: {},
   signExports: true,
@@ -69,6 +71,8 @@ export function resolveModelDir(library: Library, model: string, allowPaths: boo
   const installed = library.findModel(model);
   if (installed) return installed.path;
   if (allowPaths && path.isAbsolute(model) && existsSync(model) && statSync(model).isDirectory()) return model;
+  // A .gguf file is a whole model (llama.cpp): `atelier generate text --model FILE.gguf`.
+  if (allowPaths && path.isAbsolute(model) && /\.gguf$/i.test(model) && existsSync(model) && statSync(model).isFile()) return model;
   throw new StudioError('MODEL_NOT_INSTALLED', `The model "${model}" is not installed. Add it in the Models view (import a folder or download it), then try again.`);
 }
 

@@ -14,9 +14,11 @@ import { appRoot, dataLayout, type DataLayout } from './paths';
 import type { AssetLookup } from './assets/serve';
 import { loadCatalog } from './models/catalog';
 import { ModelManager } from './models/manager';
-import type { ModelInspection, UpscaleModelSummary } from '../shared/engine-protocol';
+import type { EngineMessage, ModelInspection, UpscaleModelSummary } from '../shared/engine-protocol';
 import { localEndpointPath, startLocalEndpoint, type LocalEndpoint } from './transport/local-endpoint';
 import { UpscaleModels } from './upscale/models';
+
+type EngineStreamMessage = Extract<EngineMessage, { type: 'progress' | 'token' | 'preview' | 'log' }>;
 
 /** Where a Hugging Face token lives: the OS keychain in Electron (safeStorage), HF_TOKEN elsewhere. */
 export interface TokenStore {
@@ -68,6 +70,8 @@ export interface Studio {
   library: Library;
   queue: JobQueue;
   engine: EngineHost;
+  /** Engine stream messages (tokens, progress) for runs outside the job queue, such as the OpenAI-compatible endpoint's. */
+  onEngineStream(listener: (message: EngineStreamMessage) => void): () => void;
   models: ModelManager;
   upscalers: UpscaleModels;
   layout: DataLayout;
@@ -87,7 +91,7 @@ export function appVersion(): string {
 }
 
 function engineOptions(settings: Settings) {
-  return { provider: settings.provider, intraOpThreads: settings.intraOpThreads, memoryBudgetMb: settings.memoryBudgetMb };
+  return { provider: settings.provider, intraOpThreads: settings.intraOpThreads, memoryBudgetMb: settings.memoryBudgetMb, llamaContextSize: settings.llamaContextSize, llamaGpuLayers: settings.llamaGpuLayers };
 }
 
 /**
@@ -105,8 +109,12 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   clearStaging(layout.stagingDir);
   const events = new EventBus();
   let queue: JobQueue | null = null;
+  const streamListeners = new Set<(message: EngineStreamMessage) => void>();
   const engine = new EngineHost(options.spawnEngine, {
-    onStream: (message) => queue?.handleStream(message),
+    onStream: (message) => {
+      queue?.handleStream(message);
+      for (const listener of streamListeners) listener(message);
+    },
     log: options.log,
   });
   const upscaleCache = path.join(layout.modelsDir, 'converted');
@@ -184,6 +192,10 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     library,
     queue: jobs,
     engine,
+    onEngineStream(listener) {
+      streamListeners.add(listener);
+      return () => streamListeners.delete(listener);
+    },
     models,
     upscalers,
     layout,

@@ -39,6 +39,10 @@ export const Settings = z.object({
   provider: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu']),
   intraOpThreads: z.number().int().min(0).max(256),
   memoryBudgetMb: z.number().int().min(256).max(1_048_576),
+  /** GGUF models (llama.cpp): context window in tokens, 0 = the model's (up to 4096). */
+  llamaContextSize: z.number().int().min(0).max(1_048_576),
+  /** GGUF models: layers offloaded to the GPU, -1 = as many as fit. */
+  llamaGpuLayers: z.number().int().min(-1).max(10_000),
   hubEndpoint: z.string().url(),
   panelSizes: z.record(z.string(), z.number().min(0).max(100)),
   /** Sign exported pictures and audio with C2PA Content Credentials. */

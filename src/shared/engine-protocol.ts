@@ -10,12 +10,18 @@ import type { UpscaleParams } from './upscale';
  */
 export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
 export type ProviderPreference = 'auto' | ProviderName;
+/** What llama.cpp (GGUF models) runs on; recorded on each generation like the ONNX providers. */
+export type LlamaProviderName = 'cpu' | 'cuda' | 'vulkan' | 'metal';
 
 export interface EngineOptions {
   provider: ProviderPreference;
   /** 0 = pick from the machine's cores. */
   intraOpThreads: number;
   memoryBudgetMb: number;
+  /** llama.cpp (GGUF models): context window in tokens; 0 or absent = the model's, up to 4096. */
+  llamaContextSize?: number;
+  /** llama.cpp: layers offloaded to the GPU; -1 or absent = as many as fit. */
+  llamaGpuLayers?: number;
 }
 
 export type RunParams =
@@ -87,7 +93,7 @@ export interface RunResult {
   tokens?: number;
   seed: number | null;
   /** The provider that ran the model, or 'none' when no model ran (img2img at strength 0). */
-  provider: ProviderName | 'none';
+  provider: ProviderName | LlamaProviderName | 'remote' | 'none';
   /** Why the provider differs from the one asked for, or why none ran. */
   providerNote?: string;
   modelDigest?: string;

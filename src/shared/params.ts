@@ -18,6 +18,12 @@ export const TextParams = z.strictObject({
   topK: z.number().int().min(0).max(1000).default(50),
   repetitionPenalty: z.number().min(1).max(3).default(1.1),
   seed: Seed.optional(),
+  /** Min-p sampling (llama.cpp models): drop tokens below minP × the top token's probability. */
+  minP: z.number().min(0).max(1).optional(),
+  /** Texts that end the generation when produced (llama.cpp models); not part of the output. */
+  stop: z.array(z.string().min(1).max(200)).max(8).optional(),
+  /** A conversation (the OpenAI-compatible endpoint's chat completions): rendered by the model's chat template instead of `prompt`. */
+  messages: z.array(z.strictObject({ role: z.enum(['system', 'user', 'assistant']), content: z.string().max(200_000) })).min(1).max(500).optional(),
 });
 export type TextParams = z.infer<typeof TextParams>;
 

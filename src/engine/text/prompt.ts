@@ -35,7 +35,7 @@ export function instructionFor(params: Pick<TextParams, 'action' | 'instruction'
   return params.instruction?.trim() ? `${base}\n${params.instruction.trim()}` : base;
 }
 
-function systemText(notes: string | undefined): string {
+export function systemText(notes: string | undefined): string {
   const lead = 'You are a careful writing assistant inside a writer\'s editor.';
   return notes?.trim() ? `${lead}\nStory notes from the writer (characters, setting, style):\n${notes.trim()}` : lead;
 }
@@ -77,6 +77,7 @@ export interface BuiltPrompt {
  * from its start.
  */
 export function buildPrompt(tokenizer: PromptTokenizer, params: TextParams, budget: number): BuiltPrompt {
+  if (params.messages) return buildConversation(tokenizer, params.messages, budget);
   const chat = params.action !== 'continue' && tokenizer.hasChatTemplate;
   // A rendered chat template already carries its special tokens (BOS and all).
   const special = !chat;
@@ -93,4 +94,33 @@ export function buildPrompt(tokenizer: PromptTokenizer, params: TextParams, budg
     trimmed = true;
   }
   return { text: render(tokenizer, params, body), trimmed, chat };
+}
+
+function renderConversation(tokenizer: PromptTokenizer, messages: ChatMessage[]): string {
+  if (tokenizer.hasChatTemplate) return tokenizer.applyChatTemplate(messages);
+  return `${messages.map((m) => `${m.role[0]!.toUpperCase()}${m.role.slice(1)}: ${m.content}`).join('\n\n')}\n\nAssistant:`;
+}
+
+/**
+ * A whole conversation through the chat template (plain "Role: text" turns without one). When it
+ * does not fit, the oldest turns after the system message go first, then the start of the last.
+ */
+export function buildConversation(tokenizer: PromptTokenizer, messages: ChatMessage[], budget: number): BuiltPrompt {
+  const chat = tokenizer.hasChatTemplate;
+  const count = (list: ChatMessage[]) => tokenizer.encode(renderConversation(tokenizer, list), { add_special_tokens: !chat }).length;
+  const list = [...messages];
+  let trimmed = false;
+  const firstDroppable = () => list.findIndex((m, i) => m.role !== 'system' && i < list.length - 1);
+  while (count(list) > budget && firstDroppable() >= 0) {
+    list.splice(firstDroppable(), 1);
+    trimmed = true;
+  }
+  for (let i = 0; i < 4 && count(list) > budget && list.at(-1)!.content.length > 0; i++) {
+    const last = list.at(-1)!;
+    const over = count(list) - budget;
+    const own = tokenizer.encode(last.content, { add_special_tokens: false }).length;
+    list[list.length - 1] = { ...last, content: keepEnd(tokenizer, last.content, Math.max(0, own - over - 2)).text };
+    trimmed = true;
+  }
+  return { text: renderConversation(tokenizer, list), trimmed, chat };
 }

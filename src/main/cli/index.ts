@@ -13,8 +13,11 @@ import { rebuildLibrary, startEmptyLibrary } from '../library/recovery';
 import { dataLayout, defaultDataDir } from '../paths';
 import type { Dtype } from '../models/catalog';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
+import { findLocalGgufModels } from '../models/local-sources';
+import { checkEndpoint } from '../../shared/openai-client';
 import { appVersion, createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
+import { startOpenAiServer, type OpenAiServer } from '../openai/server';
 import { progressLine } from './progress';
 import { looksLikeUpscaler, upscaleCommand, upscaleImportCommand } from '../upscale/cli';
 
@@ -42,13 +45,20 @@ Commands:
   library quarantine [rebuild|delete]  files the database does not name: how many, bring their
                                        generations back, or delete them for good
   models list                          installed models
-  models inspect DIR                   which kind of model a folder holds and what is missing
-  models import DIR [--name NAME]      register a local model folder
+  models inspect DIR|FILE.gguf         which kind of model a folder (or GGUF file) holds and what is missing
+  models import DIR|FILE.gguf [--name NAME]
+                                       register a local model folder or GGUF file (files stay where they are)
+  models add-remote --base-url URL --remote-model NAME [--name N] [--allow-http] [--api-key-env VAR]
+                                       a text model on an OpenAI-compatible server (vLLM, llama.cpp, Ollama,
+                                       LM Studio); the API key is read from the environment variable VAR
+  models discover [--import]           GGUF models LM Studio and Ollama already have here; --import registers
+                                       them in place (nothing is copied)
   models pull REPO[@REV] [--files GLOB,GLOB] [--dtype fp32|fp16|q8|q4]
                                        download from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN), resumable
   models rm ID                         remove a model (says which generations used it)
   models verify ID                     check every file against the digests recorded at download
-  generate text  --model DIR|ID --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]
+  generate text  --model DIR|ID|FILE.gguf --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-p P] [--top-k K]
+                 [--min-p P] [--repetition-penalty R] [--seed S]
   generate image --model DIR|ID --prompt TEXT [--negative TEXT] [--steps N] [--guidance G] [--scheduler S]
                  [--seed S] [--width W --height H] [--init FILE --strength F] [--batch N] --out FILE.png
                  [--mask FILE (white = repaint) [--mask-blur N] [--masked-only]] [--outpaint LEFT,TOP,RIGHT,BOTTOM]
@@ -57,6 +67,9 @@ Commands:
                                        super-resolution (bundled: esrgan-slim|medium|thick-x2|x4); with
                                        --library the result is a generation whose parent is IMAGE
   serve [--port N]                     browser mode on 127.0.0.1; prints the URL to open
+        [--openai [--openai-port N] [--openai-key KEY]]
+                                       also serve the installed text models on a loopback OpenAI-compatible
+                                       endpoint (/v1/models, /v1/completions, /v1/chat/completions)
 
 Options for every command:
   --library DIR   the data folder (database, files, installed models); default ${defaultDataDir()}
@@ -98,12 +111,22 @@ const OPTIONS = {
   temperature: { type: 'string' },
   'top-p': { type: 'string' },
   'top-k': { type: 'string' },
+  'min-p': { type: 'string' },
+  'repetition-penalty': { type: 'string' },
   'max-new-tokens': { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   scale: { type: 'string' },
   tile: { type: 'string' },
   overlap: { type: 'string' },
+  openai: { type: 'boolean', default: false },
+  import: { type: 'boolean', default: false },
+  'base-url': { type: 'string' },
+  'remote-model': { type: 'string' },
+  'allow-http': { type: 'boolean', default: false },
+  'api-key-env': { type: 'string' },
+  'openai-port': { type: 'string' },
+  'openai-key': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -315,6 +338,8 @@ async function generate(cli: Cli, what: string | undefined): Promise<void> {
           temperature: num(v.temperature, 'temperature'),
           topP: num(v['top-p'], 'top-p'),
           topK: num(v['top-k'], 'top-k'),
+          minP: num(v['min-p'], 'min-p'),
+          repetitionPenalty: num(v['repetition-penalty'], 'repetition-penalty'),
           seed: num(v.seed, 'seed'),
         },
       },
@@ -597,6 +622,36 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
     cli.print(model, () => `Imported ${model.id} (${model.kind}) from ${model.path}`);
     return 0;
   }
+  if (sub === 'add-remote') {
+    // A remote model is a small description in the models folder, registered like a local model.
+    const baseUrl = need(cli.values['base-url'], 'base-url');
+    const model = need(cli.values['remote-model'], 'remote-model');
+    const verdict = checkEndpoint(baseUrl, cli.values['allow-http']);
+    if (!verdict.ok) throw new StudioError(verdict.needsConfirmation ? 'FORBIDDEN' : 'INVALID_INPUT', `${verdict.reason}${verdict.needsConfirmation ? ' (pass --allow-http to confirm)' : ''}.`);
+    const studio = await cli.studio();
+    const name = cli.values.name ?? `${model} @ ${new URL(baseUrl).host}`;
+    const file = path.join(studio.layout.modelsDir, 'remote', `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'remote'}.openai.json`);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const description = { baseUrl, model, allowInsecureHttp: cli.values['allow-http'], ...(cli.values['api-key-env'] ? { apiKeyEnv: cli.values['api-key-env'] } : {}) };
+    await fs.writeFile(file, `${JSON.stringify(description, null, 2)}\n`);
+    const registered = await cli.call('models.import', { path: file, name }).catch(async (error: unknown) => {
+      await fs.rm(file, { force: true });
+      throw error;
+    });
+    cli.print(registered, () => `Registered ${registered.id}: ${model} on ${baseUrl}`);
+    return 0;
+  }
+  if (sub === 'discover') {
+    const found = findLocalGgufModels();
+    if (!cli.values.import) {
+      cli.print({ items: found }, () => (found.length ? found.map((m) => `${m.source.padEnd(8)} ${(m.bytes / 1e9).toFixed(2).padStart(6)} GB  ${m.name}  ${m.path}`).join('\n') : 'No LM Studio or Ollama models found on this machine.'));
+      return 0;
+    }
+    const imported: CallOutput<'models.import'>[] = [];
+    for (const model of found) imported.push(await cli.call('models.import', { path: model.path, name: model.name }));
+    cli.print({ items: imported }, () => (imported.length ? imported.map((m) => `Registered ${m.id} (in place) from ${m.path}`).join('\n') : 'No LM Studio or Ollama models found on this machine.'));
+    return 0;
+  }
   if (sub === 'pull') {
     const studio = await cli.studio();
     return modelsPullCommand(studio.models, rest[0] ?? need(undefined, 'repo'), { files: cli.values.files, dtype: cli.values.dtype as Dtype | undefined, name: cli.values.name, json: cli.values.json });
@@ -609,12 +664,24 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
     const studio = await cli.studio();
     return modelsVerifyCommand(studio.models, rest[0] ?? need(undefined, 'id'), { json: cli.values.json });
   }
-  throw new StudioError('INVALID_INPUT', 'Try: atelier models list|inspect DIR|import DIR|pull REPO[@REVISION]|rm ID|verify ID');
+  throw new StudioError('INVALID_INPUT', 'Try: atelier models list|inspect DIR|import DIR|discover [--import]|pull REPO[@REVISION]|rm ID|verify ID');
 }
 
 function rendererDir(): string | undefined {
   const candidates = [path.resolve(__dirname, '../renderer'), path.resolve(__dirname, '../../../out/renderer')];
   return candidates.find((dir) => existsSync(path.join(dir, 'index.html')));
+}
+
+function startOpenAiEndpoint(studio: Studio, cli: Cli): Promise<OpenAiServer> {
+  return startOpenAiServer(
+    {
+      textModels: () => studio.library.listModels().filter((m) => m.kind === 'text'),
+      engine: studio.engine,
+      onEngineStream: (listener) => studio.onEngineStream(listener),
+      stagingDir: studio.layout.stagingDir,
+    },
+    { port: num(cli.values['openai-port'], 'openai-port'), ...(cli.values['openai-key'] ? { apiKey: cli.values['openai-key'] } : {}) },
+  );
 }
 
 async function serve(cli: Cli): Promise<number> {
@@ -632,12 +699,17 @@ async function serve(cli: Cli): Promise<number> {
     host: cli.values.host,
     port: num(cli.values.port, 'port'),
   });
-  if (cli.values.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, token: server.token })}\n`);
-  else process.stdout.write(`Atelier is running in browser mode. Open:\n\n  ${server.url}\n\nPress Ctrl+C to stop.\n`);
+  const openai = cli.values.openai ? await startOpenAiEndpoint(studio, cli) : null;
+  if (cli.values.json) process.stdout.write(`${JSON.stringify({ url: server.url, port: server.port, token: server.token, ...(openai ? { openaiUrl: openai.url } : {}) })}\n`);
+  else {
+    process.stdout.write(`Atelier is running in browser mode. Open:\n\n  ${server.url}\n\nPress Ctrl+C to stop.\n`);
+    if (openai) process.stdout.write(`\nOpenAI-compatible endpoint for the installed text models: ${openai.url}\n`);
+  }
   if (server.rememberedPortTaken !== null) {
     process.stderr.write(`Port ${server.rememberedPortTaken}, which this library used before, is taken: this time Atelier uses ${server.port} (the page's saved theme and layout belong to the other port).\n`);
   }
   const stop = async () => {
+    await openai?.close();
     await server.close();
     await studio.close();
     process.exit(0);

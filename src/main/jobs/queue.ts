@@ -257,13 +257,16 @@ export class JobQueue {
       await fs.mkdir(outDir, { recursive: true });
       const result = await this.deps.engine.request<RunResult>({ type: 'run', jobId: job.id, modelDir, outDir, run });
       const commits = this.toCommits(job, result);
+      // A backend that keeps the text written before a cancel (llama.cpp) returns it marked as
+      // cancelled: it is stored as a generation, and the job still ends cancelled.
+      const keptPartial = result.meta?.cancelled === true;
       const ids: string[] = [];
       let done: Job | null = null;
       for (const [index, commit] of commits.entries()) {
         // The job becomes done in the same transaction as its last generation: never one without the other.
         const last = index === commits.length - 1;
         const generation = await this.deps.store.commitGeneration(commit, {
-          alsoInTransaction: last ? (id) => (done = this.deps.store.updateJob(job.id, { state: 'done', progress: 1, generationIds: [...ids, id] })) : undefined,
+          alsoInTransaction: last ? (id) => (done = this.deps.store.updateJob(job.id, { state: keptPartial ? 'cancelled' : 'done', progress: 1, generationIds: [...ids, id] })) : undefined,
         });
         ids.push(generation.id);
       }

@@ -156,6 +156,16 @@ async function listTree(dir: string, prefix = ''): Promise<{ path: string; size:
   return out;
 }
 
+/**
+ * The files of a model path: a folder's tree, or a single model file (a .gguf imported on its
+ * own), listed relative to `base` (the folder, or the file's folder).
+ */
+async function listModelFiles(target: string): Promise<{ base: string; files: { path: string; size: number }[] }> {
+  const info = await fs.stat(target);
+  if (info.isFile()) return { base: path.dirname(target), files: [{ path: path.basename(target), size: info.size }] };
+  return { base: target, files: await listTree(target) };
+}
+
 function isInside(parent: string, child: string): boolean {
   const rel = path.relative(path.resolve(parent), path.resolve(child));
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
@@ -328,18 +338,19 @@ export class ModelManager {
     }
   }
 
-  /** Registers a model folder already on disk after validating its layout. */
+  /** Registers a model folder (or a single .gguf file) already on disk after validating it; its files stay where they are. */
   async importFolder(dir: string, name?: string): Promise<InstalledModelRecord> {
     const absolute = path.resolve(dir);
     const inspection = await this.validate(absolute);
     if (!inspection.ok || inspection.kind === 'unknown') {
-      throw new StudioError('MODEL_INVALID', `This folder is not a model Atelier can run: ${sentences(inspection.problems)}${inspection.kind === 'unknown' ? ' Choose the model\'s own folder, the one that holds config.json or model_index.json.' : ''}`);
+      const what = /\.gguf$/i.test(absolute) ? 'This GGUF file' : /\.openai\.json$/i.test(absolute) ? 'This remote model' : (await fs.stat(absolute).then((s) => s.isFile(), () => false)) ? 'This file' : 'This folder';
+      throw new StudioError('MODEL_INVALID', `${what} is not a model Atelier can run: ${sentences(inspection.problems)}${inspection.kind === 'unknown' ? ' Choose the model\'s own folder (the one that holds config.json, model_index.json or a .gguf file) or a .gguf file.' : ''}`);
     }
     const existing = this.library.listModels().find((m) => m.path === absolute);
-    const base = slug(name ?? path.basename(absolute));
+    const base = slug(name ?? path.basename(absolute).replace(/\.gguf$/i, ''));
     let id = existing?.id ?? base;
     for (let n = 2; !existing && this.library.findModel(id); n++) id = `${base}-${n}`;
-    const files = await listTree(absolute);
+    const { files } = await listModelFiles(absolute);
     await fs.mkdir(path.join(this.modelsDir, '.imports'), { recursive: true });
     await writeJsonDurably(path.join(this.modelsDir, '.imports', `${id}.json`), { version: 1, files } satisfies z.infer<typeof ImportRecord>);
     return this.library.upsertModel({ id, kind: inspection.kind, name: name ?? path.basename(absolute), path: absolute, bytes: inspection.totalBytes, source: 'local' });
@@ -377,12 +388,12 @@ export class ModelManager {
     }
     const record = await fs.readFile(path.join(this.modelsDir, '.imports', `${id}.json`), 'utf8').then((t) => ImportRecord.safeParse(JSON.parse(t)), () => null);
     const expected = new Map((record?.success ? record.data.files : []).map((f) => [f.path, f.size]));
-    const present = await listTree(model.path).catch(() => []);
+    const { base, files: present } = await listModelFiles(model.path).catch(() => ({ base: model.path, files: [] }));
     for (const f of present) {
       const want = expected.get(f.path);
       expected.delete(f.path);
       const problem = want !== undefined && want !== f.size ? `size is ${f.size}, was ${want} when imported` : undefined;
-      files.push({ path: f.path, bytes: f.size, sha256: await sha256File(path.join(model.path, f.path)), ...(problem ? { problem } : {}) });
+      files.push({ path: f.path, bytes: f.size, sha256: await sha256File(path.join(base, f.path)), ...(problem ? { problem } : {}) });
     }
     for (const [missing] of expected) files.push({ path: missing, bytes: 0, sha256: null, problem: 'missing since the import' });
     if (present.length === 0) files.push({ path: '.', bytes: 0, sha256: null, problem: `${model.path} is empty or gone` });
