@@ -18,6 +18,8 @@ import type { EventBus } from './ipc/events';
 import { librarySafetyHandlers } from './library-safety';
 import { forgetHubTrust } from './models/hub-trust';
 import { maskHandlers } from './masks';
+import { meaningHandlers } from './meaning/handlers';
+import type { MeaningIndex } from './meaning/meaning-index';
 import type { TokenStore } from './studio';
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -41,6 +43,7 @@ export interface ApiDeps {
   version: string;
   versions: Record<string, string>;
   events: EventBus;
+  meaning: MeaningIndex;
   engineInfo(): Promise<EngineInfo>;
   applySettings(settings: Settings): Promise<void>;
 }
@@ -125,6 +128,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'library.purge': () => library.purgeDeleted(),
     ...librarySafetyHandlers(deps),
     ...maskHandlers(deps),
+    ...meaningHandlers(deps),
     'library.tags': () => ({ items: library.listTags() }),
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
