@@ -60,7 +60,7 @@ export interface NewEmbedding {
 
 /**
  * Stores vectors for `model`. A generation that already has one for this model keeps it (the
- * primary key (model, generation_id) means an item is indexed once, whatever was interrupted).
+ * unique key (model, generation_id) means an item is indexed once, whatever was interrupted).
  * Returns how many rows were added.
  */
 export function insertEmbeddings(db: WritableDB, model: string, rows: NewEmbedding[], now: number): number {
@@ -150,19 +150,19 @@ export interface VectorHit {
  * on sign bits picks candidates, exact cosine orders them. `exclude` leaves one item out (itself,
  * for "more like this").
  */
-export function searchByVector(db: ReadableDB, model: string, query: Float32Array, options: { k: number; exclude?: string }): VectorHit[] {
-  const candidates = Math.max(MIN_CANDIDATES, options.k * RERANK_FACTOR);
+export function searchByVector(db: ReadableDB, model: string, query: Float32Array, options: { k: number; exclude?: string; candidates?: number }): VectorHit[] {
+  const candidates = options.candidates ?? Math.max(MIN_CANDIDATES, options.k * RERANK_FACTOR);
   const rows = prepare<{ id: string; distance: number }>(
     withVectorFunctions(db),
     `WITH candidates AS (
-       SELECT e.generation_id, e.vector FROM embeddings e
-       WHERE e.model = ? AND e.dim = ?
-       ORDER BY vec_distance_hamming(vec_bit(e.bits), vec_bit(?)) LIMIT ?
+       SELECT b.id FROM embeddings b INDEXED BY idx_embeddings_bits
+       WHERE b.model = ? AND b.dim = ?
+       ORDER BY vec_distance_hamming(vec_bit(b.bits), vec_bit(?)) LIMIT ?
      )
-     SELECT c.generation_id AS id, vec_distance_cosine(c.vector, ?) AS distance
-     FROM candidates c JOIN generations g ON g.id = c.generation_id
-     WHERE g.deleted_at IS NULL AND c.generation_id <> ?
-     ORDER BY distance, c.generation_id LIMIT ?`,
+     SELECT e.generation_id AS id, vec_distance_cosine(e.vector, ?) AS distance
+     FROM candidates c JOIN embeddings e ON e.id = c.id JOIN generations g ON g.id = e.generation_id
+     WHERE g.deleted_at IS NULL AND e.generation_id <> ?
+     ORDER BY distance, e.generation_id LIMIT ?`,
   ).all(model, query.length, signBits(query), candidates, toBlob(query), options.exclude ?? '', options.k);
   return rows.map((r) => ({ id: r.id, similarity: 1 - r.distance }));
 }
@@ -171,7 +171,7 @@ export function searchByVector(db: ReadableDB, model: string, query: Float32Arra
 export function searchByVectorExact(db: ReadableDB, model: string, query: Float32Array, k: number): VectorHit[] {
   return prepare<{ id: string; distance: number }>(
     withVectorFunctions(db),
-    `SELECT generation_id AS id, vec_distance_cosine(vector, ?) AS distance FROM embeddings WHERE model = ? AND dim = ? ORDER BY distance, generation_id LIMIT ?`,
+    `SELECT generation_id AS id, vec_distance_cosine(vector, ?) AS distance FROM embeddings NOT INDEXED WHERE model = ? AND dim = ? ORDER BY distance, generation_id LIMIT ?`,
   )
     .all(toBlob(query), model, query.length, k)
     .map((r) => ({ id: r.id, similarity: 1 - r.distance }));

@@ -205,7 +205,7 @@ export class MeaningIndex {
       }
     }
     if (rows.length === 0) {
-      throw new StudioError('NOT_FOUND', `The pictures of ${items.length} generations are missing from the library's files; run "Check library" to see why.`);
+      throw new StudioError('NOT_FOUND', `The pictures of ${items.length} generations are missing from the library's files; they cannot be indexed until they are back.`);
     }
     const result = await this.deps.embed(model.dir, inputs);
     if (kind === 'image' && result.family !== 'clip') {

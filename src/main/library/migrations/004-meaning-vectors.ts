@@ -11,7 +11,7 @@ export const name = 'vectors for search by meaning, and prompt-adherence scores'
  * A plain table rather than a vec0 virtual table: the schema must open, check, back up, restore and
  * rebuild without the extension (the read-only CLI reader, the recovery window, an older build), so
  * sqlite-vec is only needed by the query that ranks, and is loaded then. Vectors are tagged with the
- * model: changing the model leaves the other model's rows aside and indexes afresh. The primary key
+ * model: changing the model leaves the other model's rows aside and indexes afresh. The unique key
  * makes "indexed exactly once" a property of the table, whatever a crash interrupts.
  *
  * `adherence` is CLIPScore (100 × max(cos(image, prompt), 0)) by `adherence_model`; it lives on
@@ -20,15 +20,19 @@ export const name = 'vectors for search by meaning, and prompt-adherence scores'
 export function up(db: WritableDB): void {
   db.exec(`
     CREATE TABLE embeddings (
+      id INTEGER PRIMARY KEY,
       model TEXT NOT NULL,
       generation_id TEXT NOT NULL REFERENCES generations(id) ON DELETE CASCADE,
       dim INTEGER NOT NULL CHECK (dim > 0),
       vector BLOB NOT NULL CHECK (length(vector) = dim * 4),
       bits BLOB NOT NULL CHECK (length(bits) = (dim + 7) / 8),
       created_at INTEGER NOT NULL,
-      PRIMARY KEY (model, generation_id)
-    ) WITHOUT ROWID;
+      UNIQUE (model, generation_id)
+    );
     CREATE INDEX idx_embeddings_generation ON embeddings(generation_id);
+    -- Covering index for the first pass: ranking by Hamming distance reads only these small
+    -- entries (about 100 bytes each), never the 2 KB float vectors beside them.
+    CREATE INDEX idx_embeddings_bits ON embeddings(model, dim, bits);
 
     ALTER TABLE generations ADD COLUMN adherence REAL CHECK (adherence IS NULL OR adherence BETWEEN 0 AND 100);
     ALTER TABLE generations ADD COLUMN adherence_model TEXT;
