@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const BENCHES = ['engine-roundtrip', 'event-loop', 'text-overhead', 'image-pipeline', 'music', 'library', 'download'];
+const BENCHES = ['engine-roundtrip', 'event-loop', 'text-overhead', 'image-pipeline', 'music', 'library', 'vectors', 'download'];
 const only = process.argv.slice(2);
 let failed = 0;
 for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b))) {
