@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Generation } from '../../src/shared/contract';
 import type { Studio } from '../../src/main/studio';
+import { exportGenerations } from '../../src/main/library-io/export';
 import { commitColour } from './helpers/meaning-fixtures';
 import { allFixtures, openStudio, tempDataDir } from './helpers/studio-fixtures';
 
@@ -89,7 +90,7 @@ describe('search by meaning with the oracle CLIP and sentence embedder', () => {
     expect(new Set(ids.slice(0, 3))).toEqual(new Set([by.blue2!.id, by.blue3!.id, by['apple-blue']!.id]));
   });
 
-  it('prompt adherence (CLIPScore) orders a batch, is sortable and is written into the records', () => {
+  it('prompt adherence (CLIPScore) orders a batch, is sortable and is written into the records and exports', async () => {
     const scores = ['apple-red', 'apple-orange', 'apple-purple', 'apple-blue'].map((n) => studio.library.getGeneration(by[n]!.id).adherence!.score);
     expect(scores[0]).toBeCloseTo(100 * 0.9972, 0); // cos(red, red + constant) by construction
     expect(scores[0]).toBeGreaterThan(scores[1]!);
@@ -102,6 +103,11 @@ describe('search by meaning with the oracle CLIP and sentence embedder', () => {
     const recordFile = path.join(dataDir, 'library', 'records', by['apple-red']!.id.slice(-2).toLowerCase(), `${by['apple-red']!.id}.json`);
     const record = JSON.parse(fs.readFileSync(recordFile, 'utf8')) as { generation: { adherence?: { score: number; model: string } } };
     expect(record.generation.adherence).toEqual({ score: scores[0], model: fx.embedClipOracle });
+    const exported = await exportGenerations(studio.library, [by['apple-red']!.id, by.red1!.id], path.join(dataDir, 'export'));
+    const manifest = JSON.parse(fs.readFileSync(exported.manifest, 'utf8')) as { items: { id: string; adherence?: { score: number } }[] };
+    expect(manifest.items.find((i) => i.id === by['apple-red']!.id)?.adherence?.score).toBe(scores[0]);
+    // "picture red1" names no colour: only the oracle's constant component is shared.
+    expect(manifest.items.find((i) => i.id === by.red1!.id)?.adherence?.score).toBeLessThan(scores[0]! / 10);
   });
 
   it('batch diversity: three blues are closer together than a mixed batch', async () => {
