@@ -86,4 +86,15 @@ describe('Library: search by meaning and "More like this"', () => {
     await screenshot(page, 'library-more-like-this');
     expect(app.errors).toEqual([]);
   });
+
+  it('the Queue shows the index behind search by meaning, which can be paused', async () => {
+    await page.getByTestId('nav-queue').click();
+    const index = page.getByTestId('queue-meaning-index');
+    await expect.poll(() => index.textContent(), SLOW).toContain(`Pictures: ${PICTURES.length} of ${PICTURES.length}`);
+    await index.getByRole('button', { name: 'Pause indexing' }).click();
+    await expect.poll(() => page.evaluate(async () => (await window.studio.meaning.status({})).paused), SLOW).toBe(true);
+    await index.getByRole('button', { name: 'Resume indexing' }).click();
+    await expect.poll(() => page.evaluate(async () => (await window.studio.meaning.status({})).paused), SLOW).toBe(false);
+    expect(app.errors).toEqual([]);
+  });
 });
