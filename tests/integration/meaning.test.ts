@@ -146,4 +146,15 @@ describe('search by meaning with the oracle CLIP and sentence embedder', () => {
     expect(studio.library.listEmbeddings(fx.embedTextOracle, texts).size).toBe(0);
     expect(studio.library.listEmbeddings(fx.embedClipOracle, texts).size).toBe(3);
   });
+
+  it('"More like this" on a picture the index has not reached yet indexes it first', async () => {
+    // Committed straight into the library: no job, so no library.changed and no background indexing.
+    const fresh = await commitColour(studio.library, path.join(dataDir, 'scratch'), 'navy-late', [0, 0, 120]);
+    expect(studio.library.findEmbedding(fx.embedClipOracle, fresh.id)).toBeNull();
+    const result = await call<Hits>(studio, 'library.similar', { id: fresh.id, limit: 3 });
+    expect(studio.library.findEmbedding(fx.embedClipOracle, fresh.id)).not.toBeNull();
+    const blues = ['blue1', 'blue2', 'blue3', 'apple-blue'].map((n) => by[n]!.id);
+    expect(result.items).toHaveLength(3);
+    expect(result.items.every((h) => blues.includes(h.generation.id))).toBe(true);
+  });
 });

@@ -273,7 +273,7 @@ export class MeaningIndex {
     if (!model) return [];
     let vector = this.deps.library.findEmbedding(model.model, id);
     if (!vector) {
-      const items = this.deps.library.listUnindexed(model.model, kind, 1_000_000).filter((item) => item.id === id);
+      const items = this.deps.library.listUnindexed(model.model, kind, 1, id);
       if (items.length === 0) throw new StudioError('NOT_FOUND', 'This item has nothing to compare by meaning (no picture or text).');
       await this.indexBatch(model, kind, items);
       vector = this.deps.library.findEmbedding(model.model, id);
