@@ -133,6 +133,8 @@ export const MeaningStatus = z.object({
   kinds: z.array(z.object({ kind: z.enum(['image', 'text']), model: z.string().nullable(), indexed: z.number(), total: z.number() })),
   running: z.boolean(),
   paused: z.boolean(),
+  /** Items the last run could not index (a picture missing or unreadable); tried again on the next run. */
+  skipped: z.array(z.object({ id: z.string(), reason: z.string() })).max(100),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 export type MeaningStatus = z.infer<typeof MeaningStatus>;

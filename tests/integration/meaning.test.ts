@@ -160,4 +160,19 @@ describe('search by meaning with the oracle CLIP and sentence embedder', () => {
     const others = ['red1', 'red2', 'red3', 'green1', 'yellow1', 'apple-red', 'apple-orange', 'apple-purple'].map((n) => by[n]!.id);
     expect(result.items.filter((h) => others.includes(h.generation.id))).toEqual([]);
   });
+
+  it('a picture that cannot be read is skipped, and the pictures after it are still indexed', async () => {
+    const scratch = path.join(dataDir, 'scratch');
+    const broken = path.join(scratch, 'broken.png');
+    fs.writeFileSync(broken, 'not a picture at all');
+    const bad = await studio.library.commitGeneration({ kind: 'image', model: 'tiny-sd', prompt: 'broken', files: [{ sourcePath: broken, mime: 'image/png', role: 'image' }] });
+    const good = await commitColour(studio.library, scratch, 'late-green', [0, 200, 0]);
+    studio.meaning.start();
+    await studio.meaning.idle();
+    const status = studio.meaning.status();
+    expect(status.error).toBeNull();
+    expect(status.skipped.map((s) => s.id)).toEqual([bad.id]);
+    expect(studio.library.findEmbedding(fx.embedClipOracle, good.id)).not.toBeNull();
+    expect(studio.library.findEmbedding(fx.embedClipOracle, bad.id)).toBeNull();
+  });
 });

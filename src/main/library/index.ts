@@ -134,8 +134,8 @@ export interface Library {
   insertEmbeddings(model: string, rows: (vectors.NewEmbedding & { adherence?: number })[]): number;
   findEmbedding(model: string, generationId: string): Float32Array | null;
   listEmbeddings(model: string, ids: string[]): Map<string, Float32Array>;
-  /** Live items of `kind` without a vector for `model`, oldest first (`onlyId`: just that one, if so). */
-  listUnindexed(model: string, kind: GenerationKind, limit: number, onlyId?: string): vectors.UnindexedItem[];
+  /** Live items of `kind` without a vector for `model`, oldest first (`onlyId`: just that one; `exclude`: not these). */
+  listUnindexed(model: string, kind: GenerationKind, limit: number, options?: { onlyId?: string; exclude?: string[] }): vectors.UnindexedItem[];
   countIndexed(model: string, kind: GenerationKind): { indexed: number; total: number };
   /** The model for `kind` changed: vectors of every other model for that kind go. */
   deleteOtherEmbeddings(kind: GenerationKind, keepModel: string): number;
@@ -425,7 +425,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     },
     findEmbedding: (model, id) => vectors.findEmbedding(live(), model, id),
     listEmbeddings: (model, ids) => vectors.listEmbeddings(live(), model, ids),
-    listUnindexed: (model, kind, limit, onlyId) => vectors.listUnindexed(live(), model, kind, limit, onlyId ?? null),
+    listUnindexed: (model, kind, limit, options) => vectors.listUnindexed(live(), model, kind, limit, options),
     countIndexed: (model, kind) => vectors.countIndexed(live(), model, kind),
     deleteOtherEmbeddings: (kind, keepModel) => vectors.deleteOtherModels(live(), kind, keepModel),
     searchByVector: (model, query, options) => vectors.searchByVector(live(), model, query, options),

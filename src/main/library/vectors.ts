@@ -105,19 +105,20 @@ export interface UnindexedItem {
  * Live generations of `kind` without a vector for `model`, oldest first (so an interrupted index
  * resumes where it stopped). Pictures need an image asset; masks are not generations to find.
  */
-export function listUnindexed(db: ReadableDB, model: string, kind: GenerationKind, limit: number, onlyId: string | null = null): UnindexedItem[] {
+export function listUnindexed(db: ReadableDB, model: string, kind: GenerationKind, limit: number, options: { onlyId?: string; exclude?: string[] } = {}): UnindexedItem[] {
+  const onlyId = options.onlyId ?? null;
   return prepare<{ id: string; prompt: string; output_text: string | null; asset_id: string | null }>(
     db,
     `SELECT g.id, g.prompt, g.output_text,
        (SELECT a.id FROM assets a WHERE a.generation_id = g.id AND a.role = 'image' ORDER BY a.created_at, a.rowid LIMIT 1) AS asset_id
      FROM generations g
-     WHERE g.deleted_at IS NULL AND g.kind = ? AND (? IS NULL OR g.id = ?)
+     WHERE g.deleted_at IS NULL AND g.kind = ? AND (? IS NULL OR g.id = ?) AND g.id NOT IN (SELECT value FROM json_each(?))
        AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model = ? AND e.generation_id = g.id)
        AND (g.kind <> 'image' OR EXISTS (SELECT 1 FROM assets a WHERE a.generation_id = g.id AND a.role = 'image'))
        AND (g.kind <> 'text' OR coalesce(g.output_text, g.prompt) <> '')
      ORDER BY g.created_at, g.id LIMIT ?`,
   )
-    .all(kind, onlyId, onlyId, model, limit)
+    .all(kind, onlyId, onlyId, JSON.stringify(options.exclude ?? []), model, limit)
     .map((r) => ({ id: r.id, prompt: r.prompt, outputText: r.output_text, imageAssetId: r.asset_id }));
 }
 

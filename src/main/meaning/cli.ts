@@ -58,6 +58,11 @@ export async function indexCommand(cli: MeaningCli): Promise<number> {
   if (!status.kinds.some((k) => k.model)) {
     throw new StudioError('MODEL_NOT_INSTALLED', 'No model to index with is chosen: run `atelier library index --model ID` with a CLIP model (pictures) or a sentence embedder (texts).');
   }
-  cli.print(status, () => status.kinds.filter((k) => k.model).map((k) => `${k.kind}: ${k.indexed} of ${k.total} indexed with ${k.model}`).join('\n'));
+  cli.print(status, () =>
+    [
+      ...status.kinds.filter((k) => k.model).map((k) => `${k.kind}: ${k.indexed} of ${k.total} indexed with ${k.model}`),
+      ...status.skipped.map((s) => `not indexed: ${s.id} (${s.reason}); tried again next time`),
+    ].join('\n'),
+  );
   return 0;
 }

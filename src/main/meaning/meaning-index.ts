@@ -69,6 +69,8 @@ export class MeaningIndex {
   private stopped = false;
   private paused = false;
   private lastError: MeaningStatus['error'] = null;
+  /** Items this run could not index, so one bad picture does not hold back the rest (retried next run). */
+  private readonly skipped = new Map<string, string>();
 
   constructor(private readonly deps: MeaningIndexDeps) {}
 
@@ -114,7 +116,8 @@ export class MeaningIndex {
       const counts = model ? this.deps.library.countIndexed(model.model, kind) : { indexed: 0, total: 0 };
       return { kind, model: model?.model ?? null, ...counts };
     });
-    return { kinds, running: this.loop !== null, paused: this.paused, error: this.lastError };
+    const skipped = [...this.skipped].slice(0, 100).map(([id, reason]) => ({ id, reason }));
+    return { kinds, running: this.loop !== null, paused: this.paused, skipped, error: this.lastError };
   }
 
   setPaused(paused: boolean): MeaningStatus {
@@ -162,6 +165,7 @@ export class MeaningIndex {
 
   private async run(): Promise<void> {
     const batch = this.deps.batchSize ?? 16;
+    this.skipped.clear();
     for (;;) {
       this.again = false;
       let didWork = false;
@@ -172,14 +176,33 @@ export class MeaningIndex {
           if (this.stopped || this.paused) return;
           await this.deps.generationsIdle();
           if (this.stopped || this.paused) return;
-          const items = this.deps.library.listUnindexed(model.model, kind, batch);
+          const items = this.deps.library.listUnindexed(model.model, kind, batch, { exclude: [...this.skipped.keys()] });
           if (items.length === 0) break;
-          await this.indexBatch(model, kind, items);
+          await this.indexItems(model, kind, items);
           didWork = true;
           this.emit();
         }
       }
       if (!didWork && !this.again) return;
+    }
+  }
+
+  /**
+   * A batch the engine refuses is tried item by item; an item that still fails is skipped for this
+   * run. Failures of the model or the engine itself stop the run instead.
+   */
+  private async indexItems(model: MeaningModel, kind: MeaningKind, items: UnindexedItem[]): Promise<void> {
+    try {
+      await this.indexBatch(model, kind, items);
+    } catch (error) {
+      const shape = toErrorShape(error);
+      // The model or the engine failed, not one item: the run stops and says why.
+      if (shape.code === 'MODEL_INVALID' || shape.code === 'ENGINE_CRASHED' || shape.code === 'CANCELLED' || shape.code === 'OUT_OF_MEMORY') throw error;
+      if (items.length > 1) {
+        for (const item of items) await this.indexItems(model, kind, [item]);
+        return;
+      }
+      this.skipped.set(items[0]!.id, shape.message);
     }
   }
 
@@ -190,7 +213,10 @@ export class MeaningIndex {
     for (const item of items) {
       if (kind === 'image') {
         const asset = item.imageAssetId ? library.resolveAsset(item.imageAssetId) : null;
-        if (!asset) continue;
+        if (!asset) {
+          this.skipped.set(item.id, "its picture is missing from the library's files");
+          continue;
+        }
         inputs.push({ type: 'image', path: asset.path });
         const vector = inputs.length - 1;
         let prompt: number | null = null;
@@ -204,9 +230,7 @@ export class MeaningIndex {
         rows.push({ generationId: item.id, vector: inputs.length - 1, prompt: null });
       }
     }
-    if (rows.length === 0) {
-      throw new StudioError('NOT_FOUND', `The pictures of ${items.length} generations are missing from the library's files; they cannot be indexed until they are back.`);
-    }
+    if (rows.length === 0) return;
     const result = await this.deps.embed(model.dir, inputs);
     if (kind === 'image' && result.family !== 'clip') {
       throw new StudioError('MODEL_INVALID', `${model.model} embeds text only; searching pictures by meaning needs a CLIP model (for example Xenova/clip-vit-base-patch32).`);
@@ -273,11 +297,11 @@ export class MeaningIndex {
     if (!model) return [];
     let vector = this.deps.library.findEmbedding(model.model, id);
     if (!vector) {
-      const items = this.deps.library.listUnindexed(model.model, kind, 1, id);
+      const items = this.deps.library.listUnindexed(model.model, kind, 1, { onlyId: id });
       if (items.length === 0) throw new StudioError('NOT_FOUND', 'This item has nothing to compare by meaning (no picture or text).');
       await this.indexBatch(model, kind, items);
       vector = this.deps.library.findEmbedding(model.model, id);
-      if (!vector) throw new StudioError('INTERNAL', 'The item could not be indexed.');
+      if (!vector) throw new StudioError('NOT_FOUND', this.skipped.get(id) ? `This item cannot be compared: ${this.skipped.get(id)}.` : 'This item could not be indexed.');
     }
     const hits = this.deps.library.searchByVector(model.model, vector, { k: limit, exclude: id });
     const byId = new Map(hits.flatMap((h) => this.hydrate(h.id)).map((g) => [g.id, g]));
