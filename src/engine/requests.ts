@@ -34,6 +34,14 @@ export const EngineRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({ seq, type: z.literal('load'), kind: GenerationKind, modelDir: dir }),
   z.strictObject({ seq, type: z.literal('unload'), modelDir: dir.optional() }),
   z.strictObject({ seq, type: z.literal('run'), jobId, modelDir: dir, outDir: dir, run: RunParamsSchema }),
+  z.strictObject({
+    seq,
+    type: z.literal('embed'),
+    modelDir: dir,
+    inputs: z
+      .array(z.discriminatedUnion('type', [z.strictObject({ type: z.literal('text'), text: z.string().max(20000) }), z.strictObject({ type: z.literal('image'), path: dir })]))
+      .max(256),
+  }),
   z.strictObject({ seq, type: z.literal('cancel'), jobId }),
   z.strictObject({ seq, type: z.literal('status') }),
 ]);

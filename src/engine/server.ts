@@ -3,6 +3,7 @@ import { env as transformersEnv } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import type { EngineInfo, EngineMessage, EngineOptions, LlamaProviderName, ProviderName, RunHooks, RunResult } from '../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../shared/errors';
+import { embed, unloadEmbedders } from './embed/embed';
 import { generateMusic, loadMusicModel, unloadMusicModels } from './music/generate';
 import { describeIssues, EngineRequestSchema, seqOf, type ValidRequest } from './requests';
 import type { EngineContext } from './runtime/context';
@@ -156,6 +157,10 @@ export class EngineServer {
       case 'unload':
         this.enqueue({ seq: request.seq, label: 'unload', controller: new AbortController(), work: () => this.unload(request.modelDir) });
         return;
+      case 'embed':
+        // Through the serial queue like a run: an index batch waits for the generation in progress.
+        this.enqueue({ seq: request.seq, label: `embed ${request.inputs.length}`, controller: new AbortController(), work: (signal) => embed(this.ctx, path.resolve(request.modelDir), request.inputs, signal) });
+        return;
       case 'run': {
         if (this.current?.jobId === request.jobId || this.queue.some((w) => w.jobId === request.jobId)) {
           throw new StudioError('INVALID_INPUT', `Job ${request.jobId} is already running or queued in the engine.`);
@@ -272,6 +277,7 @@ export class EngineServer {
     const removed = [
       ...(await unloadTextModels(this.ctx, dir)),
       ...(await unloadMusicModels(this.ctx, dir)),
+      ...(await unloadEmbedders(this.ctx, dir)),
       ...(await this.ctx.sessions.unload(dir === undefined ? undefined : `${dir}${path.sep}`)),
     ];
     return { unloaded: removed.length };

@@ -19,6 +19,8 @@ import { librarySafetyHandlers } from './library-safety';
 import { forgetHubTrust } from './models/hub-trust';
 import { maskHandlers } from './masks';
 import { credentialHandlers, exportSigning, importedCredentials } from './credentials/handlers';
+import { meaningHandlers } from './meaning/handlers';
+import type { MeaningIndex } from './meaning/meaning-index';
 import type { TokenStore } from './studio';
 import { isUpscaleParams } from '../shared/upscale';
 import type { UpscaleModels } from './upscale/models';
@@ -49,6 +51,7 @@ export interface ApiDeps {
   version: string;
   versions: Record<string, string>;
   events: EventBus;
+  meaning: MeaningIndex;
   engineInfo(): Promise<EngineInfo>;
   applySettings(settings: Settings): Promise<void>;
 }
@@ -137,6 +140,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...maskHandlers(deps),
     ...upscaleHandlers(deps),
     ...credentialHandlers(deps),
+    ...meaningHandlers(deps),
     'library.tags': () => ({ items: library.listTags() }),
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);

@@ -14,7 +14,8 @@ import { appRoot, dataLayout, type DataLayout } from './paths';
 import type { AssetLookup } from './assets/serve';
 import { loadCatalog } from './models/catalog';
 import { ModelManager } from './models/manager';
-import type { EngineMessage, ModelInspection, UpscaleModelSummary } from '../shared/engine-protocol';
+import type { EmbedResult, EngineMessage, ModelInspection, UpscaleModelSummary } from '../shared/engine-protocol';
+import { MeaningIndex } from './meaning/meaning-index';
 import { localEndpointPath, startLocalEndpoint, type LocalEndpoint } from './transport/local-endpoint';
 import { UpscaleModels } from './upscale/models';
 
@@ -74,6 +75,7 @@ export interface Studio {
   onEngineStream(listener: (message: EngineStreamMessage) => void): () => void;
   models: ModelManager;
   upscalers: UpscaleModels;
+  meaning: MeaningIndex;
   layout: DataLayout;
   assets: AssetLookup;
   filesRoot: string;
@@ -153,6 +155,21 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   // Downloads that were running when the app stopped carry on (not awaited: start-up stays fast).
   if (options.mode !== 'cli') void models.resumePending().catch((error: unknown) => options.log?.(`resuming downloads failed: ${String(error)}`));
 
+  const meaning = new MeaningIndex({
+    library,
+    embed: (modelDir, inputs) => engine.request<EmbedResult>({ type: 'embed', modelDir, inputs }),
+    resolveModel: (model) => resolveModelDir(library, model, true),
+    generationsIdle: async () => {
+      while (jobs.busy) await jobs.idle();
+    },
+    onStatus: (status) => events.emit('meaning.status', status),
+  });
+  // New generations are indexed as they are committed; what an earlier run left undone resumes now.
+  events.subscribe((event) => {
+    if (event === 'library.changed') meaning.start();
+  });
+  if (options.mode !== 'cli') meaning.start();
+
   let info: Promise<EngineInfo> | null = null;
   const handlers = createHandlers({
     library,
@@ -165,6 +182,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     layout,
     mode: options.mode,
     events,
+    meaning,
     version: appVersion(),
     versions: options.versions ?? {},
     engineInfo: () => (info ??= engine.request<EngineInfo>({ type: 'info' }).catch((error: unknown) => {
@@ -198,13 +216,17 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     },
     models,
     upscalers,
+    meaning,
     layout,
     assets: { resolveAsset: (id) => library.resolveAsset(id) },
     filesRoot: path.join(layout.libraryDir, 'files'),
     async close() {
       await endpoint?.close();
       jobs.beginShutdown();
+      // No new index batch starts; the one in flight ends with the engine (its items stay unindexed).
+      const meaningStopped = meaning.stop();
       await engine.stop();
+      await meaningStopped;
       // The job the stop ended is marked interrupted and its staging folder removed before the library closes.
       await jobs.idle();
       library.close();

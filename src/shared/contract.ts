@@ -93,6 +93,11 @@ export const Generation = z.object({
   assets: z.array(AssetRef),
   createdAt: z.number(),
   deletedAt: z.number().nullable(),
+  /**
+   * Prompt adherence of a picture: CLIPScore, 100 × max(cos(image, prompt), 0), by `model`. Null
+   * until the picture is indexed by meaning; absent from records written before scores existed.
+   */
+  adherence: z.object({ score: z.number().min(0).max(100), model: z.string() }).nullable().optional(),
 });
 export type Generation = z.infer<typeof Generation>;
 
@@ -105,7 +110,7 @@ export const LibraryQuery = z.strictObject({
   minRating: z.number().int().min(0).max(5).optional(),
   favourite: z.boolean().optional(),
   trash: z.boolean().default(false),
-  sort: z.enum(['newest', 'oldest', 'rating']).default('newest'),
+  sort: z.enum(['newest', 'oldest', 'rating', 'adherence']).default('newest'),
   cursor: z.string().max(200).optional(),
   limit: z.number().int().min(1).max(500).default(60),
 });
@@ -125,6 +130,22 @@ export const SearchQuery = z.strictObject({
 });
 
 export const SearchHit = z.object({ generation: Generation, snippet: z.string() });
+
+/** A result of search by meaning: why it is here (cosine similarity to the query, matched words, or both). */
+export const MeaningHit = z.object({ generation: Generation, snippet: z.string(), similarity: z.number().nullable(), words: z.boolean() });
+export type MeaningHit = z.infer<typeof MeaningHit>;
+export const MeaningResult = z.object({ items: z.array(MeaningHit) });
+
+/** The index behind search by meaning: per kind, the model chosen and how many items have a vector. */
+export const MeaningStatus = z.object({
+  kinds: z.array(z.object({ kind: z.enum(['image', 'text']), model: z.string().nullable(), indexed: z.number(), total: z.number() })),
+  running: z.boolean(),
+  paused: z.boolean(),
+  /** Items the last run could not index (a picture missing or unreadable); tried again on the next run. */
+  skipped: z.array(z.object({ id: z.string(), reason: z.string() })).max(100),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+export type MeaningStatus = z.infer<typeof MeaningStatus>;
 export const SearchResult = z.object({ items: z.array(SearchHit) });
 
 export const DocumentSummary = z.object({
@@ -288,6 +309,19 @@ export const calls = {
   /** Remix lineage: every ancestor (nearest first) and the direct children. */
   'library.lineage': call(z.strictObject({ id: Id }), z.object({ ancestors: z.array(Generation), children: z.array(Generation) })),
   /** Empties the trash: rows and the files no other item uses. */
+  /** Search by meaning (merged with search by words unless words is false). */
+  'library.searchMeaning': call(
+    z.strictObject({ query: z.string().min(1).max(500), kind: GenerationKind.optional(), limit: z.number().int().min(1).max(200).default(60), words: z.boolean().default(true) }),
+    MeaningResult,
+  ),
+  /** "More like this": the items nearest to one item by meaning, of its kind. */
+  'library.similar': call(z.strictObject({ id: Id, limit: z.number().int().min(1).max(200).default(60) }), MeaningResult),
+  /** Diversity of a batch: mean pairwise cosine distance of the items' embeddings (null when fewer than two are indexed). */
+  'library.diversity': call(z.strictObject({ ids: z.array(Id).min(1).max(500) }), z.object({ diversity: z.number().nullable(), count: z.number(), model: z.string().nullable() })),
+  'meaning.status': call(Empty, MeaningStatus),
+  /** Chooses the model that indexes pictures (a CLIP model) or texts; null turns search by meaning off for that kind. */
+  'meaning.setModel': call(z.strictObject({ kind: z.enum(['image', 'text']), model: z.string().min(1).max(4096).nullable() }), MeaningStatus),
+  'meaning.setPaused': call(z.strictObject({ paused: z.boolean() }), MeaningStatus),
   'library.purge': call(Empty, z.object({ generations: z.number(), files: z.number(), bytesFreed: z.number() })),
   /** Exports with provenance into a new folder under the data folder's exports/; the renderer never names paths to write. */
   'library.export': call(z.strictObject({ ids: z.array(Id).min(1).max(10_000), zip: z.boolean().default(false) }), z.object({ folder: z.string(), files: z.array(z.string()), /** Why the files were not signed, when signing is on but cannot run here. */ unsigned: z.string().optional() })),
@@ -409,6 +443,8 @@ export const events = {
   /** A small preview image as a data: URL (PNG), produced from latents every step. */
   'jobs.preview': z.object({ jobId: z.string(), step: z.number(), dataUrl: z.string() }),
   'library.changed': z.object({ ids: z.array(z.string()) }),
+  /** The index behind search by meaning advanced, finished or stopped. */
+  'meaning.status': MeaningStatus,
   'models.progress': DownloadState,
 } as const;
 

@@ -31,6 +31,19 @@ export type RunParams =
   /** An image job in upscale mode: the source picture through a super-resolution model; TF.js models are converted into cacheDir. */
   | { kind: 'upscale'; params: UpscaleParams; sourcePath: string; cacheDir: string };
 
+/** What to embed: a text, or a picture file (absolute path the engine can read). */
+export type EmbedInput = { type: 'text'; text: string } | { type: 'image'; path: string };
+/** 'clip' embeds pictures and text in one space; 'text' embeds text only. */
+export type EmbeddingFamily = 'clip' | 'text';
+
+export interface EmbedResult {
+  family: EmbeddingFamily;
+  dim: number;
+  /** One L2-normalised vector per input, in order. */
+  vectors: number[][];
+  provider: ProviderName;
+}
+
 export type EngineRequest =
   | { seq: number; type: 'configure'; options: EngineOptions }
   | { seq: number; type: 'info' }
@@ -40,6 +53,7 @@ export type EngineRequest =
   | { seq: number; type: 'load'; kind: GenerationKind; modelDir: string }
   | { seq: number; type: 'unload'; modelDir?: string }
   | { seq: number; type: 'run'; jobId: string; modelDir: string; outDir: string; run: RunParams }
+  | { seq: number; type: 'embed'; modelDir: string; inputs: EmbedInput[] }
   | { seq: number; type: 'cancel'; jobId: string }
   | { seq: number; type: 'status' };
 

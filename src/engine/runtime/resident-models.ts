@@ -17,7 +17,7 @@ export interface LoadedModel<T> {
 export class ResidentModels<T> {
   private readonly loaded = new Map<string, T>();
 
-  constructor(private readonly kind: 'text' | 'music') {}
+  constructor(private readonly kind: 'text' | 'music' | 'embed') {}
 
   async get(ctx: EngineContext, modelDir: string, load: (dir: string, options: EngineOptions) => Promise<LoadedModel<T>>): Promise<T> {
     const dir = path.resolve(modelDir);

@@ -5,7 +5,7 @@
  */
 export interface ResidentEntry {
   key: string;
-  kind: 'session' | 'text' | 'music';
+  kind: 'session' | 'text' | 'music' | 'embed';
   bytes: number;
   lastUsed: number;
   dispose(): Promise<void>;

@@ -20,6 +20,7 @@ import { startBrowserServer } from '../transport/ws-server';
 import { startOpenAiServer, type OpenAiServer } from '../openai/server';
 import { progressLine } from './progress';
 import { looksLikeUpscaler, upscaleCommand, upscaleImportCommand } from '../upscale/cli';
+import { indexCommand, meaningSearchCommand, similarCommand } from '../meaning/cli';
 
 /**
  * `atelier <command>`: the same studio as the app (library, engine, queue, handlers), driven from a
@@ -31,7 +32,12 @@ Commands:
   info                                 versions, data folders, execution providers
   engine info                          providers available, the chain Atelier will try, and why
   library list [--kind K] [--limit N]  recent generations
-  library search QUERY                 full-text search over prompts, texts and tags
+  library search QUERY [--meaning]     full-text search over prompts, texts and tags; --meaning adds
+                                       search by meaning (pictures and texts that match the idea)
+  library similar ID                   "more like this": the items nearest to one by meaning
+  library index [--model ID|DIR] [--kind image|text]  index the library for search by meaning
+                                       (a CLIP model for pictures, a sentence embedder for texts);
+                                       resumes where an interrupted index stopped
   library show ID                      one generation with every parameter
   library export ID... --to DIR [--zip] [--unsigned]  export with provenance (PNG chunks + XMP, WAV INFO, Markdown front matter, C2PA Content Credentials unless --unsigned) and a manifest
   library credentials FILE...  read and validate the C2PA Content Credentials of pictures or WAV files
@@ -89,6 +95,7 @@ const OPTIONS = {
   dtype: { type: 'string' },
   zip: { type: 'boolean', default: false },
   unsigned: { type: 'boolean', default: false },
+  meaning: { type: 'boolean', default: false },
   name: { type: 'string' },
   model: { type: 'string' },
   prompt: { type: 'string' },
@@ -519,6 +526,10 @@ async function libraryCommand(cli: Cli, sub: string | undefined, rest: string[])
     cli.print(page, () => (page.items.length ? page.items.map(summary).join('\n') : 'The library is empty.'));
     return 0;
   }
+  // Search by meaning needs the engine: these open the studio (see meaning/cli.ts).
+  if (sub === 'search' && v.meaning) return meaningSearchCommand(cli, rest.join(' ') || need(undefined, 'query'), num(v.limit, 'limit'));
+  if (sub === 'similar') return similarCommand(cli, rest[0] ?? need(undefined, 'id'), num(v.limit, 'limit'));
+  if (sub === 'index') return indexCommand(cli);
   if (sub === 'search') {
     const library = await cli.reader();
     const result = library.searchGenerations({ query: rest.join(' ') || need(undefined, 'query') });

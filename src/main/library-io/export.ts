@@ -53,6 +53,8 @@ export interface ExportManifestItem {
   bytes: number;
   created: string;
   parentId: string | null;
+  /** Prompt adherence (CLIPScore, 0–100) and the model that measured it, when the picture was scored. */
+  adherence?: { score: number; model: string };
 }
 
 export interface ExportManifest {
@@ -105,6 +107,7 @@ async function stageBytes(staging: string, name: string, data: Uint8Array | stri
       bytes: bytes.length,
       created: new Date(g.createdAt).toISOString(),
       parentId: g.parentId,
+      ...(g.adherence ? { adherence: g.adherence } : {}),
     },
   };
 }

@@ -24,6 +24,8 @@ interface GenerationRow {
   notes: string;
   created_at: number;
   deleted_at: number | null;
+  adherence: number | null;
+  adherence_model: string | null;
 }
 
 interface AssetRow {
@@ -43,7 +45,8 @@ interface AssetRow {
 export const MASK_MODEL = 'mask';
 
 const GENERATION_COLUMNS = `g.id, g.kind, g.model, g.model_digest, g.prompt, g.negative_prompt, g.seed, g.params, g.parent_id,
-  g.provider, g.provider_note, g.timings, g.output_text, g.rating, g.favourite, g.notes, g.created_at, g.deleted_at`;
+  g.provider, g.provider_note, g.timings, g.output_text, g.rating, g.favourite, g.notes, g.created_at, g.deleted_at,
+  g.adherence, g.adherence_model`;
 
 /** A file a generation produced, already written into the store. */
 export interface CommittedFile extends StoredFile {
@@ -132,6 +135,7 @@ function hydrate(db: ReadableDB, rows: GenerationRow[]): Generation[] {
     assets: assets.get(row.id) ?? [],
     createdAt: row.created_at,
     deletedAt: row.deleted_at,
+    adherence: row.adherence === null || row.adherence_model === null ? null : { score: row.adherence, model: row.adherence_model },
   }));
 }
 
@@ -184,11 +188,12 @@ export function insertGeneration(db: WritableDB, id: string, record: GenerationR
   }
 }
 
-type SortKey = 'newest' | 'oldest' | 'rating';
+type SortKey = 'newest' | 'oldest' | 'rating' | 'adherence';
 type CursorValues = [number, string] | [number, number, string];
 
 function encodeCursor(sort: SortKey, row: GenerationRow): string {
-  const values: CursorValues = sort === 'rating' ? [row.rating, row.created_at, row.id] : [row.created_at, row.id];
+  const values: CursorValues =
+    sort === 'rating' ? [row.rating, row.created_at, row.id] : sort === 'adherence' ? [row.adherence ?? -1, row.created_at, row.id] : [row.created_at, row.id];
   return Buffer.from(JSON.stringify([sort, ...values])).toString('base64url');
 }
 
@@ -197,7 +202,7 @@ function decodeCursor(sort: SortKey, cursor: string): CursorValues {
   const parsed: unknown = parseJson<unknown>(Buffer.from(cursor, 'base64url').toString('utf8'), null);
   if (!Array.isArray(parsed) || parsed[0] !== sort) throw invalid;
   const values = parsed.slice(1);
-  if (sort === 'rating') {
+  if (sort === 'rating' || sort === 'adherence') {
     const [rating, createdAt, id] = values;
     if (typeof rating !== 'number' || typeof createdAt !== 'number' || typeof id !== 'string') throw invalid;
     return [rating, createdAt, id];
@@ -211,11 +216,14 @@ const ORDER_BY: Record<SortKey, string> = {
   newest: 'g.created_at DESC, g.id DESC',
   oldest: 'g.created_at ASC, g.id ASC',
   rating: 'g.rating DESC, g.created_at DESC, g.id DESC',
+  // Unscored items (not indexed yet, or not pictures) come last.
+  adherence: 'coalesce(g.adherence, -1) DESC, g.created_at DESC, g.id DESC',
 };
 const AFTER_CURSOR: Record<SortKey, string> = {
   newest: '(g.created_at, g.id) < (?, ?)',
   oldest: '(g.created_at, g.id) > (?, ?)',
   rating: '(g.rating, g.created_at, g.id) < (?, ?, ?)',
+  adherence: '(coalesce(g.adherence, -1), g.created_at, g.id) < (?, ?, ?)',
 };
 
 type ParsedQuery = ReturnType<typeof LibraryQuerySchema.parse>;
@@ -540,9 +548,9 @@ export function insertFromRecord(db: WritableDB, record: GenerationRecordFile, k
   prepare(
     db,
     `INSERT INTO generations (id, search_rowid, kind, model, model_digest, prompt, negative_prompt, seed, params, parent_id,
-       provider, provider_note, timings, output_text, rating, favourite, notes, created_at, deleted_at)
+       provider, provider_note, timings, output_text, rating, favourite, notes, created_at, deleted_at, adherence, adherence_model)
      VALUES (@id, (SELECT coalesce(max(search_rowid), 0) + 1 FROM generations), @kind, @model, @modelDigest, @prompt, @negativePrompt,
-       @seed, @params, NULL, @provider, @providerNote, @timings, @outputText, @rating, @favourite, @notes, @createdAt, @deletedAt)`,
+       @seed, @params, NULL, @provider, @providerNote, @timings, @outputText, @rating, @favourite, @notes, @createdAt, @deletedAt, @adherence, @adherenceModel)`,
   ).run({
     id: g.id,
     kind: g.kind,
@@ -561,6 +569,8 @@ export function insertFromRecord(db: WritableDB, record: GenerationRecordFile, k
     notes: g.notes,
     createdAt: g.createdAt,
     deletedAt: g.deletedAt,
+    adherence: g.adherence?.score ?? null,
+    adherenceModel: g.adherence?.model ?? null,
   });
   const insertAsset = prepare(
     db,

@@ -17,6 +17,7 @@ import { listRecordFiles, removeRecord, writeRecord } from './records';
 import { recoverFromRecords, type RecoveryReport } from './rebuild';
 import { readRestoreMarker, markRestoreOpened } from './restore-marker';
 import * as settings from './settings-store';
+import * as vectors from './vectors';
 
 export { restoreFrom, undoRestore, validateBackup, type RestoreResult } from './database-restore';
 export { LATEST_VERSION } from './migrations';
@@ -28,6 +29,7 @@ export type { InstalledModelRecord } from './models-registry';
 export type { SweepReport } from './file-store';
 export { acquireLibraryLock, libraryInUse, readLibraryOwner, type LibraryLock, type LibraryOwner, type LibraryOwnerKind } from './lock';
 export type { QuarantineSummary } from './quarantine';
+export type { NewEmbedding, UnindexedItem, VectorHit } from './vectors';
 export type { RecoveryReport } from './rebuild';
 export { openLibraryReader, type LibraryReader } from './reader';
 export { readRestoreMarker, dismissRestoreMarker, type RestoreMarker } from './restore-marker';
@@ -123,6 +125,21 @@ export interface Library {
   referencedFileKeys(): Set<string>;
   /** The generation an asset belongs to and whether it is in the trash. */
   findAssetOwner(assetId: string): { generationId: string; deletedAt: number | null } | null;
+
+  // Vectors for search by meaning (see vectors.ts)
+  /**
+   * Stores vectors for `model` and, for pictures, their prompt adherence, in one transaction, and
+   * rewrites the records of the scored items. An item that already has a vector keeps it.
+   */
+  insertEmbeddings(model: string, rows: (vectors.NewEmbedding & { adherence?: number })[]): number;
+  findEmbedding(model: string, generationId: string): Float32Array | null;
+  listEmbeddings(model: string, ids: string[]): Map<string, Float32Array>;
+  /** Live items of `kind` without a vector for `model`, oldest first (`onlyId`: just that one; `exclude`: not these). */
+  listUnindexed(model: string, kind: GenerationKind, limit: number, options?: { onlyId?: string; exclude?: string[] }): vectors.UnindexedItem[];
+  countIndexed(model: string, kind: GenerationKind): { indexed: number; total: number };
+  /** The model for `kind` changed: vectors of every other model for that kind go. */
+  deleteOtherEmbeddings(kind: GenerationKind, keepModel: string): number;
+  searchByVector(model: string, query: Float32Array, options: { k: number; exclude?: string }): vectors.VectorHit[];
 
   // Collections
   createCollection(name: string): collections.Collection;
@@ -390,6 +407,28 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
       const file = store.pathOf(asset.sha256, asset.ext);
       return file ? { path: file, mime: asset.mime, bytes: asset.bytes } : null;
     },
+
+    insertEmbeddings(model, rows) {
+      const w = live();
+      const scored: string[] = [];
+      const added = w.transaction(() => {
+        const count = vectors.insertEmbeddings(w, model, rows, now());
+        for (const row of rows) {
+          if (row.adherence === undefined) continue;
+          vectors.setAdherence(w, row.generationId, row.adherence, model);
+          scored.push(row.generationId);
+        }
+        return count;
+      })();
+      syncRecords(scored);
+      return added;
+    },
+    findEmbedding: (model, id) => vectors.findEmbedding(live(), model, id),
+    listEmbeddings: (model, ids) => vectors.listEmbeddings(live(), model, ids),
+    listUnindexed: (model, kind, limit, options) => vectors.listUnindexed(live(), model, kind, limit, options),
+    countIndexed: (model, kind) => vectors.countIndexed(live(), model, kind),
+    deleteOtherEmbeddings: (kind, keepModel) => vectors.deleteOtherModels(live(), kind, keepModel),
+    searchByVector: (model, query, options) => vectors.searchByVector(live(), model, query, options),
 
     createCollection: (name) => collections.createCollection(live(), newId(now()), name, now()),
     listCollections: () => collections.listCollections(live()),

@@ -70,6 +70,7 @@ export function recordOf(g: Generation, storage: (assetId: string) => AssetStora
       tags: g.tags,
       createdAt: g.createdAt,
       deletedAt: g.deletedAt,
+      ...(g.adherence ? { adherence: g.adherence } : {}),
     },
     assets: g.assets.map((a) => ({
       id: a.id,

@@ -1,4 +1,4 @@
-import type { CallOutput, Collection, Generation, LibraryQuery } from '../../../shared/contract';
+import type { CallOutput, Collection, Generation, LibraryQuery, MeaningHit, MeaningStatus } from '../../../shared/contract';
 import type { GenerationKind } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
 import { plural } from '../lib/format';
@@ -54,7 +54,18 @@ class Library {
   compareItems = $state.raw<Generation[]>([]);
   notesState = $state<'idle' | 'saving' | 'saved' | 'error'>('idle');
 
-  searching = $derived(this.query.trim().length > 0);
+  /** The index behind search by meaning (null until known). */
+  meaning = $state.raw<MeaningStatus | null>(null);
+  /** Search merges meaning with words while a model is chosen; off = words only. */
+  meaningOn = $state(true);
+  /** "More like this": the grid lists the items nearest to this one. */
+  similarTo = $state.raw<Generation | null>(null);
+  /** Why each result is in the list (cosine similarity, matched words), for the hover text. */
+  reasons = $state.raw<Record<string, { similarity: number | null; words: boolean }>>({});
+  sort = $state<'newest' | 'adherence'>('newest');
+
+  searching = $derived(this.query.trim().length > 0 || this.similarTo !== null);
+  meaningReady = $derived(this.meaning?.kinds.some((k) => k.model !== null) ?? false);
   collection = $derived(this.collections.find((c) => c.id === this.collectionId) ?? null);
   /** How many cells the grid lays out: the whole listing, loaded or not, so the scrollbar is honest. */
   slots = $derived(this.searching ? this.items.length : Math.max(this.items.length, this.total));
@@ -68,6 +79,11 @@ class Library {
     if (this.#started) return;
     this.#started = true;
     window.studio.on('library.changed', ({ ids }) => void this.#refreshIds(ids));
+    window.studio.on('meaning.status', (status) => (this.meaning = status));
+    void window.studio.meaning
+      .status({})
+      .then((status) => (this.meaning = status))
+      .catch(() => undefined);
     void this.reload();
     void this.loadCollections();
   }
@@ -80,7 +96,7 @@ class Library {
       ...(this.minRating > 0 ? { minRating: this.minRating } : {}),
       ...(this.collectionId ? { collectionId: this.collectionId } : {}),
       trash: this.trash,
-      sort: 'newest',
+      sort: this.sort,
     };
   }
 
@@ -107,7 +123,14 @@ class Library {
     this.loading = true;
     this.error = null;
     try {
-      if (this.searching) {
+      if (this.similarTo || (this.searching && this.meaningOn && this.meaningReady)) {
+        const kind = this.kind !== 'all' ? { kind: this.kind } : {};
+        const result = this.similarTo
+          ? await window.studio.library.similar({ id: this.similarTo.id, limit: 200 })
+          : await window.studio.library.searchMeaning({ query: this.query.trim(), limit: 200, ...kind });
+        if (request !== this.#request) return;
+        this.#showHits(result.items);
+      } else if (this.searching) {
         const result = await window.studio.library.search({
           query: this.query.trim(),
           limit: 200,
@@ -118,6 +141,7 @@ class Library {
         if (request !== this.#request) return;
         const hits = result.items.filter((hit) => this.#matches(hit.generation) && (!inCollection || inCollection.has(hit.generation.id)));
         this.items = hits.map((hit) => hit.generation);
+        this.reasons = Object.fromEntries(hits.map((hit) => [hit.generation.id, { similarity: null, words: true }]));
         this.snippets = Object.fromEntries(hits.map((hit) => [hit.generation.id, hit.snippet]));
         this.total = hits.length;
         this.nextCursor = null;
@@ -125,6 +149,7 @@ class Library {
         const page = await window.studio.library.list(this.#query());
         if (request !== this.#request) return;
         this.items = page.items;
+        this.reasons = {};
         this.snippets = {};
         this.total = page.total;
         this.nextCursor = page.nextCursor;
@@ -136,6 +161,41 @@ class Library {
     } finally {
       if (request === this.#request) this.loading = false;
     }
+  }
+
+  #showHits(hits: MeaningHit[]): void {
+    const shown = hits.filter((hit) => this.#matches(hit.generation));
+    this.items = shown.map((hit) => hit.generation);
+    this.snippets = Object.fromEntries(shown.filter((hit) => hit.snippet).map((hit) => [hit.generation.id, hit.snippet]));
+    this.reasons = Object.fromEntries(shown.map((hit) => [hit.generation.id, { similarity: hit.similarity, words: hit.words }]));
+    this.total = shown.length;
+    this.nextCursor = null;
+  }
+
+  /** Hover text saying why an item is in the results. */
+  explain(id: string): string | undefined {
+    const reason = this.reasons[id];
+    if (!reason) return undefined;
+    const parts: string[] = [];
+    if (reason.similarity !== null) parts.push(`Meaning: ${reason.similarity.toFixed(2)} similarity (cosine, 1 = the same)`);
+    if (reason.words) parts.push('Words: the prompt, text, notes or tags match');
+    return parts.join(' · ');
+  }
+
+  /** Lists the items nearest to this one by meaning (pictures → pictures, texts → texts). */
+  moreLikeThis(generation: Generation): void {
+    this.similarTo = generation;
+    void this.reload();
+  }
+
+  closeSimilar(): void {
+    this.similarTo = null;
+    void this.reload();
+  }
+
+  toggleMeaning(): void {
+    this.meaningOn = !this.meaningOn;
+    if (this.searching) void this.reload();
   }
 
   async #collectionIds(collectionId: string): Promise<string[]> {
