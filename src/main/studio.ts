@@ -139,7 +139,8 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   jobs.recover();
   // Jobs still queued from the last session start again on their own; interrupted ones wait for resume.
   jobs.setPaused(false);
-  await engine.configure(engineOptions(readSettings(library)));
+  let appliedEngineOptions = engineOptions(readSettings(library));
+  await engine.configure(appliedEngineOptions);
 
   const tokens = options.tokens ?? envTokenStore;
   const catalog = loadCatalog(path.join(resourcesDir(), 'catalog.json'));
@@ -190,8 +191,12 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
       throw error;
     })),
     applySettings: async (settings) => {
+      // Only a change the engine cares about waits for it (a theme change never waits for an engine still starting).
+      const options = engineOptions(settings);
+      if (JSON.stringify(options) === JSON.stringify(appliedEngineOptions)) return;
+      appliedEngineOptions = options;
       info = null;
-      await engine.configure(engineOptions(settings));
+      await engine.configure(options);
     },
   });
   const dispatch = createDispatcher(handlers);

@@ -31,14 +31,19 @@ class AppState {
   panelSizes = $state<Record<string, number>>(readStoredPanels());
   loadError = $state<string | null>(null);
   #panelTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Counts settings changes, so a load that started before one does not undo it. */
+  #settingsChanges = 0;
 
   /**
    * Settings come straight from the library; the app's info waits for the engine to start and
    * probe its providers (seconds on a cold start), so neither waits for the other.
    */
   async load(): Promise<void> {
+    const changesBefore = this.#settingsChanges;
     const settings = window.studio.settings.get().then(
       (value) => {
+        // A change made while this read was on its way is newer than what it brings back.
+        if (this.#settingsChanges !== changesBefore) return;
         this.settings = value;
         this.panelSizes = { ...value.panelSizes, ...this.panelSizes };
         this.applyTheme();
@@ -65,6 +70,7 @@ class AppState {
   }
 
   async updateSettings(patch: SettingsPatch): Promise<boolean> {
+    this.#settingsChanges++;
     try {
       this.settings = await window.studio.settings.set(patch);
       this.applyTheme();
