@@ -247,10 +247,15 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     return result;
   };
 
+  /** Moves quarantined files the database names back into the store; returns what it names and how many came back. */
+  const returnNamedFiles = (): { referenced: Set<string>; returnedFiles: number } => {
+    const referenced = generations.listReferencedFiles(live());
+    return { referenced, returnedFiles: quarantine.returnWanted((key) => referenced.has(key)) };
+  };
+
   const sweepOrphans = (): SweepReport => {
     const w = live();
-    const referenced = generations.listReferencedFiles(w);
-    const returnedFiles = quarantine.returnWanted((key) => referenced.has(key));
+    const { referenced, returnedFiles } = returnNamedFiles();
     const report = store.sweepSync((key) => referenced.has(key), (file) => quarantine.admit(file));
     const known = new Set(generations.listAllGenerationIds(w));
     for (const file of listRecordFiles(root)) {
@@ -284,9 +289,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     if (restore && !restore.opened) markRestoreOpened(root);
     quarantine.expire();
     if (skipped) {
-      const referenced = generations.listReferencedFiles(w);
-      const returnedFiles = quarantine.returnWanted((key) => referenced.has(key));
-      return { quarantinedFiles: 0, quarantinedBytes: 0, removedTmpFiles: store.cleanTmpSync(), returnedFiles, skipped };
+      return { quarantinedFiles: 0, quarantinedBytes: 0, removedTmpFiles: store.cleanTmpSync(), returnedFiles: returnNamedFiles().returnedFiles, skipped };
     }
     return sweepOrphans();
   };

@@ -77,11 +77,14 @@ export function recoverFromRecords(db: WritableDB, ctx: RecoveryContext): Recove
     }
   })();
 
-  // Records that came back from quarantine return to records/ (the caller rewrites them from the rows).
+  // Records that came back from quarantine move back to records/ (the caller then rewrites them
+  // from the rows): moved, not deleted and rewritten, so there is no moment without a record.
   for (const id of report.ids) {
     const entry = byId.get(id)!;
     const live = recordPath(ctx.root, id);
-    if (live && entry.file !== live) fs.rmSync(entry.file, { force: true });
+    if (!live || entry.file === live) continue;
+    fs.mkdirSync(path.dirname(live), { recursive: true });
+    fs.renameSync(entry.file, live);
   }
   return report;
 }
