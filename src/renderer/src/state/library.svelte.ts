@@ -1,9 +1,11 @@
-import type { CallOutput, Collection, Generation, LibraryQuery, MeaningHit, MeaningStatus } from '../../../shared/contract';
-import type { GenerationKind } from '../../../shared/params';
+import type { CallOutput, Collection, Generation } from '../../../shared/contract';
 import { messageOf } from '../lib/errors';
 import { plural } from '../lib/format';
 import { app } from './app.svelte';
+import { LibraryListing } from './library-listing.svelte';
 import { toasts } from './toasts.svelte';
+
+export type { KindFilter } from './library-listing.svelte';
 
 /** The library's bulk calls take at most 1000 ids; a larger selection goes in batches and the counts add up. */
 const BATCH = 1000;
@@ -16,62 +18,26 @@ async function inBatches(ids: string[], run: (batch: string[]) => Promise<{ coun
   return count;
 }
 
-export type KindFilter = GenerationKind | 'all';
 export type ImportFolderResult = CallOutput<'library.importFolder'>;
 export type Lineage = CallOutput<'library.lineage'>;
 
-const PAGE = 200;
 const NOTES_DELAY_MS = 600;
 
 /**
- * The library: filters, paged listing or search results, the open generation, a multi-selection
- * for bulk actions, collections (boards), the trash and the compare set.
+ * The library: what the grid lists (LibraryListing) plus the open generation, edits to it, bulk
+ * actions on the picked items, collections (boards), the trash and the compare set.
  */
-class Library {
-  kind = $state<KindFilter>('all');
-  favourite = $state(false);
-  minRating = $state(0);
-  trash = $state(false);
-  query = $state('');
-  /** The open collection; the grid shows only its items. */
-  collectionId = $state<string | null>(null);
-
-  items = $state.raw<Generation[]>([]);
-  snippets = $state.raw<Record<string, string>>({});
-  total = $state(0);
-  nextCursor = $state<string | null>(null);
-  loading = $state(false);
-  error = $state<string | null>(null);
+class Library extends LibraryListing {
   selectedId = $state<string | null>(null);
   selected = $state.raw<Generation | null>(null);
   lineage = $state.raw<Lineage | null>(null);
-
-  /** Ids picked for bulk actions (Ctrl/Cmd+click, Shift+click, Ctrl+A). */
-  picked = $state.raw<ReadonlySet<string>>(new Set());
-  anchorIndex = $state<number | null>(null);
   collections = $state.raw<Collection[]>([]);
   /** Generations being compared side by side (2–4); empty when the compare view is closed. */
   compareItems = $state.raw<Generation[]>([]);
   notesState = $state<'idle' | 'saving' | 'saved' | 'error'>('idle');
 
-  /** The index behind search by meaning (null until known). */
-  meaning = $state.raw<MeaningStatus | null>(null);
-  /** Search merges meaning with words while a model is chosen; off = words only. */
-  meaningOn = $state(true);
-  /** "More like this": the grid lists the items nearest to this one. */
-  similarTo = $state.raw<Generation | null>(null);
-  /** Why each result is in the list (cosine similarity, matched words), for the hover text. */
-  reasons = $state.raw<Record<string, { similarity: number | null; words: boolean }>>({});
-  sort = $state<'newest' | 'adherence'>('newest');
-
-  searching = $derived(this.query.trim().length > 0 || this.similarTo !== null);
-  meaningReady = $derived(this.meaning?.kinds.some((k) => k.model !== null) ?? false);
   collection = $derived(this.collections.find((c) => c.id === this.collectionId) ?? null);
-  /** How many cells the grid lays out: the whole listing, loaded or not, so the scrollbar is honest. */
-  slots = $derived(this.searching ? this.items.length : Math.max(this.items.length, this.total));
-  #request = 0;
   #started = false;
-  #searchTimer: ReturnType<typeof setTimeout> | undefined;
   #notesTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingNotes: { id: string; notes: string } | null = null;
 
@@ -88,120 +54,6 @@ class Library {
     void this.loadCollections();
   }
 
-  /** The grid's filters as a library query (no paging). */
-  #filters(): LibraryQuery {
-    return {
-      ...(this.kind !== 'all' ? { kind: this.kind } : {}),
-      ...(this.favourite ? { favourite: true } : {}),
-      ...(this.minRating > 0 ? { minRating: this.minRating } : {}),
-      ...(this.collectionId ? { collectionId: this.collectionId } : {}),
-      trash: this.trash,
-      sort: this.sort,
-    };
-  }
-
-  #query(cursor?: string): LibraryQuery {
-    return { ...this.#filters(), limit: PAGE, ...(cursor ? { cursor } : {}) };
-  }
-
-  #matches(generation: Generation): boolean {
-    return (
-      (this.kind === 'all' || generation.kind === this.kind) &&
-      (!this.favourite || generation.favourite) &&
-      generation.rating >= this.minRating &&
-      (generation.deletedAt !== null) === this.trash
-    );
-  }
-
-  searchSoon(): void {
-    clearTimeout(this.#searchTimer);
-    this.#searchTimer = setTimeout(() => void this.reload(), 200);
-  }
-
-  async reload(): Promise<void> {
-    const request = ++this.#request;
-    this.loading = true;
-    this.error = null;
-    try {
-      if (this.similarTo || (this.searching && this.meaningOn && this.meaningReady)) {
-        const kind = this.kind !== 'all' ? { kind: this.kind } : {};
-        const result = this.similarTo
-          ? await window.studio.library.similar({ id: this.similarTo.id, limit: 200 })
-          : await window.studio.library.searchMeaning({ query: this.query.trim(), limit: 200, ...kind });
-        if (request !== this.#request) return;
-        this.#showHits(result.items);
-      } else if (this.searching) {
-        const result = await window.studio.library.search({
-          query: this.query.trim(),
-          limit: 200,
-          ...(this.kind !== 'all' ? { kind: this.kind } : {}),
-        });
-        if (request !== this.#request) return;
-        const inCollection = this.collectionId ? new Set(await this.#collectionIds(this.collectionId)) : null;
-        if (request !== this.#request) return;
-        const hits = result.items.filter((hit) => this.#matches(hit.generation) && (!inCollection || inCollection.has(hit.generation.id)));
-        this.items = hits.map((hit) => hit.generation);
-        this.reasons = Object.fromEntries(hits.map((hit) => [hit.generation.id, { similarity: null, words: true }]));
-        this.snippets = Object.fromEntries(hits.map((hit) => [hit.generation.id, hit.snippet]));
-        this.total = hits.length;
-        this.nextCursor = null;
-      } else {
-        const page = await window.studio.library.list(this.#query());
-        if (request !== this.#request) return;
-        this.items = page.items;
-        this.reasons = {};
-        this.snippets = {};
-        this.total = page.total;
-        this.nextCursor = page.nextCursor;
-      }
-      const present = new Set(this.items.map((item) => item.id));
-      if ([...this.picked].some((id) => !present.has(id))) this.picked = new Set([...this.picked].filter((id) => present.has(id)));
-    } catch (error) {
-      if (request === this.#request) this.error = messageOf(error);
-    } finally {
-      if (request === this.#request) this.loading = false;
-    }
-  }
-
-  #showHits(hits: MeaningHit[]): void {
-    const shown = hits.filter((hit) => this.#matches(hit.generation));
-    this.items = shown.map((hit) => hit.generation);
-    this.snippets = Object.fromEntries(shown.filter((hit) => hit.snippet).map((hit) => [hit.generation.id, hit.snippet]));
-    this.reasons = Object.fromEntries(shown.map((hit) => [hit.generation.id, { similarity: hit.similarity, words: hit.words }]));
-    this.total = shown.length;
-    this.nextCursor = null;
-  }
-
-  /** Hover text saying why an item is in the results. */
-  explain(id: string): string | undefined {
-    const reason = this.reasons[id];
-    if (!reason) return undefined;
-    const parts: string[] = [];
-    if (reason.similarity !== null) parts.push(`Meaning: ${reason.similarity.toFixed(2)} similarity (cosine, 1 = the same)`);
-    if (reason.words) parts.push('Words: the prompt, text, notes or tags match');
-    return parts.join(' · ');
-  }
-
-  /** Lists the items nearest to this one by meaning (pictures → pictures, texts → texts). */
-  moreLikeThis(generation: Generation): void {
-    this.similarTo = generation;
-    void this.reload();
-  }
-
-  closeSimilar(): void {
-    this.similarTo = null;
-    void this.reload();
-  }
-
-  toggleMeaning(): void {
-    this.meaningOn = !this.meaningOn;
-    if (this.searching) void this.reload();
-  }
-
-  async #collectionIds(collectionId: string): Promise<string[]> {
-    return (await window.studio.collections.items({ collectionId })).ids;
-  }
-
   /** library.get for each id, a few at a time; ids emptied from the trash meanwhile are skipped. */
   async #fetchMany(ids: string[]): Promise<Generation[]> {
     const out: Generation[] = [];
@@ -210,24 +62,6 @@ class Library {
       for (const g of batch) if (g) out.push(g);
     }
     return out;
-  }
-
-  async loadMore(): Promise<void> {
-    if (this.loading || !this.nextCursor || this.searching) return;
-    const request = this.#request;
-    this.loading = true;
-    try {
-      const page = await window.studio.library.list(this.#query(this.nextCursor));
-      if (request !== this.#request) return;
-      const known = new Set(this.items.map((item) => item.id));
-      this.items = [...this.items, ...page.items.filter((item) => !known.has(item.id))];
-      this.nextCursor = page.nextCursor;
-      this.total = page.total;
-    } catch (error) {
-      this.error = messageOf(error);
-    } finally {
-      if (request === this.#request) this.loading = false;
-    }
   }
 
   /** Switches to the Library view with this generation selected (a studio tab's "Open in library"). */
@@ -257,64 +91,6 @@ class Library {
     }
   }
 
-  // ---- multi-selection ----
-
-  isPicked(id: string): boolean {
-    return this.picked.has(id);
-  }
-
-  /** A plain click: this one item, and it becomes the range anchor. */
-  pickOnly(index: number): void {
-    const item = this.items[index];
-    if (!item) return;
-    this.picked = new Set([item.id]);
-    this.anchorIndex = index;
-  }
-
-  togglePick(index: number): void {
-    const item = this.items[index];
-    if (!item) return;
-    this.picked = this.picked.has(item.id) ? new Set([...this.picked].filter((id) => id !== item.id)) : new Set([...this.picked, item.id]);
-    this.anchorIndex = index;
-  }
-
-  /** Shift+click / Shift+arrow: everything between the anchor and this index, added to the picks. */
-  pickRange(index: number, additive: boolean): void {
-    const anchor = this.anchorIndex ?? index;
-    const [from, to] = anchor <= index ? [anchor, index] : [index, anchor];
-    const range = this.items.slice(from, to + 1).map((item) => item.id);
-    this.picked = new Set(additive ? [...this.picked, ...range] : range);
-    this.anchorIndex ??= index;
-  }
-
-  /** Selects every item the filters match, also those not loaded yet (search results: the hits shown). */
-  async pickAll(): Promise<void> {
-    this.picked = new Set(this.items.map((item) => item.id));
-    if (this.searching || this.items.length >= this.total) return;
-    const request = this.#request;
-    try {
-      const { ids, truncated } = await window.studio.library.ids(this.#filters());
-      if (request !== this.#request) return; // the filters changed meanwhile
-      this.picked = new Set(ids);
-      if (truncated) toasts.show(`Selected the first ${plural(ids.length, 'item')} that match`, 'info');
-    } catch (error) {
-      toasts.error(messageOf(error));
-    }
-  }
-
-  clearPicks(): void {
-    this.picked = new Set();
-    this.anchorIndex = null;
-  }
-
-  /** The selection in grid order, then picks not loaded yet (after "select all") in library order. */
-  pickedIds(): string[] {
-    const inGrid = this.items.filter((item) => this.picked.has(item.id)).map((item) => item.id);
-    if (inGrid.length === this.picked.size) return inGrid;
-    const shown = new Set(inGrid);
-    return [...inGrid, ...[...this.picked].filter((id) => !shown.has(id))];
-  }
-
   // ---- single-item edits ----
 
   #replace(generation: Generation): void {
@@ -323,28 +99,25 @@ class Library {
     if (this.compareItems.some((item) => item.id === generation.id)) this.compareItems = this.compareItems.map((item) => (item.id === generation.id ? generation : item));
   }
 
-  async rate(id: string, rating: number): Promise<void> {
+  /** One edit the library answers with the changed generation; a failure is shown, not thrown. */
+  async #edit(call: () => Promise<Generation>): Promise<void> {
     try {
-      this.#replace(await window.studio.library.rate({ id, rating }));
+      this.#replace(await call());
     } catch (error) {
       toasts.error(messageOf(error));
     }
   }
 
-  async toggleFavourite(generation: Generation): Promise<void> {
-    try {
-      this.#replace(await window.studio.library.rate({ id: generation.id, favourite: !generation.favourite }));
-    } catch (error) {
-      toasts.error(messageOf(error));
-    }
+  rate(id: string, rating: number): Promise<void> {
+    return this.#edit(() => window.studio.library.rate({ id, rating }));
   }
 
-  async tag(id: string, add: string[], remove: string[]): Promise<void> {
-    try {
-      this.#replace(await window.studio.library.tag({ id, add, remove }));
-    } catch (error) {
-      toasts.error(messageOf(error));
-    }
+  toggleFavourite(generation: Generation): Promise<void> {
+    return this.#edit(() => window.studio.library.rate({ id: generation.id, favourite: !generation.favourite }));
+  }
+
+  tag(id: string, add: string[], remove: string[]): Promise<void> {
+    return this.#edit(() => window.studio.library.tag({ id, add, remove }));
   }
 
   /** Notes save themselves a moment after typing stops; switching items saves at once. */
@@ -373,10 +146,6 @@ class Library {
 
   // ---- bulk actions ----
 
-  async remove(id: string): Promise<void> {
-    await this.removeMany([id]);
-  }
-
   async removeMany(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     try {
@@ -390,10 +159,6 @@ class Library {
     } catch (error) {
       toasts.error(messageOf(error));
     }
-  }
-
-  async restore(id: string): Promise<void> {
-    await this.restoreMany([id]);
   }
 
   async restoreMany(ids: string[]): Promise<void> {
