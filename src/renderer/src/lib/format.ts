@@ -38,3 +38,6 @@ export function clamp(value: number, min: number, max: number): number {
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count.toLocaleString('en')} ${count === 1 ? one : many}`;
 }
+
+/** How the library names each kind of generation. */
+export const KIND_LABEL = { text: 'Text', image: 'Image', music: 'Music' } as const;

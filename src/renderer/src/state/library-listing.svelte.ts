@@ -9,6 +9,14 @@ export type KindFilter = GenerationKind | 'all';
 const PAGE = 200;
 
 /**
+ * A set of generation ids that is never changed in place: a change of the picks assigns a new set,
+ * which is what makes `$state.raw` see it (so no SvelteSet is needed).
+ */
+function idSet(ids: Iterable<string> = []): ReadonlySet<string> {
+  return new Set(ids);
+}
+
+/**
  * What the library grid lists: the filters, the paged listing or the search results (by words,
  * by meaning, or "more like this") and the multi-selection over them. `Library` adds what is done
  * to the items (library.svelte.ts).
@@ -29,7 +37,7 @@ export class LibraryListing {
   loading = $state(false);
   error = $state<string | null>(null);
   /** Ids picked for bulk actions (Ctrl/Cmd+click, Shift+click, Ctrl+A). */
-  picked = $state.raw<ReadonlySet<string>>(new Set());
+  picked = $state.raw<ReadonlySet<string>>(idSet());
   anchorIndex = $state<number | null>(null);
 
   /** The index behind search by meaning (null until known). */
@@ -98,7 +106,7 @@ export class LibraryListing {
           ...(this.kind !== 'all' ? { kind: this.kind } : {}),
         });
         if (request !== this.#request) return;
-        const inCollection = this.collectionId ? new Set(await this.#collectionIds(this.collectionId)) : null;
+        const inCollection = this.collectionId ? idSet(await this.#collectionIds(this.collectionId)) : null;
         if (request !== this.#request) return;
         const hits = result.items.filter((hit) => this.#matches(hit.generation) && (!inCollection || inCollection.has(hit.generation.id)));
         this.items = hits.map((hit) => hit.generation);
@@ -115,8 +123,8 @@ export class LibraryListing {
         this.total = page.total;
         this.nextCursor = page.nextCursor;
       }
-      const present = new Set(this.items.map((item) => item.id));
-      if ([...this.picked].some((id) => !present.has(id))) this.picked = new Set([...this.picked].filter((id) => present.has(id)));
+      const present = idSet(this.items.map((item) => item.id));
+      if ([...this.picked].some((id) => !present.has(id))) this.picked = idSet([...this.picked].filter((id) => present.has(id)));
     } catch (error) {
       if (request === this.#request) this.error = messageOf(error);
     } finally {
@@ -170,7 +178,7 @@ export class LibraryListing {
     try {
       const page = await window.studio.library.list(this.#query(this.nextCursor));
       if (request !== this.#request) return;
-      const known = new Set(this.items.map((item) => item.id));
+      const known = idSet(this.items.map((item) => item.id));
       this.items = [...this.items, ...page.items.filter((item) => !known.has(item.id))];
       this.nextCursor = page.nextCursor;
       this.total = page.total;
@@ -191,14 +199,14 @@ export class LibraryListing {
   pickOnly(index: number): void {
     const item = this.items[index];
     if (!item) return;
-    this.picked = new Set([item.id]);
+    this.picked = idSet([item.id]);
     this.anchorIndex = index;
   }
 
   togglePick(index: number): void {
     const item = this.items[index];
     if (!item) return;
-    this.picked = this.picked.has(item.id) ? new Set([...this.picked].filter((id) => id !== item.id)) : new Set([...this.picked, item.id]);
+    this.picked = this.picked.has(item.id) ? idSet([...this.picked].filter((id) => id !== item.id)) : idSet([...this.picked, item.id]);
     this.anchorIndex = index;
   }
 
@@ -207,19 +215,19 @@ export class LibraryListing {
     const anchor = this.anchorIndex ?? index;
     const [from, to] = anchor <= index ? [anchor, index] : [index, anchor];
     const range = this.items.slice(from, to + 1).map((item) => item.id);
-    this.picked = new Set(additive ? [...this.picked, ...range] : range);
+    this.picked = idSet(additive ? [...this.picked, ...range] : range);
     this.anchorIndex ??= index;
   }
 
   /** Selects every item the filters match, also those not loaded yet (search results: the hits shown). */
   async pickAll(): Promise<void> {
-    this.picked = new Set(this.items.map((item) => item.id));
+    this.picked = idSet(this.items.map((item) => item.id));
     if (this.searching || this.items.length >= this.total) return;
     const request = this.#request;
     try {
       const { ids, truncated } = await window.studio.library.ids(this.#filters());
       if (request !== this.#request) return; // the filters changed meanwhile
-      this.picked = new Set(ids);
+      this.picked = idSet(ids);
       if (truncated) toasts.show(`Selected the first ${plural(ids.length, 'item')} that match`, 'info');
     } catch (error) {
       toasts.error(messageOf(error));
@@ -227,7 +235,7 @@ export class LibraryListing {
   }
 
   clearPicks(): void {
-    this.picked = new Set();
+    this.picked = idSet();
     this.anchorIndex = null;
   }
 
@@ -235,7 +243,7 @@ export class LibraryListing {
   pickedIds(): string[] {
     const inGrid = this.items.filter((item) => this.picked.has(item.id)).map((item) => item.id);
     if (inGrid.length === this.picked.size) return inGrid;
-    const shown = new Set(inGrid);
+    const shown = idSet(inGrid);
     return [...inGrid, ...[...this.picked].filter((id) => !shown.has(id))];
   }
 }

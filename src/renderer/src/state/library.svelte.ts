@@ -101,11 +101,8 @@ class Library extends LibraryListing {
 
   /** One edit the library answers with the changed generation; a failure is shown, not thrown. */
   async #edit(call: () => Promise<Generation>): Promise<void> {
-    try {
-      this.#replace(await call());
-    } catch (error) {
-      toasts.error(messageOf(error));
-    }
+    const changed = await toasts.guard(call);
+    if (changed) this.#replace(changed);
   }
 
   rate(id: string, rating: number): Promise<void> {
@@ -214,25 +211,19 @@ class Library extends LibraryListing {
       toasts.error(`One export takes at most ${EXPORT_MAX.toLocaleString('en')} items; ${plural(ids.length, 'item')} are selected. Narrow the selection with the filters; for everything use the command line: atelier library backup.`);
       return null;
     }
-    try {
+    return toasts.guard(async () => {
       const result = await window.studio.library.export({ ids, zip: false });
       if (result.unsigned) toasts.error(`Exported without Content Credentials: ${result.unsigned}`);
       return result;
-    } catch (error) {
-      toasts.error(messageOf(error));
-      return null;
-    }
+    });
   }
 
-  async importFolder(path: string): Promise<ImportFolderResult | null> {
-    try {
+  importFolder(path: string): Promise<ImportFolderResult | null> {
+    return toasts.guard(async () => {
       const result = await window.studio.library.importFolder({ path });
       await this.reload();
       return result;
-    } catch (error) {
-      toasts.error(messageOf(error));
-      return null;
-    }
+    });
   }
 
   // ---- compare ----

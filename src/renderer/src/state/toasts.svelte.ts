@@ -1,3 +1,5 @@
+import { messageOf } from '../lib/errors';
+
 export type ToastTone = 'info' | 'success' | 'error';
 
 export interface ToastAction {
@@ -30,6 +32,16 @@ class Toasts {
 
   error(message: string): number {
     return this.show(message, 'error');
+  }
+
+  /** Runs `call`; if it fails, its error becomes an error toast and the result is null. */
+  async guard<T>(call: () => Promise<T>): Promise<T | null> {
+    try {
+      return await call();
+    } catch (error) {
+      this.error(messageOf(error));
+      return null;
+    }
   }
 
   dismiss(id: number): void {
