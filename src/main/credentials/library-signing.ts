@@ -47,25 +47,10 @@ function withUnsignedReason(commit: CommitGenerationInput, reason: string): Comm
 }
 
 function provenanceOf(library: LibrarySigningDeps['library'], commit: CommitGenerationInput, now: Date): SignedGeneration {
-  const parentId = commit.parentId ?? null;
-  return {
-    version: 1,
-    generator: 'Atelier',
-    // The id is made when the row is written, after the store has hashed the signed file.
-    id: null,
-    kind: commit.kind,
-    model: commit.model,
-    modelDigest: commit.modelDigest ?? null,
-    prompt: commit.prompt ?? '',
-    negativePrompt: commit.negativePrompt ?? '',
-    seed: commit.seed ?? null,
-    params: commit.params ?? {},
-    provider: commit.provider ?? null,
-    parentId,
-    lineage: parentId ? [parentId, ...library.listAncestors(parentId).map((a) => a.id)] : [],
-    created: now.toISOString(),
-    createdAt: now.getTime(),
-  };
+  const { kind, model, modelDigest = null, prompt = '', negativePrompt = '', seed = null, params = {}, provider = null, parentId = null } = commit;
+  const lineage = parentId ? [parentId, ...library.listAncestors(parentId).map((a) => a.id)] : [];
+  // The id is made when the row is written, after the store has hashed the signed file.
+  return { version: 1, generator: 'Atelier', id: null, kind, model, modelDigest, prompt, negativePrompt, seed, params, provider, parentId, lineage, created: now.toISOString(), createdAt: now.getTime() };
 }
 
 async function signPictures(deps: LibrarySigningDeps, commit: CommitGenerationInput, signing: ExportSigning): Promise<void> {
