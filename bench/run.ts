@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const BENCHES = ['engine-roundtrip', 'event-loop', 'text-overhead', 'image-pipeline', 'music', 'library', 'vectors', 'download', 'upscale', 'credentials', 'gguf-vs-onnx'];
+const BENCHES = ['engine-roundtrip', 'event-loop', 'text-overhead', 'image-pipeline', 'music', 'library', 'vectors', 'download', 'upscale', 'credentials', 'library-signing', 'gguf-vs-onnx'];
 const only = process.argv.slice(2);
 let failed = 0;
 for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b))) {

@@ -36,6 +36,7 @@ export const DEFAULT_SETTINGS: Settings = {
   hubEndpoint: 'https://huggingface.co',
   panelSizes: {},
   signExports: true,
+  signLibrary: true,
 };
 
 export interface ApiDeps {

@@ -18,6 +18,8 @@ import type { EmbedResult, EngineMessage, ModelInspection, UpscaleModelSummary }
 import { MeaningIndex } from './meaning/meaning-index';
 import { localEndpointPath, startLocalEndpoint, type LocalEndpoint } from './transport/local-endpoint';
 import { UpscaleModels } from './upscale/models';
+import { exportSigning } from './credentials/handlers';
+import { signCommittedPictures } from './credentials/library-signing';
 
 type EngineStreamMessage = Extract<EngineMessage, { type: 'progress' | 'token' | 'preview' | 'log' }>;
 
@@ -124,6 +126,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     modelsDir: layout.modelsDir,
     inspect: (dir) => engine.request<UpscaleModelSummary>({ type: 'inspectUpscale', modelDir: dir, cacheDir: upscaleCache }),
   });
+  const catalog = loadCatalog(path.join(resourcesDir(), 'catalog.json'));
   queue = new JobQueue({
     store: library,
     engine,
@@ -134,6 +137,8 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     resolveAssetPath: (assetId) => library.resolveAsset(assetId)?.path ?? null,
     stagingDir: layout.stagingDir,
     upscale: { resolveModel: (model) => upscalers.resolve(model, true), cacheDir: upscalers.cacheDir },
+    signPictures: (commit) =>
+      signCommittedPictures({ library, enabled: () => readSettings(library).signLibrary, signing: () => exportSigning({ library, layout, catalog, version: appVersion() }) }, commit),
   });
   const jobs = queue;
   jobs.recover();
@@ -143,7 +148,6 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   await engine.configure(appliedEngineOptions);
 
   const tokens = options.tokens ?? envTokenStore;
-  const catalog = loadCatalog(path.join(resourcesDir(), 'catalog.json'));
   const models = new ModelManager({
     modelsDir: layout.modelsDir,
     library,

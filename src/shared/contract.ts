@@ -47,6 +47,11 @@ export const Settings = z.object({
   panelSizes: z.record(z.string(), z.number().min(0).max(100)),
   /** Sign exported pictures and audio with C2PA Content Credentials. */
   signExports: z.boolean(),
+  /**
+   * Sign each picture as it is stored in the library (a setting of its own: exports leave the
+   * computer and their certificate names it, library files do not, so a person may want one only).
+   */
+  signLibrary: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
 /** What a client may store: the hub endpoint is checked here, so no transport can point the token at plain http. */
@@ -350,7 +355,11 @@ export const calls = {
     }),
   ),
   /** The C2PA Content Credentials of a generation's files, validated (this installation's CA trusted). */
-  'credentials.read': call(z.strictObject({ id: Id }), z.object({ items: z.array(AssetCredentials) })),
+  'credentials.read': call(
+    z.strictObject({ id: Id }),
+    /** `unsigned`: why the library stored this generation's pictures without credentials, when it did. */
+    z.object({ items: z.array(AssetCredentials), unsigned: z.string().optional() }),
+  ),
   /** This installation's signing identity (made on first use). */
   'credentials.identity': call(Empty, SigningIdentityInfo),
   /** Signs from now on with the person's own certificate chain (signer first) and key, PEM; the identity in use is kept aside. */

@@ -4,6 +4,9 @@
  * inserting chunks after IHDR. Pixel encoding stays in the engine (src/engine/media/png.ts).
  */
 
+/** The chunk a C2PA manifest store lives in (JUMBF, `caBX`). */
+export const C2PA_PNG_CHUNK = 'caBX';
+
 export const PNG_SIGNATURE: Uint8Array = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
 const CRC_TABLE = (() => {

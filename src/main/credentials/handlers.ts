@@ -8,6 +8,7 @@ import type { AssetCredentials } from '../../shared/credentials';
 import { StudioError } from '../../shared/errors';
 import type { ExportSigning } from './export-signing';
 import { ensureSigningIdentity, importSigningIdentity, installationTrustAnchors, type SigningIdentity } from './identity';
+import { unsignedReasonOf } from './library-signing';
 import { readCredentials } from './read';
 import { loadC2paSdk, SIGNABLE_MIME } from './sdk';
 
@@ -85,7 +86,8 @@ export function credentialHandlers(deps: CredentialDeps): Pick<Handlers, 'creden
   return {
     // Reading makes no identity: only signing does.
     'credentials.read': async ({ id }) => {
-      return { items: await credentialsOf(deps, id, await installationTrustAnchors(deps.layout.dataDir)) };
+      const unsigned = unsignedReasonOf(deps.library.getGeneration(id).params);
+      return { items: await credentialsOf(deps, id, await installationTrustAnchors(deps.layout.dataDir)), ...(unsigned ? { unsigned } : {}) };
     },
     'credentials.identity': async () => identityInfo(await ensureSigningIdentity(deps.layout.dataDir)),
     'credentials.importIdentity': async ({ chainPem, keyPem }) => identityInfo(await importSigningIdentity(deps.layout.dataDir, chainPem, keyPem)),

@@ -1,3 +1,5 @@
+import { C2PA_PNG_CHUNK, readChunks } from '../../shared/png-chunks';
+
 /**
  * The C2PA SDK (@contentauth/c2pa-node, a native module), loaded on first use: most runs of the
  * app never sign or read a credential, and a dynamic import works from both the ESM sources and
@@ -27,3 +29,16 @@ export const ATELIER_ASSERTION_LABEL = 'app.atelier.generation';
 
 /** MIME types the SDK can embed a manifest in, among those Atelier exports. */
 export const SIGNABLE_MIME = new Set(['image/png', 'image/jpeg', 'image/webp', 'audio/wav', 'audio/x-wav', 'audio/wave']);
+
+/**
+ * Whether a file carries a C2PA manifest store, valid or not (no validation, no SDK). Only PNG is
+ * looked at: it is the only picture format the library stores.
+ */
+export function hasEmbeddedCredentials(bytes: Uint8Array, mime: string): boolean {
+  if (mime !== 'image/png') return false;
+  try {
+    return readChunks(bytes).some((chunk) => chunk.type === C2PA_PNG_CHUNK);
+  } catch {
+    return false;
+  }
+}

@@ -18,13 +18,24 @@ export interface ParentIngredient {
   generationId: string | null;
 }
 
+/**
+ * The generation a manifest describes: a stored one (export), or one being committed to the
+ * library, which has no id yet (the store hashes the signed file before the row is written).
+ */
+export type SignedGeneration = Omit<AtelierProvenance, 'id'> & { id: string | null };
+
 export interface SignInput {
   bytes: Uint8Array;
   mime: string;
   title: string;
-  provenance: AtelierProvenance;
+  provenance: SignedGeneration;
   /** The picture this one was made from, if any (img2img, inpaint, outpaint, upscale). */
   parent: ParentIngredient | null;
+  /**
+   * The parent is this same picture's own signed library file and the export only added
+   * provenance metadata: the export's manifest opens it, and its history stays in the ingredient.
+   */
+  parentIsLibraryCopy?: boolean;
   licence: { id: string; url: string } | null;
   generatorVersion: string;
 }
@@ -56,24 +67,38 @@ function editKind(params: Record<string, unknown>): string {
   return 'img2img';
 }
 
-function manifestOf(input: SignInput): Record<string, unknown> {
+function actionsOf(input: SignInput): Record<string, unknown>[] {
   const p = input.provenance;
-  const edited = input.parent !== null || isEdit(p.params);
+  const edited = (input.parent !== null && !input.parentIsLibraryCopy) || isEdit(p.params);
+  const atelier = { name: 'Atelier', version: input.generatorVersion };
+  if (input.parentIsLibraryCopy) {
+    // The source type is repeated here so a reader that shows only the active manifest still
+    // sees that a generative model made the picture; what was done is in the ingredient's manifest.
+    const digitalSourceType = edited ? DIGITAL_SOURCE_TYPE.compositeWithTrainedAlgorithmicMedia : DIGITAL_SOURCE_TYPE.trainedAlgorithmicMedia;
+    return [
+      { action: 'c2pa.opened', digitalSourceType, softwareAgent: atelier, parameters: { ingredientIds: [PARENT_INGREDIENT_LABEL] } },
+      { action: 'c2pa.edited.metadata', softwareAgent: atelier, description: 'provenance metadata embedded for export' },
+    ];
+  }
   // A picture imported from another tool was made by that tool; Atelier only signs the export.
   const madeBy = typeof p.params.source === 'string' && p.params.source !== 'atelier' ? OTHER_TOOLS[p.params.source] : undefined;
-  const softwareAgent = madeBy ? { name: madeBy } : { name: 'Atelier', version: input.generatorVersion };
-  const actions = edited
+  const softwareAgent = madeBy ? { name: madeBy } : atelier;
+  return edited
     ? [
         ...(input.parent ? [{ action: 'c2pa.opened', parameters: { ingredientIds: [PARENT_INGREDIENT_LABEL] } }] : [{ action: 'c2pa.created', digitalSourceType: DIGITAL_SOURCE_TYPE.trainedAlgorithmicMedia, softwareAgent }]),
         { action: 'c2pa.edited', digitalSourceType: DIGITAL_SOURCE_TYPE.compositeWithTrainedAlgorithmicMedia, softwareAgent, description: editKind(p.params) },
       ]
     : [{ action: 'c2pa.created', digitalSourceType: DIGITAL_SOURCE_TYPE.trainedAlgorithmicMedia, softwareAgent }];
+}
+
+function manifestOf(input: SignInput): Record<string, unknown> {
+  const p = input.provenance;
   return {
     claim_generator_info: [{ name: 'Atelier', version: input.generatorVersion }],
     title: input.title,
     format: input.mime,
     assertions: [
-      { label: 'c2pa.actions', data: { actions } },
+      { label: 'c2pa.actions', data: { actions: actionsOf(input) } },
       {
         label: ATELIER_ASSERTION_LABEL,
         data: {

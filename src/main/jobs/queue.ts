@@ -29,6 +29,8 @@ export interface JobQueueDeps {
   stagingDir: string;
   /** Upscale jobs (image jobs in upscale mode): their models and where TF.js ones are converted to. */
   upscale?: { resolveModel(model: string): string; cacheDir: string };
+  /** Signs a generation's staged pictures before the store hashes them (credentials/library-signing.ts); never throws. */
+  signPictures?(commit: CommitGenerationInput): Promise<CommitGenerationInput>;
 }
 
 interface Running {
@@ -265,7 +267,8 @@ export class JobQueue {
       for (const [index, commit] of commits.entries()) {
         // The job becomes done in the same transaction as its last generation: never one without the other.
         const last = index === commits.length - 1;
-        const generation = await this.deps.store.commitGeneration(commit, {
+        const signed = this.deps.signPictures ? await this.deps.signPictures(commit) : commit;
+        const generation = await this.deps.store.commitGeneration(signed, {
           alsoInTransaction: last ? (id) => (done = this.deps.store.updateJob(job.id, { state: keptPartial ? 'cancelled' : 'done', progress: 1, generationIds: [...ids, id] })) : undefined,
         });
         ids.push(generation.id);

@@ -134,7 +134,7 @@ async function stageGeneration(library: LibraryReader, g: Generation, staging: s
     } else if (ext === 'wav') {
       data = embedWavProvenance(raw, provenance);
     }
-    if (signing) data = await signExportedFile(library, signing, { generation: g, provenance, bytes: data, mime: asset.mime, title: name });
+    if (signing) data = await signExportedFile(library, signing, { generation: g, provenance, bytes: data, stored: raw, mime: asset.mime, title: name });
     staged.push(await stageBytes(staging, name, data, g, asset.role, asset.mime));
   }
   return staged;

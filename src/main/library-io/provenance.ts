@@ -1,6 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import type { Generation } from '../../shared/contract';
-import { itxtChunk, readChunks, readTextChunks, rewritePng, textOrItxt } from '../../shared/png-chunks';
+import { C2PA_PNG_CHUNK, itxtChunk, readChunks, readTextChunks, rewritePng, textOrItxt } from '../../shared/png-chunks';
 import { buildXmp, formatA1111Parameters, XMP_KEYWORD } from '../../shared/provenance';
 
 /**
@@ -74,10 +74,12 @@ export function infotextOf(p: AtelierProvenance, asset: { width: number | null; 
 
 /**
  * The PNG with provenance: `parameters` and XMP are added only when missing (an engine-written
- * PNG already has them); the `atelier` chunk is always replaced by the full generation JSON.
+ * PNG already has them); the `atelier` chunk is always replaced by the full generation JSON. A C2PA
+ * manifest the stored file carries is left out: it hashes the bytes this changes, so it would only
+ * read as "invalid" (a signed export gets a new one that names the stored file as its parent).
  */
 export function embedPngProvenance(png: Uint8Array, p: AtelierProvenance, asset: { width: number | null; height: number | null }): Uint8Array {
-  const chunks = readChunks(png);
+  const chunks = readChunks(png).filter((chunk) => chunk.type !== C2PA_PNG_CHUNK);
   const texts = readTextChunks(chunks, inflateSync);
   const extra: Uint8Array[] = [];
   if (!texts.has('parameters')) extra.push(textOrItxt('parameters', infotextOf(p, asset)));

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,4 +56,35 @@ export function createTestLibrary(): TestLibrary {
     },
   };
   return t;
+}
+
+/** Every row that describes a generation, as SQLite holds it (search_rowid is the FTS key, not data). */
+export function dumpGenerations(dir: string): { generations: unknown[]; assets: unknown[]; tags: unknown[] } {
+  const db = new Database(path.join(dir, 'atelier.db'), { readonly: true });
+  try {
+    return {
+      generations: db
+        .prepare(
+          `SELECT id, kind, model, model_digest, prompt, negative_prompt, seed, params, parent_id, provider, provider_note, timings,
+             output_text, rating, favourite, notes, created_at, deleted_at FROM generations ORDER BY id`,
+        )
+        .all(),
+      assets: db.prepare('SELECT * FROM assets ORDER BY id').all(),
+      tags: db.prepare('SELECT gt.generation_id, t.name FROM generation_tags gt JOIN tags t ON t.id = gt.tag_id ORDER BY 1, 2').all(),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Every file under the library's files/ with its hash. */
+export function storeHashes(dir: string): Record<string, string> {
+  const filesDir = path.join(dir, 'files');
+  const out: Record<string, string> = {};
+  for (const entry of fs.readdirSync(filesDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    out[path.relative(filesDir, full)] = sha256File(full);
+  }
+  return out;
 }

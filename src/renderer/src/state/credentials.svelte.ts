@@ -4,17 +4,22 @@ import { messageOf } from '../lib/errors';
 /** The Content Credentials of the generation open in the library detail. */
 export class CredentialsView {
   items = $state.raw<AssetCredentials[] | null>(null);
+  /** Why the library stored the pictures unsigned, when it did. */
+  unsigned = $state<string | null>(null);
   error = $state<string | null>(null);
   #for = '';
 
   async load(generationId: string): Promise<void> {
     this.#for = generationId;
     this.items = null;
+    this.unsigned = null;
     this.error = null;
     try {
-      const { items } = await window.studio.credentials.read({ id: generationId });
+      const { items, unsigned } = await window.studio.credentials.read({ id: generationId });
       // Another item may have opened while this one was read.
-      if (this.#for === generationId) this.items = items;
+      if (this.#for !== generationId) return;
+      this.items = items;
+      this.unsigned = unsigned ?? null;
     } catch (error) {
       if (this.#for === generationId) this.error = messageOf(error);
     }
