@@ -182,7 +182,7 @@ class Library {
     return parts.join(' · ');
   }
 
-  /** Lists the items nearest to this one by meaning (pictures → pictures, texts → texts). */
+  /** Lists the items nearest to this one by meaning (pictures → pictures, texts → texts, music → music). */
   moreLikeThis(generation: Generation): void {
     this.similarTo = generation;
     void this.reload();
