@@ -6,18 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLibrary } from '../../src/main/library';
 import type { Studio } from '../../src/main/studio';
 import type { Generation } from '../../src/shared/contract';
-import { commitColour, commitTone } from './helpers/meaning-fixtures';
+import { call, closeAndRemove, commitColour, commitTone, type Hits } from './helpers/meaning-fixtures';
 import { allFixtures, openStudio, tempDataDir } from './helpers/studio-fixtures';
-
-async function call<T>(studio: Studio, name: Parameters<Studio['dispatch']>[0], input: unknown): Promise<T> {
-  const result = await studio.dispatch(name, input as never, { transport: 'cli' });
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value as T;
-}
-
-interface Hits {
-  items: { generation: Generation; similarity: number | null; words: boolean }[];
-}
 
 /** Tones whose prompts name no pitch: only the audio says which is low. */
 const TONES: [string, number][] = [
@@ -51,10 +41,7 @@ describe('search by meaning for music with the oracle CLAP', () => {
     await studio.meaning.idle();
   });
 
-  afterAll(async () => {
-    await studio?.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeAndRemove(studio, dataDir));
 
   it('a CLAP model is chosen for music and indexes every piece once', () => {
     const status = studio.meaning.status();
