@@ -39,7 +39,13 @@ export const EngineRequestSchema = z.discriminatedUnion('type', [
     type: z.literal('embed'),
     modelDir: dir,
     inputs: z
-      .array(z.discriminatedUnion('type', [z.strictObject({ type: z.literal('text'), text: z.string().max(20000) }), z.strictObject({ type: z.literal('image'), path: dir })]))
+      .array(
+        z.discriminatedUnion('type', [
+          z.strictObject({ type: z.literal('text'), text: z.string().max(20000) }),
+          z.strictObject({ type: z.literal('image'), path: dir }),
+          z.strictObject({ type: z.literal('audio'), path: dir }),
+        ]),
+      )
       .max(256),
   }),
   z.strictObject({ seq, type: z.literal('cancel'), jobId }),

@@ -143,7 +143,7 @@ export const MeaningResult = z.object({ items: z.array(MeaningHit) });
 
 /** The index behind search by meaning: per kind, the model chosen and how many items have a vector. */
 export const MeaningStatus = z.object({
-  kinds: z.array(z.object({ kind: z.enum(['image', 'text']), model: z.string().nullable(), indexed: z.number(), total: z.number() })),
+  kinds: z.array(z.object({ kind: z.enum(['image', 'text', 'music']), model: z.string().nullable(), indexed: z.number(), total: z.number() })),
   running: z.boolean(),
   paused: z.boolean(),
   /** Items the last run could not index (a picture missing or unreadable); tried again on the next run. */
@@ -324,8 +324,8 @@ export const calls = {
   /** Diversity of a batch: mean pairwise cosine distance of the items' embeddings (null when fewer than two are indexed). */
   'library.diversity': call(z.strictObject({ ids: z.array(Id).min(1).max(500) }), z.object({ diversity: z.number().nullable(), count: z.number(), model: z.string().nullable() })),
   'meaning.status': call(Empty, MeaningStatus),
-  /** Chooses the model that indexes pictures (a CLIP model) or texts; null turns search by meaning off for that kind. */
-  'meaning.setModel': call(z.strictObject({ kind: z.enum(['image', 'text']), model: z.string().min(1).max(4096).nullable() }), MeaningStatus),
+  /** Chooses the model that indexes pictures (a CLIP model), texts or music (a CLAP model); null turns search by meaning off for that kind. */
+  'meaning.setModel': call(z.strictObject({ kind: z.enum(['image', 'text', 'music']), model: z.string().min(1).max(4096).nullable() }), MeaningStatus),
   'meaning.setPaused': call(z.strictObject({ paused: z.boolean() }), MeaningStatus),
   'library.purge': call(Empty, z.object({ generations: z.number(), files: z.number(), bytesFreed: z.number() })),
   /** Exports with provenance into a new folder under the data folder's exports/; the renderer never names paths to write. */

@@ -31,10 +31,10 @@ export type RunParams =
   /** An image job in upscale mode: the source picture through a super-resolution model; TF.js models are converted into cacheDir. */
   | { kind: 'upscale'; params: UpscaleParams; sourcePath: string; cacheDir: string };
 
-/** What to embed: a text, or a picture file (absolute path the engine can read). */
-export type EmbedInput = { type: 'text'; text: string } | { type: 'image'; path: string };
-/** 'clip' embeds pictures and text in one space; 'text' embeds text only. */
-export type EmbeddingFamily = 'clip' | 'text';
+/** What to embed: a text, a picture file or a WAV file (absolute paths the engine can read). */
+export type EmbedInput = { type: 'text'; text: string } | { type: 'image'; path: string } | { type: 'audio'; path: string };
+/** 'clip' embeds pictures and text in one space, 'clap' audio and text; 'text' embeds text only. */
+export type EmbeddingFamily = 'clip' | 'clap' | 'text';
 
 export interface EmbedResult {
   family: EmbeddingFamily;

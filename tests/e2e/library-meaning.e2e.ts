@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFixtures } from '../../scripts/fixtures/index';
 import { openLibrary } from '../../src/main/library';
-import { commitColour } from '../integration/helpers/meaning-fixtures';
+import { commitColour, commitTone } from '../integration/helpers/meaning-fixtures';
 import { closeApp, openApp, screenshot, type AppSession } from './harness';
 
 /** Pictures whose prompts name no colour: only their pixels say which is red. */
@@ -20,6 +20,16 @@ const PICTURES: [string, [number, number, number]][] = [
 ];
 const RED = ['sample alpha', 'sample charlie', 'sample foxtrot'];
 const BLUE = ['sample bravo', 'sample echo', 'sample golf'];
+/** Music whose prompts name no pitch: only the audio says which is low. */
+const TONES: [string, number][] = [
+  ['tune kilo', 100],
+  ['tune lima', 3000],
+  ['tune mike', 140],
+  ['tune oscar', 6000],
+  ['tune papa', 90],
+];
+const LOW = ['tune kilo', 'tune mike', 'tune papa'];
+const ITEMS = PICTURES.length + TONES.length;
 
 /** The first meaning search waits for the engine, which may still be probing providers after the page loaded. */
 const SLOW = { timeout: 20_000 };
@@ -37,21 +47,27 @@ describe('Library: search by meaning and "More like this"', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-e2e-meaning-'));
     const library = openLibrary(path.join(dataDir, 'library'));
     for (const [prompt, rgb] of PICTURES) await commitColour(library, path.join(dataDir, 'scratch'), prompt.replace(' ', '-'), rgb, prompt);
+    for (const [prompt, hz] of TONES) await commitTone(library, path.join(dataDir, 'scratch'), prompt.replace(' ', '-'), hz, prompt);
     library.close();
     app = await openApp({ dataDir });
     ({ page } = app);
-    // Choose the oracle CLIP for pictures and wait until the background index has every picture.
-    await page.evaluate(async (model) => {
-      await window.studio.meaning.setModel({ kind: 'image', model });
-    }, fixtures.embedClipOracle);
+    // Choose the oracle CLIP for pictures and the oracle CLAP for music, and wait until the background index has every item.
+    await page.evaluate(async ([clip, clap]) => {
+      await window.studio.meaning.setModel({ kind: 'image', model: clip });
+      await window.studio.meaning.setModel({ kind: 'music', model: clap });
+    }, [fixtures.embedClipOracle, fixtures.embedClapOracle] as const);
     await page.waitForFunction(
-      async (count) => (await window.studio.meaning.status({})).kinds.some((k) => k.kind === 'image' && k.indexed === count && k.total === count),
-      PICTURES.length,
+      async ([pictures, tones]) => {
+        const kinds = (await window.studio.meaning.status({})).kinds;
+        const done = (kind: string, count: number): boolean => kinds.some((k) => k.kind === kind && k.indexed === count && k.total === count);
+        return done('image', pictures) && done('music', tones);
+      },
+      [PICTURES.length, TONES.length] as const,
       { timeout: 30_000, polling: 100 },
     );
     await page.reload();
     await page.getByTestId('nav-library').click();
-    await page.getByTestId('library-item').nth(PICTURES.length - 1).waitFor();
+    await page.getByTestId('library-item').nth(ITEMS - 1).waitFor();
   });
 
   afterAll(async () => {
@@ -77,7 +93,7 @@ describe('Library: search by meaning and "More like this"', () => {
 
   it('"More like this" on a blue picture lists the other blue pictures first', async () => {
     await page.getByTestId('library-search').fill('');
-    await expect.poll(() => page.getByTestId('library-item').count(), SLOW).toBe(PICTURES.length);
+    await expect.poll(() => page.getByTestId('library-item').count(), SLOW).toBe(ITEMS);
     await page.getByTestId('library-item').filter({ hasText: 'sample bravo' }).click();
     await page.getByTestId('library-more-like-this').click();
     await page.getByTestId('library-similar-banner').waitFor();
@@ -87,10 +103,27 @@ describe('Library: search by meaning and "More like this"', () => {
     expect(app.errors).toEqual([]);
   });
 
+  it('music: "a deep bass drone" lists the low pieces first, and "More like this" on one lists the other low ones', async () => {
+    await page.getByTestId('library-similar-banner').getByRole('button', { name: 'Back to the whole library' }).click();
+    await page.getByTestId('library-search').fill('a deep bass drone');
+    await expect.poll(async () => (await captions(page)).slice(0, 3).sort(), SLOW).toEqual(LOW);
+    await page.getByTestId('library-search').fill('');
+    await expect.poll(() => page.getByTestId('library-item').count(), SLOW).toBe(ITEMS);
+    await page.getByTestId('library-item').filter({ hasText: 'tune kilo' }).click();
+    await page.getByTestId('library-more-like-this').click();
+    await page.getByTestId('library-similar-banner').waitFor();
+    await expect.poll(async () => (await captions(page)).slice(0, 2).sort(), SLOW).toEqual(['tune mike', 'tune papa']);
+    // Music → music: no picture is listed.
+    expect((await captions(page)).filter((c) => c.startsWith('sample'))).toEqual([]);
+    await screenshot(page, 'library-more-like-this-music');
+    expect(app.errors).toEqual([]);
+  });
+
   it('the Queue shows the index behind search by meaning, which can be paused', async () => {
     await page.getByTestId('nav-queue').click();
     const index = page.getByTestId('queue-meaning-index');
     await expect.poll(() => index.textContent(), SLOW).toContain(`Pictures: ${PICTURES.length} of ${PICTURES.length}`);
+    expect(await index.textContent()).toContain(`Music: ${TONES.length} of ${TONES.length}`);
     await index.getByRole('button', { name: 'Pause indexing' }).click();
     await expect.poll(() => page.evaluate(async () => (await window.studio.meaning.status({})).paused), SLOW).toBe(true);
     await index.getByRole('button', { name: 'Resume indexing' }).click();

@@ -4,18 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Generation } from '../../src/shared/contract';
 import type { Studio } from '../../src/main/studio';
 import { exportGenerations } from '../../src/main/library-io/export';
-import { commitColour } from './helpers/meaning-fixtures';
+import { call, closeAndRemove, commitColour, type Hits } from './helpers/meaning-fixtures';
 import { allFixtures, openStudio, tempDataDir } from './helpers/studio-fixtures';
-
-async function call<T>(studio: Studio, name: Parameters<Studio['dispatch']>[0], input: unknown): Promise<T> {
-  const result = await studio.dispatch(name, input as never, { transport: 'cli' });
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value as T;
-}
-
-interface Hits {
-  items: { generation: Generation; similarity: number | null; words: boolean }[];
-}
 
 describe('search by meaning with the oracle CLIP and sentence embedder', () => {
   let fx: Awaited<ReturnType<typeof allFixtures>>;
@@ -52,10 +42,7 @@ describe('search by meaning with the oracle CLIP and sentence embedder', () => {
     await studio.meaning.idle();
   });
 
-  afterAll(async () => {
-    await studio?.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeAndRemove(studio, dataDir));
 
   it('indexes every picture once, tagged with the model', () => {
     const status = studio.meaning.status();

@@ -17,11 +17,14 @@ import { StudioError } from '../../shared/errors';
 import type { EngineContext } from '../runtime/context';
 import { ResidentModels } from '../runtime/resident-models';
 import { loadOnDeviceChain } from '../runtime/transformers';
+import { embedAudioFile, loadClap, type LoadedClap } from './clap';
+import { firstTensor, normalise, rows } from './vectors';
 
 /**
- * Embedding models through transformers.js. Two families:
+ * Embedding models through transformers.js. Three families:
  * - CLIP (config model_type "clip"): one space for pictures and text (onnx/vision_model.onnx,
  *   onnx/text_model.onnx), as Xenova/clip-vit-base-patch32 ships.
+ * - CLAP (config model_type "clap"): one space for music and text (see clap.ts).
  * - sentence embedders (any other encoder, e.g. Xenova/all-MiniLM-L6-v2): text only, mean pooling
  *   over the attention mask, as sentence-transformers does.
  * Every vector leaves the engine L2-normalised, so the library compares them by dot product.
@@ -42,7 +45,7 @@ interface LoadedSentence {
   provider: ProviderName;
 }
 
-type LoadedEmbedder = LoadedClip | LoadedSentence;
+type LoadedEmbedder = LoadedClip | LoadedClap | LoadedSentence;
 
 const embedders = new ResidentModels<LoadedEmbedder>('embed');
 
@@ -61,7 +64,8 @@ function readConfig(dir: string): Record<string, unknown> {
 }
 
 export function embeddingFamilyOf(dir: string): EmbeddingFamily {
-  return readConfig(dir).model_type === 'clip' ? 'clip' : 'text';
+  const type = readConfig(dir).model_type;
+  return type === 'clip' || type === 'clap' ? type : 'text';
 }
 
 function loadEmbedder(ctx: EngineContext, modelDir: string): Promise<LoadedEmbedder> {
@@ -73,6 +77,7 @@ function loadEmbedder(ctx: EngineContext, modelDir: string): Promise<LoadedEmbed
     } catch (error) {
       throw new StudioError('MODEL_INVALID', `The tokenizer in ${dir} could not be loaded (${error instanceof Error ? error.message : String(error)}). Download tokenizer.json and tokenizer_config.json again.`);
     }
+    if (family === 'clap') return loadClap(ctx.registry, options, dir, tokenizer);
     if (family === 'clip') {
       const processor = await AutoProcessor.from_pretrained(dir, { local_files_only: true });
       const result = await loadOnDeviceChain(ctx.registry, options, dir, { text: 'onnx/text_model', vision: 'onnx/vision_model' }, async (device, dtype, sessionOptions) => {
@@ -95,22 +100,6 @@ export function unloadEmbedders(ctx: EngineContext, modelDir?: string): Promise<
   return embedders.unload(ctx, modelDir);
 }
 
-function normalise(values: ArrayLike<number>): number[] {
-  let norm = 0;
-  for (let i = 0; i < values.length; i++) norm += values[i]! * values[i]!;
-  norm = Math.sqrt(norm);
-  const out = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = norm > 0 ? values[i]! / norm : 0;
-  return out;
-}
-
-/** Rows of a [batch, dim] tensor, each normalised. */
-function rows(tensor: Tensor): number[][] {
-  const [batch, dim] = tensor.dims as [number, number];
-  const data = tensor.data as Float32Array;
-  return Array.from({ length: batch }, (_, b) => normalise(data.subarray(b * dim, (b + 1) * dim)));
-}
-
 /** Mean of the hidden states where the attention mask is 1 (sentence-transformers' pooling). */
 function meanPool(hidden: Tensor, mask: Tensor): number[][] {
   const [batch, seq, dim] = hidden.dims as [number, number, number];
@@ -130,14 +119,9 @@ function meanPool(hidden: Tensor, mask: Tensor): number[][] {
   return out;
 }
 
-function firstTensor(output: Record<string, Tensor>, ...names: string[]): Tensor {
-  for (const name of names) if (output[name]) return output[name];
-  throw new StudioError('MODEL_INVALID', `The embedding model gave none of ${names.join(', ')}; it is not a supported embedding model.`);
-}
-
 async function embedTexts(entry: LoadedEmbedder, texts: string[]): Promise<number[][]> {
   const inputs = entry.tokenizer(texts, { padding: true, truncation: true });
-  if (entry.family === 'clip') {
+  if (entry.family !== 'text') {
     const output = (await entry.text(inputs)) as Record<string, Tensor>;
     return rows(firstTensor(output, 'text_embeds'));
   }
@@ -160,30 +144,47 @@ async function embedImages(entry: LoadedClip, files: string[]): Promise<number[]
   return rows(firstTensor(output, 'image_embeds'));
 }
 
+function refusal(modelDir: string, family: EmbeddingFamily, type: 'image' | 'audio'): StudioError {
+  const does = family === 'text' ? 'embeds text only' : family === 'clip' ? 'embeds pictures and text' : 'embeds music and text';
+  return new StudioError('MODEL_INVALID', `The model in ${modelDir} ${does}; ${type === 'image' ? 'pictures need a CLIP model' : 'music needs a CLAP model'}.`);
+}
+
 /**
- * Embeds texts and pictures with the model in `modelDir`, in the order given. Pictures need a
- * CLIP model; a text-only model refuses them with MODEL_INVALID.
+ * Embeds texts, pictures and music with the model in `modelDir`, in the order given. Pictures need
+ * a CLIP model and music a CLAP model; any other model refuses them with MODEL_INVALID.
  */
 export async function embed(ctx: EngineContext, modelDir: string, inputs: EmbedInput[], signal?: AbortSignal): Promise<EmbedResult> {
   const entry = await loadEmbedder(ctx, modelDir);
   const vectors: number[][] = new Array<number[]>(inputs.length);
-  const texts: number[] = [];
-  const images: number[] = [];
-  inputs.forEach((input, i) => (input.type === 'text' ? texts : images).push(i));
-  if (images.length > 0 && entry.family !== 'clip') {
-    throw new StudioError('MODEL_INVALID', `The model in ${modelDir} embeds text only; pictures need a CLIP model.`);
+  const texts: { at: number; text: string }[] = [];
+  const files: { at: number; path: string }[] = [];
+  for (const [at, input] of inputs.entries()) {
+    if (input.type === 'text') texts.push({ at, text: input.text });
+    else if ((input.type === 'image' && entry.family === 'clip') || (input.type === 'audio' && entry.family === 'clap')) files.push({ at, path: input.path });
+    else throw refusal(modelDir, entry.family, input.type);
   }
+  const checkCancel = (): void => {
+    if (signal?.aborted) throw new StudioError('CANCELLED', 'Indexing was cancelled.');
+  };
   for (let i = 0; i < texts.length; i += BATCH) {
-    if (signal?.aborted) throw new StudioError('CANCELLED', 'Indexing was cancelled.');
+    checkCancel();
     const batch = texts.slice(i, i + BATCH);
-    const out = await embedTexts(entry, batch.map((j) => (inputs[j] as Extract<EmbedInput, { type: 'text' }>).text));
-    batch.forEach((j, k) => (vectors[j] = out[k]!));
+    const out = await embedTexts(entry, batch.map((t) => t.text));
+    batch.forEach((t, k) => (vectors[t.at] = out[k]!));
   }
-  for (let i = 0; i < images.length; i += BATCH) {
-    if (signal?.aborted) throw new StudioError('CANCELLED', 'Indexing was cancelled.');
-    const batch = images.slice(i, i + BATCH);
-    const out = await embedImages(entry as LoadedClip, batch.map((j) => (inputs[j] as Extract<EmbedInput, { type: 'image' }>).path));
-    batch.forEach((j, k) => (vectors[j] = out[k]!));
+  if (entry.family === 'clap') {
+    // One piece per model call: its windows are the batch.
+    for (const file of files) {
+      checkCancel();
+      vectors[file.at] = await embedAudioFile(entry, file.path);
+    }
+  } else if (entry.family === 'clip') {
+    for (let i = 0; i < files.length; i += BATCH) {
+      checkCancel();
+      const batch = files.slice(i, i + BATCH);
+      const out = await embedImages(entry, batch.map((f) => f.path));
+      batch.forEach((f, k) => (vectors[f.at] = out[k]!));
+    }
   }
   return { family: entry.family, dim: vectors[0]?.length ?? 0, vectors, provider: entry.provider };
 }

@@ -23,11 +23,9 @@ const WAVE_FORMAT_PCM = 1;
 const WAVE_FORMAT_IEEE_FLOAT = 3;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 
-function unreadable(what: string): StudioError {
-  return new StudioError('INVALID_INPUT', `The audio to extend ${what}.`);
-}
-
-export function decodeWav(buf: Buffer): DecodedWav {
+/** `subject` names the audio in messages: what it was read for ("The audio to extend"). */
+export function decodeWav(buf: Buffer, subject = 'The audio to extend'): DecodedWav {
+  const unreadable = (what: string): StudioError => new StudioError('INVALID_INPUT', `${subject} ${what}.`);
   if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') throw unreadable('is not a WAV file');
   let pos = 12;
   let fmt: { format: WavFormat; channels: number; sampleRate: number; blockAlign: number } | null = null;
@@ -45,7 +43,7 @@ export function decodeWav(buf: Buffer): DecodedWav {
       // WAVE_FORMAT_EXTENSIBLE: the real format tag is the first 2 bytes of the SubFormat GUID.
       if (tag === WAVE_FORMAT_EXTENSIBLE && size >= 40 && body + 26 <= buf.length) tag = buf.readUInt16LE(body + 24);
       const format: WavFormat | null = tag === WAVE_FORMAT_PCM && bits === 16 ? 'pcm16' : tag === WAVE_FORMAT_IEEE_FLOAT && bits === 32 ? 'float32' : null;
-      if (!format) throw unreadable(`is ${bits}-bit audio of format ${tag}; only 16-bit PCM and 32-bit float WAV can be extended`);
+      if (!format) throw unreadable(`is ${bits}-bit audio of format ${tag}; only 16-bit PCM and 32-bit float WAV can be read`);
       if (channels < 1 || sampleRate < 1 || blockAlign !== channels * (bits / 8)) throw unreadable('has an inconsistent fmt chunk');
       fmt = { format, channels, sampleRate, blockAlign };
     } else if (id === 'data') {
@@ -70,12 +68,12 @@ export function decodeWav(buf: Buffer): DecodedWav {
   throw unreadable(fmt ? 'has no data chunk' : 'has no fmt chunk');
 }
 
-export async function readWav(file: string): Promise<DecodedWav> {
+export async function readWav(file: string, subject = 'The audio to extend'): Promise<DecodedWav> {
   let buf: Buffer;
   try {
     buf = await readFile(file);
   } catch {
-    throw new StudioError('NOT_FOUND', `The audio to extend (${file}) could not be read.`);
+    throw new StudioError('NOT_FOUND', `${subject} (${file}) could not be read.`);
   }
-  return decodeWav(buf);
+  return decodeWav(buf, subject);
 }

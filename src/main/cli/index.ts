@@ -32,10 +32,10 @@ Commands:
   info                                 versions, data folders, execution providers
   engine info                          providers available, the chain Atelier will try, and why
   library list [--kind K] [--limit N]  recent generations
-  library search QUERY [--meaning]     full-text search over prompts, texts and tags; --meaning adds
-                                       search by meaning (pictures and texts that match the idea)
+  library search QUERY [--meaning] [--kind K]  full-text search over prompts, texts and tags; --meaning
+                                       adds search by meaning (pictures, texts and music that match the idea)
   library similar ID                   "more like this": the items nearest to one by meaning
-  library index [--model ID|DIR] [--kind image|text]  index the library for search by meaning
+  library index [--model ID|DIR] [--kind image|text|music]  index the library for search by meaning
                                        (a CLIP model for pictures, a sentence embedder for texts);
                                        resumes where an interrupted index stopped
   library show ID                      one generation with every parameter

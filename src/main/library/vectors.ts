@@ -99,27 +99,32 @@ export interface UnindexedItem {
   outputText: string | null;
   /** The picture to embed (image generations). */
   imageAssetId: string | null;
+  /** The audio to embed (music generations). */
+  audioAssetId: string | null;
 }
 
 /**
  * Live generations of `kind` without a vector for `model`, oldest first (so an interrupted index
- * resumes where it stopped). Pictures need an image asset; masks are not generations to find.
+ * resumes where it stopped). Pictures need an image asset, music an audio asset; masks are not
+ * generations to find.
  */
 export function listUnindexed(db: ReadableDB, model: string, kind: GenerationKind, limit: number, options: { onlyId?: string; exclude?: string[] } = {}): UnindexedItem[] {
   const onlyId = options.onlyId ?? null;
-  return prepare<{ id: string; prompt: string; output_text: string | null; asset_id: string | null }>(
+  return prepare<{ id: string; prompt: string; output_text: string | null; asset_id: string | null; audio_id: string | null }>(
     db,
     `SELECT g.id, g.prompt, g.output_text,
-       (SELECT a.id FROM assets a WHERE a.generation_id = g.id AND a.role = 'image' ORDER BY a.created_at, a.rowid LIMIT 1) AS asset_id
+       (SELECT a.id FROM assets a WHERE a.generation_id = g.id AND a.role = 'image' ORDER BY a.created_at, a.rowid LIMIT 1) AS asset_id,
+       (SELECT a.id FROM assets a WHERE a.generation_id = g.id AND a.role = 'audio' ORDER BY a.created_at, a.rowid LIMIT 1) AS audio_id
      FROM generations g
      WHERE g.deleted_at IS NULL AND g.kind = ? AND (? IS NULL OR g.id = ?) AND g.id NOT IN (SELECT value FROM json_each(?))
        AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model = ? AND e.generation_id = g.id)
        AND (g.kind <> 'image' OR EXISTS (SELECT 1 FROM assets a WHERE a.generation_id = g.id AND a.role = 'image'))
        AND (g.kind <> 'text' OR coalesce(g.output_text, g.prompt) <> '')
+       AND (g.kind <> 'music' OR EXISTS (SELECT 1 FROM assets a WHERE a.generation_id = g.id AND a.role = 'audio'))
      ORDER BY g.created_at, g.id LIMIT ?`,
   )
     .all(kind, onlyId, onlyId, JSON.stringify(options.exclude ?? []), model, limit)
-    .map((r) => ({ id: r.id, prompt: r.prompt, outputText: r.output_text, imageAssetId: r.asset_id }));
+    .map((r) => ({ id: r.id, prompt: r.prompt, outputText: r.output_text, imageAssetId: r.asset_id, audioAssetId: r.audio_id }));
 }
 
 /** How many live generations of `kind` could be indexed, and how many have a vector for `model`. */
@@ -130,7 +135,8 @@ export function countIndexed(db: ReadableDB, model: string, kind: GenerationKind
      FROM generations g LEFT JOIN embeddings e ON e.model = ? AND e.generation_id = g.id
      WHERE g.deleted_at IS NULL AND g.kind = ?
        AND (g.kind <> 'image' OR EXISTS (SELECT 1 FROM assets a WHERE a.generation_id = g.id AND a.role = 'image'))
-       AND (g.kind <> 'text' OR coalesce(g.output_text, g.prompt) <> '')`,
+       AND (g.kind <> 'text' OR coalesce(g.output_text, g.prompt) <> '')
+       AND (g.kind <> 'music' OR EXISTS (SELECT 1 FROM assets a WHERE a.generation_id = g.id AND a.role = 'audio'))`,
   ).get(model, kind)!;
   return { indexed: row.indexed, total: row.total };
 }

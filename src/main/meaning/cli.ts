@@ -24,8 +24,16 @@ async function call<T>(cli: MeaningCli, name: 'library.searchMeaning' | 'library
   return result.value as T;
 }
 
+/** --kind for the meaning commands: image, text or music (undefined when not given). */
+function kindOption(cli: MeaningCli): 'image' | 'text' | 'music' | undefined {
+  const kind = cli.values.kind;
+  if (kind === undefined || kind === 'image' || kind === 'text' || kind === 'music') return kind;
+  throw new StudioError('INVALID_INPUT', `--kind is image, text or music, not "${kind}".`);
+}
+
 export async function meaningSearchCommand(cli: MeaningCli, query: string, limit: number | undefined): Promise<number> {
-  const result = await call<{ items: MeaningHit[] }>(cli, 'library.searchMeaning', { query, limit: limit ?? 20 });
+  const kind = kindOption(cli);
+  const result = await call<{ items: MeaningHit[] }>(cli, 'library.searchMeaning', { query, limit: limit ?? 20, ...(kind ? { kind } : {}) });
   cli.print(result, () => (result.items.length ? result.items.map(line).join('\n') : 'No matches.'));
   return 0;
 }
@@ -39,9 +47,8 @@ export async function similarCommand(cli: MeaningCli, id: string, limit: number 
 /** Indexes the library here, printing progress; a crash or Ctrl-C loses at most the batch in flight. */
 export async function indexCommand(cli: MeaningCli): Promise<number> {
   const v = cli.values;
+  const kind = kindOption(cli);
   const studio = await cli.studio();
-  const kind = v.kind === undefined ? undefined : v.kind === 'image' || v.kind === 'text' ? v.kind : null;
-  if (kind === null) throw new StudioError('INVALID_INPUT', `--kind is image or text, not "${v.kind}".`);
   if (v.model) await studio.meaning.chooseModel(v.model, kind);
   const unsubscribe = studio.events.subscribe((event, payload) => {
     if (event !== 'meaning.status' || v.quiet) return;
@@ -56,7 +63,7 @@ export async function indexCommand(cli: MeaningCli): Promise<number> {
   const status = studio.meaning.status();
   if (status.error) throw new StudioError(status.error.code === 'MODEL_INVALID' ? 'MODEL_INVALID' : 'INTERNAL', status.error.message);
   if (!status.kinds.some((k) => k.model)) {
-    throw new StudioError('MODEL_NOT_INSTALLED', 'No model to index with is chosen: run `atelier library index --model ID` with a CLIP model (pictures) or a sentence embedder (texts).');
+    throw new StudioError('MODEL_NOT_INSTALLED', 'No model to index with is chosen: run `atelier library index --model ID` with a CLIP model (pictures), a sentence embedder (texts) or a CLAP model (music).');
   }
   cli.print(status, () =>
     [

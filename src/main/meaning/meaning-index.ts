@@ -4,9 +4,9 @@ import { StudioError, toErrorShape } from '../../shared/errors';
 import type { GenerationKind } from '../../shared/params';
 import type { Library, UnindexedItem } from '../library';
 
-/** Which generations a model indexes: pictures (a CLIP model) or texts (a sentence embedder, or CLIP). */
-export type MeaningKind = 'image' | 'text';
-export const MEANING_KINDS: readonly MeaningKind[] = ['image', 'text'];
+/** Which generations a model indexes: pictures (a CLIP model), texts (a sentence embedder, or CLIP) or music (a CLAP model). */
+export type MeaningKind = 'image' | 'text' | 'music';
+export const MEANING_KINDS: readonly MeaningKind[] = ['image', 'text', 'music'];
 
 export interface MeaningModel {
   /** Installed model id, or the absolute folder (command line); vectors are tagged with it. */
@@ -14,7 +14,20 @@ export interface MeaningModel {
   dir: string;
 }
 
-const SETTING: Record<MeaningKind, string> = { image: 'meaning.imageModel', text: 'meaning.textModel' };
+const SETTING: Record<MeaningKind, string> = { image: 'meaning.imageModel', text: 'meaning.textModel', music: 'meaning.musicModel' };
+
+/** What a kind needs from a model's family, and what to say when the model is of another. */
+const NEEDS: Partial<Record<MeaningKind, { family: EmbedResult['family']; refusal: string }>> = {
+  image: { family: 'clip', refusal: 'searching pictures by meaning needs a CLIP model (for example Xenova/clip-vit-base-patch32)' },
+  music: { family: 'clap', refusal: 'searching music by meaning needs a CLAP model (for example Xenova/clap-htsat-unfused)' },
+};
+
+function refuseFamily(model: string, kind: MeaningKind, family: EmbedResult['family']): void {
+  const need = NEEDS[kind];
+  if (!need || need.family === family) return;
+  const does = family === 'clip' ? 'embeds pictures and text' : family === 'clap' ? 'embeds music and text' : 'embeds text only';
+  throw new StudioError('MODEL_INVALID', `${model} ${does}; ${need.refusal}.`);
+}
 
 export interface MeaningIndexDeps {
   library: Library;
@@ -98,15 +111,13 @@ export class MeaningIndex {
 
   /**
    * Chooses a model for the kind it can index, asking the engine what it is: a CLIP model indexes
-   * pictures, a sentence embedder texts (`kind` overrides, e.g. CLIP for texts).
+   * pictures, a CLAP model music, a sentence embedder texts (`kind` overrides, e.g. CLIP for texts).
    */
   async chooseModel(model: string, kind?: MeaningKind): Promise<MeaningStatus> {
     const dir = this.deps.resolveModel(model);
     const probe = await this.deps.embed(dir, [{ type: 'text', text: 'a picture' }]);
-    const target = kind ?? (probe.family === 'clip' ? 'image' : 'text');
-    if (target === 'image' && probe.family !== 'clip') {
-      throw new StudioError('MODEL_INVALID', `${model} embeds text only; searching pictures by meaning needs a CLIP model (for example Xenova/clip-vit-base-patch32).`);
-    }
+    const target = kind ?? (probe.family === 'clip' ? 'image' : probe.family === 'clap' ? 'music' : 'text');
+    refuseFamily(model, target, probe.family);
     return this.setModel(target, model);
   }
 
@@ -225,6 +236,14 @@ export class MeaningIndex {
           prompt = inputs.length - 1;
         }
         rows.push({ generationId: item.id, vector, prompt });
+      } else if (kind === 'music') {
+        const asset = item.audioAssetId ? library.resolveAsset(item.audioAssetId) : null;
+        if (!asset) {
+          this.skipped.set(item.id, "its audio is missing from the library's files");
+          continue;
+        }
+        inputs.push({ type: 'audio', path: asset.path });
+        rows.push({ generationId: item.id, vector: inputs.length - 1, prompt: null });
       } else {
         inputs.push({ type: 'text', text: item.outputText?.trim() ? item.outputText : item.prompt });
         rows.push({ generationId: item.id, vector: inputs.length - 1, prompt: null });
@@ -232,9 +251,7 @@ export class MeaningIndex {
     }
     if (rows.length === 0) return;
     const result = await this.deps.embed(model.dir, inputs);
-    if (kind === 'image' && result.family !== 'clip') {
-      throw new StudioError('MODEL_INVALID', `${model.model} embeds text only; searching pictures by meaning needs a CLIP model (for example Xenova/clip-vit-base-patch32).`);
-    }
+    refuseFamily(model.model, kind, result.family);
     library.insertEmbeddings(
       model.model,
       rows.map((row) => {
@@ -255,7 +272,7 @@ export class MeaningIndex {
     if (kinds.some((kind) => this.modelFor(kind))) return;
     throw new StudioError(
       'MODEL_NOT_INSTALLED',
-      'No model to search by meaning is chosen. Choose one with `atelier library index --model ID` (a CLIP model for pictures, a sentence embedder for texts); search by words works without one.',
+      'No model to search by meaning is chosen. Choose one with `atelier library index --model ID` (a CLIP model for pictures, a sentence embedder for texts, a CLAP model for music); search by words works without one.',
     );
   }
 
@@ -265,7 +282,7 @@ export class MeaningIndex {
    */
   async search(input: { query: string; kind?: GenerationKind; limit: number; words: boolean }): Promise<MeaningHit[]> {
     const kinds = MEANING_KINDS.filter((k) => !input.kind || input.kind === k);
-    this.requireAnyModel(input.kind === 'music' ? ['image', 'text'] : kinds);
+    this.requireAnyModel(kinds);
     const similarity = new Map<string, number>();
     for (const kind of kinds) {
       const query = await this.embedQuery(kind, input.query);
@@ -287,10 +304,9 @@ export class MeaningIndex {
     });
   }
 
-  /** Items nearest to one item, of its kind (pictures → pictures, texts → texts); indexes it first if needed. */
+  /** Items nearest to one item, of its kind (pictures → pictures, texts → texts, music → music); indexes it first if needed. */
   async similar(id: string, limit: number): Promise<MeaningHit[]> {
     const generation = this.deps.library.getGeneration(id);
-    if (generation.kind === 'music') throw new StudioError('INVALID_INPUT', 'Music cannot be searched by meaning yet: Atelier has no music embedding model.');
     const kind: MeaningKind = generation.kind;
     const model = this.modelFor(kind);
     if (!model) this.requireAnyModel([kind]);
@@ -298,7 +314,7 @@ export class MeaningIndex {
     let vector = this.deps.library.findEmbedding(model.model, id);
     if (!vector) {
       const items = this.deps.library.listUnindexed(model.model, kind, 1, { onlyId: id });
-      if (items.length === 0) throw new StudioError('NOT_FOUND', 'This item has nothing to compare by meaning (no picture or text).');
+      if (items.length === 0) throw new StudioError('NOT_FOUND', 'This item has nothing to compare by meaning (no picture, text or audio).');
       await this.indexBatch(model, kind, items);
       vector = this.deps.library.findEmbedding(model.model, id);
       if (!vector) throw new StudioError('NOT_FOUND', this.skipped.get(id) ? `This item cannot be compared: ${this.skipped.get(id)}.` : 'This item could not be indexed.');
@@ -315,7 +331,7 @@ export class MeaningIndex {
   diversity(ids: string[]): { diversity: number | null; count: number; model: string | null } {
     const generations = ids.flatMap((id) => this.hydrate(id));
     const kind = generations[0]?.kind;
-    const model = kind === 'image' || kind === 'text' ? this.modelFor(kind) : null;
+    const model = kind ? this.modelFor(kind) : null;
     if (!model) return { diversity: null, count: 0, model: null };
     const found = this.deps.library.listEmbeddings(model.model, generations.filter((g) => g.kind === kind).map((g) => g.id));
     const list = [...found.values()];

@@ -151,7 +151,7 @@ export class LibraryListing {
     return parts.join(' · ');
   }
 
-  /** Lists the items nearest to this one by meaning (pictures → pictures, texts → texts). */
+  /** Lists the items nearest to this one by meaning (pictures → pictures, texts → texts, music → music). */
   moreLikeThis(generation: Generation): void {
     this.similarTo = generation;
     void this.reload();
