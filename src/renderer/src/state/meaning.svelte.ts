@@ -22,7 +22,7 @@ class Meaning {
       const kinds = this.#useWhenInstalled.get(state.repo);
       if (state.status !== 'done' || !kinds) return;
       this.#useWhenInstalled.delete(state.repo);
-      for (const kind of kinds) void this.use(state.id, kind);
+      for (const kind of kinds) void this.use(state.id, kind, state.repo);
     });
     void this.refresh();
   }
@@ -46,10 +46,10 @@ class Meaning {
     return (this.status?.kinds ?? []).map((k) => k.kind).filter((kind) => item.embeds?.includes(kind) ?? false);
   }
 
-  async use(model: string, kind?: UsableKind): Promise<void> {
+  async use(model: string, kind?: UsableKind, name = model): Promise<void> {
     try {
       this.status = await window.studio.meaning.useModel({ model, ...(kind ? { kind } : {}) });
-      toasts.show(`Search by meaning uses ${model}${kind ? ` for ${SEARCHABLE_LABEL[kind]}` : ''}; indexing runs in the Queue`, 'success');
+      toasts.show(`Search by meaning uses ${name}${kind ? ` for ${SEARCHABLE_LABEL[kind]}` : ''}; indexing runs in the Queue`, 'success');
     } catch (error) {
       toasts.error(messageOf(error));
     }
