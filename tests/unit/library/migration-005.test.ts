@@ -1,15 +1,8 @@
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLibrary } from '../../../src/main/library';
-import { asWritable } from '../../../src/main/library/db';
-import * as initial from '../../../src/main/library/migrations/001-initial';
-import * as documentSearch from '../../../src/main/library/migrations/002-document-search';
-import * as documentAiPassages from '../../../src/main/library/migrations/003-document-ai-passages';
-import * as meaningVectors from '../../../src/main/library/migrations/004-meaning-vectors';
 import { readRecord, recordPath } from '../../../src/main/library/records';
-import { tempDir } from './helpers';
+import { writeLibraryAtVersion } from './helpers';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,24 +11,15 @@ afterEach(() => {
 
 /** A library exactly as schema v4 left it: two installed models, a batch of two pictures and its job. */
 function writeV4Library(): string {
-  const base = tempDir();
-  dirs.push(base);
-  const dir = path.join(base, 'library');
-  fs.mkdirSync(dir, { recursive: true });
-  const db = new Database(path.join(dir, 'atelier.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  for (const m of [initial, documentSearch, documentAiPassages, meaningVectors]) m.up(asWritable(db));
-  db.pragma('user_version = 4');
-  const model = db.prepare(`INSERT INTO models (id, kind, name, path, bytes, source, digest, installed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-  model.run('qwen', 'text', 'Qwen', '/models/qwen', 500, 'hf:onnx-community/Qwen2.5-0.5B-Instruct@main', 'abc', 10);
-  model.run('sd', 'image', 'SD-Turbo', '/models/sd', 900, 'local', null, 20);
-  const insert = db.prepare(`INSERT INTO generations (id, search_rowid, kind, model, prompt, params, rating, created_at, adherence, adherence_model) VALUES (?, ?, 'image', 'sd', ?, '{}', ?, ?, ?, ?)`);
-  insert.run('g1', 1, 'a lighthouse', 3, 1000, 30.5, 'clip');
-  insert.run('g2', 2, 'a lighthouse', 0, 1001, null, null);
-  db.prepare(`INSERT INTO jobs (id, kind, params, state, generation_ids, created_at) VALUES ('j1', 'image', '{}', 'done', '["g1","g2"]', 900)`).run();
-  db.close();
-  return dir;
+  return writeLibraryAtVersion(4, dirs, (db) => {
+    const model = db.prepare(`INSERT INTO models (id, kind, name, path, bytes, source, digest, installed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    model.run('qwen', 'text', 'Qwen', '/models/qwen', 500, 'hf:onnx-community/Qwen2.5-0.5B-Instruct@main', 'abc', 10);
+    model.run('sd', 'image', 'SD-Turbo', '/models/sd', 900, 'local', null, 20);
+    const insert = db.prepare(`INSERT INTO generations (id, search_rowid, kind, model, prompt, params, rating, created_at, adherence, adherence_model) VALUES (?, ?, 'image', 'sd', ?, '{}', ?, ?, ?, ?)`);
+    insert.run('g1', 1, 'a lighthouse', 3, 1000, 30.5, 'clip');
+    insert.run('g2', 2, 'a lighthouse', 0, 1001, null, null);
+    db.prepare(`INSERT INTO jobs (id, kind, params, state, generation_ids, created_at) VALUES ('j1', 'image', '{}', 'done', '["g1","g2"]', 900)`).run();
+  });
 }
 
 describe('migration 005: embedding models, and batch diversity', () => {
