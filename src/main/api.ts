@@ -213,6 +213,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
         items: deps.catalog.models.map((entry) => ({
           id: entry.id,
           kind: entry.kind,
+          ...(entry.embeds ? { embeds: entry.embeds } : {}),
           repo: entry.repo,
           revision: entry.revision,
           verified: entry.verified,

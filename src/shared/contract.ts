@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hubEndpointProblem } from './hub-endpoint';
-import { GenerationKind, JobRequest, RecommendedImageSettings } from './params';
+import { GenerationKind, JobRequest, ModelKind, RecommendedImageSettings } from './params';
 import { UpscaleModel } from './upscale';
 import { AssetCredentials, SigningIdentityInfo } from './credentials';
 
@@ -103,6 +103,11 @@ export const Generation = z.object({
    * until the picture is indexed by meaning; absent from records written before scores existed.
    */
   adherence: z.object({ score: z.number().min(0).max(100), model: z.string() }).nullable().optional(),
+  /**
+   * Diversity of the batch this item was made in: mean pairwise cosine distance (0 = all alike) of
+   * the `count` items' vectors by `model`. Null for an item made alone or not indexed yet.
+   */
+  batchDiversity: z.object({ value: z.number().min(0).max(2), model: z.string(), count: z.number().int().min(2) }).nullable().optional(),
 });
 export type Generation = z.infer<typeof Generation>;
 
@@ -208,7 +213,7 @@ export type Job = z.infer<typeof Job>;
 
 export const InstalledModel = z.object({
   id: z.string(),
-  kind: GenerationKind,
+  kind: ModelKind,
   name: z.string(),
   path: z.string(),
   bytes: z.number(),
@@ -232,9 +237,15 @@ export type DocumentVersionSummary = z.infer<typeof DocumentVersionSummary>;
 export const DocumentVersion = DocumentVersionSummary.extend({ body: z.string() });
 export type DocumentVersion = z.infer<typeof DocumentVersion>;
 
+/** Which items an embedding model lets Atelier search by meaning. */
+export const SearchableKind = z.enum(['image', 'text', 'music']);
+export type SearchableKind = z.infer<typeof SearchableKind>;
+
 export const CatalogItem = z.object({
   id: z.string(),
-  kind: GenerationKind,
+  kind: ModelKind,
+  /** Embedding models: the kinds of item they index for search by meaning. */
+  embeds: z.array(SearchableKind).optional(),
   repo: z.string(),
   revision: z.string(),
   verified: z.boolean(),
@@ -325,8 +336,10 @@ export const calls = {
   'library.diversity': call(z.strictObject({ ids: z.array(Id).min(1).max(500) }), z.object({ diversity: z.number().nullable(), count: z.number(), model: z.string().nullable() })),
   'meaning.status': call(Empty, MeaningStatus),
   /** Chooses the model that indexes pictures (a CLIP model), texts or music (a CLAP model); null turns search by meaning off for that kind. */
-  'meaning.setModel': call(z.strictObject({ kind: z.enum(['image', 'text', 'music']), model: z.string().min(1).max(4096).nullable() }), MeaningStatus),
+  'meaning.setModel': call(z.strictObject({ kind: SearchableKind, model: z.string().min(1).max(4096).nullable() }), MeaningStatus),
   'meaning.setPaused': call(z.strictObject({ paused: z.boolean() }), MeaningStatus),
+  /** Uses an installed embedding model for search by meaning, for the kind it embeds (asked of the model itself) or `kind`. */
+  'meaning.useModel': call(z.strictObject({ model: Id.max(4096), kind: SearchableKind.optional() }), MeaningStatus),
   'library.purge': call(Empty, z.object({ generations: z.number(), files: z.number(), bytesFreed: z.number() })),
   /** Exports with provenance into a new folder under the data folder's exports/; the renderer never names paths to write. */
   'library.export': call(z.strictObject({ ids: z.array(Id).min(1).max(10_000), zip: z.boolean().default(false) }), z.object({ folder: z.string(), files: z.array(z.string()), /** Why the files were not signed, when signing is on but cannot run here. */ unsigned: z.string().optional() })),

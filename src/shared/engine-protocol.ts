@@ -1,5 +1,5 @@
 import type { StudioErrorShape } from './errors';
-import type { GenerationKind, ImageParams, MusicParams, TextParams } from './params';
+import type { GenerationKind, ImageParams, ModelKind, MusicParams, TextParams } from './params';
 import type { UpscaleParams } from './upscale';
 
 /**
@@ -80,7 +80,7 @@ export interface EngineInfo {
 }
 
 export interface ModelInspection {
-  kind: GenerationKind | 'unknown';
+  kind: ModelKind | 'unknown';
   ok: boolean;
   /** What is missing or wrong, each phrased so a person can act on it. */
   problems: string[];

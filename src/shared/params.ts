@@ -92,6 +92,10 @@ export type MusicParams = z.infer<typeof MusicParams>;
 export const GenerationKind = z.enum(['text', 'image', 'music']);
 export type GenerationKind = z.infer<typeof GenerationKind>;
 
+/** What an installed model does: generates one kind, or embeds items for search by meaning. */
+export const ModelKind = z.enum(['text', 'image', 'music', 'embedding']);
+export type ModelKind = z.infer<typeof ModelKind>;
+
 export const JobRequest = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('text'), params: TextParams, parentId: z.string().max(100).optional(), priority: z.number().int().min(-10).max(10).default(0) }),
   // An image job is a generation (ImageParams) or an upscale of a library picture (UpscaleParams, mode 'upscale').

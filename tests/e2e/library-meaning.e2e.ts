@@ -122,8 +122,10 @@ describe('Library: search by meaning and "More like this"', () => {
   it('the Queue shows the index behind search by meaning, which can be paused', async () => {
     await page.getByTestId('nav-queue').click();
     const index = page.getByTestId('queue-meaning-index');
-    await expect.poll(() => index.textContent(), SLOW).toContain(`Pictures: ${PICTURES.length} of ${PICTURES.length}`);
-    expect(await index.textContent()).toContain(`Music: ${TONES.length} of ${TONES.length}`);
+    const count = (kind: string) => index.locator(`[data-testid="queue-meaning-kind"][data-kind="${kind}"]`).getByTestId('queue-meaning-count');
+    await expect.poll(() => count('image').textContent(), SLOW).toBe(`${PICTURES.length} / ${PICTURES.length}`);
+    await expect.poll(() => count('music').textContent(), SLOW).toBe(`${TONES.length} / ${TONES.length}`);
+    expect(await index.getAttribute('data-state')).toBe('done');
     await index.getByRole('button', { name: 'Pause indexing' }).click();
     await expect.poll(() => page.evaluate(async () => (await window.studio.meaning.status({})).paused), SLOW).toBe(true);
     await index.getByRole('button', { name: 'Resume indexing' }).click();

@@ -112,10 +112,20 @@ describe('library survives SIGKILL at random moments', () => {
       expectStoredBytesMatch(libraryDir, lines);
 
       const library = openLibrary(libraryDir);
-      orphansSwept += library.sweptAtOpen.quarantinedFiles + library.sweptAtOpen.removedTmpFiles;
+      const swept = library.sweptAtOpen;
+      orphansSwept += swept.quarantinedFiles + swept.removedTmpFiles;
       library.close();
       expect(listFiles(path.join(libraryDir, 'tmp'))).toEqual([]);
-      for (const file of listFiles(path.join(libraryDir, 'files'))) expect(referencedNames.has(path.basename(file)), `orphan ${file}`).toBe(true);
+      // Until the first generation is committed the database names nothing, and the sweep judges no
+      // file by it (by design: an empty database may be one that was replaced). On a loaded machine
+      // the first kill can land between storing a file and committing its row; that orphan stays
+      // in files/ until an open that has generations sets it aside, checked in a later round.
+      if (swept.skipped) {
+        expect(swept.skipped, `round ${round}`).toMatch(/database (is new|has no generations)/);
+        expect(referencedNames.size, `round ${round}: a skipped sweep with named files`).toBe(0);
+        continue;
+      }
+      for (const file of listFiles(path.join(libraryDir, 'files'))) expect(referencedNames.has(path.basename(file)), `round ${round}: orphan ${file}`).toBe(true);
       // Orphans are set aside, never deleted: whatever reached files/ is in files/ or in quarantine.
       for (const file of listFiles(path.join(libraryDir, 'quarantine', 'files'))) expect(referencedNames.has(path.basename(file)), `quarantined ${file} is named`).toBe(false);
     }

@@ -38,6 +38,9 @@ describe('search by meaning with the oracle CLIP and sentence embedder', () => {
     ] as [string, [number, number, number]][]) {
       by[name] = await commitColour(studio.library, scratch, name, rgb, 'a red apple');
     }
+    // The apples were made together: one job's batch, as the queue records it.
+    const job = studio.library.insertJob({ kind: 'image', params: { prompt: 'a red apple', model: 'tiny' } });
+    studio.library.updateJob(job.id, { state: 'done', generationIds: ['apple-red', 'apple-orange', 'apple-purple', 'apple-blue'].map((n) => by[n]!.id) });
     await studio.meaning.chooseModel(fx.embedClipOracle);
     await studio.meaning.idle();
   });
@@ -104,6 +107,24 @@ describe('search by meaning with the oracle CLIP and sentence embedder', () => {
     expect(mixed.diversity).toBeGreaterThan(1);
   });
 
+  it("a batch's diversity is written onto each of its items, their records and exports", async () => {
+    const apples = ['apple-red', 'apple-orange', 'apple-purple', 'apple-blue'].map((n) => by[n]!.id);
+    const measured = await call<{ diversity: number }>(studio, 'library.diversity', { ids: apples });
+    // Red, orange, purple and blue: far from alike, and the value is the one Compare shows.
+    expect(measured.diversity).toBeGreaterThan(0.5);
+    for (const id of apples) {
+      const stored = studio.library.getGeneration(id).batchDiversity;
+      expect(stored).toEqual({ value: expect.closeTo(measured.diversity, 6), model: fx.embedClipOracle, count: 4 });
+      const recordFile = path.join(dataDir, 'library', 'records', id.slice(-2).toLowerCase(), `${id}.json`);
+      expect((JSON.parse(fs.readFileSync(recordFile, 'utf8')) as { generation: Generation }).generation.batchDiversity).toEqual(stored);
+    }
+    // Pictures made alone carry none.
+    expect(studio.library.getGeneration(by.red1!.id).batchDiversity).toBeNull();
+    const exported = await exportGenerations(studio.library, [apples[0]!], path.join(dataDir, 'export-batch'));
+    const manifest = JSON.parse(fs.readFileSync(exported.manifest, 'utf8')) as { items: { id: string; batchDiversity?: unknown }[] };
+    expect(manifest.items[0]!.batchDiversity).toEqual(studio.library.getGeneration(apples[0]!).batchDiversity);
+  });
+
   it('indexes a new generation as it is committed by a job', async () => {
     const job = studio.queue.enqueue({
       kind: 'image',
@@ -161,5 +182,35 @@ describe('search by meaning with the oracle CLIP and sentence embedder', () => {
     expect(status.skipped.map((s) => s.id)).toEqual([bad.id]);
     expect(studio.library.findEmbedding(fx.embedClipOracle, good.id)).not.toBeNull();
     expect(studio.library.findEmbedding(fx.embedClipOracle, bad.id)).toBeNull();
+  });
+});
+
+describe('the index in the Queue: pause and resume', () => {
+  it('a paused index stays paused across a restart, and resuming indexes every item exactly once', async () => {
+    const fx = await allFixtures();
+    const dir = tempDataDir('atelier-meaning-pause-');
+    try {
+      let studio = await openStudio(dir, 'browser');
+      const scratch = path.join(dir, 'scratch');
+      const ids: string[] = [];
+      for (let n = 0; n < 5; n++) ids.push((await commitColour(studio.library, scratch, `p${n}`, [n * 50, 100, 200 - n * 40])).id);
+      studio.meaning.setPaused(true);
+      await studio.meaning.chooseModel(fx.embedClipOracle);
+      await studio.meaning.idle();
+      expect(studio.meaning.status()).toMatchObject({ paused: true, running: false, kinds: expect.arrayContaining([{ kind: 'image', model: fx.embedClipOracle, indexed: 0, total: 5 }]) });
+      await studio.close();
+
+      // Started again (browser mode starts the index by itself): still paused, still nothing indexed.
+      studio = await openStudio(dir, 'browser');
+      await studio.meaning.idle();
+      expect(studio.meaning.status()).toMatchObject({ paused: true, running: false, kinds: expect.arrayContaining([{ kind: 'image', model: fx.embedClipOracle, indexed: 0, total: 5 }]) });
+      studio.meaning.setPaused(false);
+      await studio.meaning.idle();
+      expect(studio.meaning.status()).toMatchObject({ paused: false, error: null, kinds: expect.arrayContaining([{ kind: 'image', model: fx.embedClipOracle, indexed: 5, total: 5 }]) });
+      expect([...studio.library.listEmbeddings(fx.embedClipOracle, ids).keys()].sort()).toEqual([...ids].sort());
+      await studio.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

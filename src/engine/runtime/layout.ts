@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelInspection } from '../../shared/engine-protocol';
+import { embeddingLayoutOf, embeddingProblems } from './embedding-layout';
 
 /**
  * Recognises a model folder by the files its publisher ships and says, in words a person can act
@@ -147,6 +148,11 @@ export function inspectModelDir(dir: string): ModelInspection {
     const modelType = field(config, 'model_type');
     const architectures = field(config, 'architectures');
     const architecture = Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : typeof modelType === 'string' ? modelType : undefined;
+    const embedding = embeddingLayoutOf(modelType, architecture);
+    if (embedding) {
+      const problems = [...embeddingProblems(embedding, files, (stem) => variants(files, stem).length > 0), ...zeroByteProblems(fileList)];
+      return { ...base, kind: 'embedding', ok: problems.length === 0, problems, architecture };
+    }
     const isMusic = modelType === 'musicgen' || field(field(config, 'decoder'), 'model_type') === 'musicgen_decoder' || variants(files, 'onnx/encodec_decode').length > 0;
     if (isMusic) {
       const unsupported = unsupportedMusicProblem(config);

@@ -55,6 +55,8 @@ export interface ExportManifestItem {
   parentId: string | null;
   /** Prompt adherence (CLIPScore, 0–100) and the model that measured it, when the picture was scored. */
   adherence?: { score: number; model: string };
+  /** Diversity of the batch the item was made in (mean pairwise cosine distance, 0 = all alike), when measured. */
+  batchDiversity?: { value: number; model: string; count: number };
 }
 
 export interface ExportManifest {
@@ -108,6 +110,7 @@ async function stageBytes(staging: string, name: string, data: Uint8Array | stri
       created: new Date(g.createdAt).toISOString(),
       parentId: g.parentId,
       ...(g.adherence ? { adherence: g.adherence } : {}),
+      ...(g.batchDiversity ? { batchDiversity: g.batchDiversity } : {}),
     },
   };
 }

@@ -29,6 +29,9 @@ export interface AtelierProvenance {
   lineage: string[];
   created: string;
   createdAt: number;
+  /** Numbers measured by search by meaning, when they were: prompt adherence (CLIPScore) and the batch's diversity. */
+  adherence?: { score: number; model: string };
+  batchDiversity?: { value: number; model: string; count: number };
 }
 
 export function provenanceOf(g: Generation, lineage: string[]): AtelierProvenance {
@@ -48,6 +51,8 @@ export function provenanceOf(g: Generation, lineage: string[]): AtelierProvenanc
     lineage,
     created: new Date(g.createdAt).toISOString(),
     createdAt: g.createdAt,
+    ...(g.adherence ? { adherence: g.adherence } : {}),
+    ...(g.batchDiversity ? { batchDiversity: g.batchDiversity } : {}),
   };
 }
 
@@ -89,7 +94,8 @@ export function embedPngProvenance(png: Uint8Array, p: AtelierProvenance, asset:
 }
 
 export function audioComment(p: AtelierProvenance): string {
-  return [p.prompt, `Model: ${p.model}`, `Parameters: ${JSON.stringify(p.params)}`, `Generation: ${p.id}`, AI_STATEMENT].join('\n');
+  const diversity = p.batchDiversity ? [`Batch diversity: ${p.batchDiversity.value.toFixed(3)} over ${p.batchDiversity.count} items (${p.batchDiversity.model})`] : [];
+  return [p.prompt, `Model: ${p.model}`, `Parameters: ${JSON.stringify(p.params)}`, `Generation: ${p.id}`, ...diversity, AI_STATEMENT].join('\n');
 }
 
 function riffChunk(id: string, body: Buffer): Buffer {
@@ -147,6 +153,7 @@ export function markdownWithFrontMatter(p: AtelierProvenance, body: string): str
     `created: ${JSON.stringify(p.created)}`,
     `parent: ${p.parentId === null ? 'null' : JSON.stringify(p.parentId)}`,
     `lineage: ${JSON.stringify(p.lineage)}`,
+    ...(p.batchDiversity ? [`batch_diversity: ${JSON.stringify(p.batchDiversity)}`] : []),
     '---',
     '',
   ];

@@ -1,11 +1,12 @@
 import { LibraryQuery as LibraryQuerySchema, type AssetRef, type Generation, type LibraryPage, type LibraryQuery } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
 import type { GenerationKind } from '../../shared/params';
+import { batchDiversityOf, setBatchDiversity, type BatchDiversityColumns } from './batch-diversity';
 import { parseJson, prepare, type ReadableDB, type WritableDB } from './db';
 import type { StoredFile } from './file-store';
 import { recordOf, type GenerationRecordFile } from './records';
 
-interface GenerationRow {
+interface GenerationRow extends BatchDiversityColumns {
   id: string;
   kind: GenerationKind;
   model: string;
@@ -46,7 +47,7 @@ export const MASK_MODEL = 'mask';
 
 const GENERATION_COLUMNS = `g.id, g.kind, g.model, g.model_digest, g.prompt, g.negative_prompt, g.seed, g.params, g.parent_id,
   g.provider, g.provider_note, g.timings, g.output_text, g.rating, g.favourite, g.notes, g.created_at, g.deleted_at,
-  g.adherence, g.adherence_model`;
+  g.adherence, g.adherence_model, g.batch_diversity, g.batch_diversity_model, g.batch_diversity_count`;
 
 /** A file a generation produced, already written into the store. */
 export interface CommittedFile extends StoredFile {
@@ -136,6 +137,7 @@ function hydrate(db: ReadableDB, rows: GenerationRow[]): Generation[] {
     createdAt: row.created_at,
     deletedAt: row.deleted_at,
     adherence: row.adherence === null || row.adherence_model === null ? null : { score: row.adherence, model: row.adherence_model },
+    batchDiversity: batchDiversityOf(row),
   }));
 }
 
@@ -572,6 +574,7 @@ export function insertFromRecord(db: WritableDB, record: GenerationRecordFile, k
     adherence: g.adherence?.score ?? null,
     adherenceModel: g.adherence?.model ?? null,
   });
+  if (g.batchDiversity) setBatchDiversity(db, [g.id], g.batchDiversity);
   const insertAsset = prepare(
     db,
     `INSERT OR IGNORE INTO assets (id, generation_id, sha256, ext, mime, bytes, role, width, height, duration_ms, created_at)

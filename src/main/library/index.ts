@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { AiPassage, DocumentSummary, Generation, InstalledModel, Job, JobState, LibraryPage, LibraryQuery, StudioDocument } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
-import type { GenerationKind } from '../../shared/params';
+import type { GenerationKind, ModelKind } from '../../shared/params';
 import { newId } from './clock';
+import * as batches from './batch-diversity';
 import * as collections from './collections';
 import type { WritableDB } from './db';
 import * as documents from './documents';
@@ -125,12 +126,8 @@ export interface Library {
   referencedFileKeys(): Set<string>;
   /** The generation an asset belongs to and whether it is in the trash. */
   findAssetOwner(assetId: string): { generationId: string; deletedAt: number | null } | null;
-
-  // Vectors for search by meaning (see vectors.ts)
-  /**
-   * Stores vectors for `model` and, for pictures, their prompt adherence, in one transaction, and
-   * rewrites the records of the scored items. An item that already has a vector keeps it.
-   */
+  // Vectors for search by meaning (see vectors.ts); batch diversity (batch-diversity.ts)
+  /** Stores vectors (and pictures' prompt adherence) in one transaction, rewriting scored records; an item with a vector keeps it. */
   insertEmbeddings(model: string, rows: (vectors.NewEmbedding & { adherence?: number })[]): number;
   findEmbedding(model: string, generationId: string): Float32Array | null;
   listEmbeddings(model: string, ids: string[]): Map<string, Float32Array>;
@@ -140,6 +137,8 @@ export interface Library {
   /** The model for `kind` changed: vectors of every other model for that kind go. */
   deleteOtherEmbeddings(kind: GenerationKind, keepModel: string): number;
   searchByVector(model: string, query: Float32Array, options: { k: number; exclude?: string }): vectors.VectorHit[];
+  listBatchesOf(ids: string[]): string[][];
+  setBatchDiversity(ids: string[], diversity: batches.BatchDiversity | null): void;
 
   // Collections
   createCollection(name: string): collections.Collection;
@@ -178,7 +177,7 @@ export interface Library {
 
   // Installed models
   upsertModel(model: Omit<InstalledModel, 'installedAt'> & { installedAt?: number; digest?: string | null }): models.InstalledModelRecord;
-  listModels(kind?: GenerationKind): models.InstalledModelRecord[];
+  listModels(kind?: ModelKind): models.InstalledModelRecord[];
   getModel(id: string): models.InstalledModelRecord;
   findModel(id: string): models.InstalledModelRecord | null;
   removeModel(id: string): boolean;
@@ -432,6 +431,8 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     countIndexed: (model, kind) => vectors.countIndexed(live(), model, kind),
     deleteOtherEmbeddings: (kind, keepModel) => vectors.deleteOtherModels(live(), kind, keepModel),
     searchByVector: (model, query, options) => vectors.searchByVector(live(), model, query, options),
+    listBatchesOf: (ids) => batches.listBatchesOf(live(), ids),
+    setBatchDiversity: (ids, diversity) => syncRecords(live().transaction(() => batches.setBatchDiversity(live(), ids, diversity))()),
 
     createCollection: (name) => collections.createCollection(live(), newId(now()), name, now()),
     listCollections: () => collections.listCollections(live()),

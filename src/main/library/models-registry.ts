@@ -1,6 +1,6 @@
 import type { InstalledModel } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
-import type { GenerationKind } from '../../shared/params';
+import type { ModelKind } from '../../shared/params';
 import { prepare, type ReadableDB, type WritableDB } from './db';
 
 /** An installed model as the registry keeps it: the contract's shape plus the weights' digest. */
@@ -8,7 +8,7 @@ export type InstalledModelRecord = InstalledModel & { digest: string | null };
 
 interface ModelRow {
   id: string;
-  kind: GenerationKind;
+  kind: ModelKind;
   name: string;
   path: string;
   bytes: number;
@@ -31,7 +31,7 @@ export function upsertModel(db: WritableDB, model: Omit<InstalledModelRecord, 'i
   return getModel(db, model.id);
 }
 
-export function listModels(db: ReadableDB, kind?: GenerationKind): InstalledModelRecord[] {
+export function listModels(db: ReadableDB, kind?: ModelKind): InstalledModelRecord[] {
   const rows = kind
     ? prepare<ModelRow>(db, 'SELECT * FROM models WHERE kind = ? ORDER BY name COLLATE NOCASE, id').all(kind)
     : prepare<ModelRow>(db, 'SELECT * FROM models ORDER BY kind, name COLLATE NOCASE, id').all();

@@ -71,6 +71,7 @@ export function recordOf(g: Generation, storage: (assetId: string) => AssetStora
       createdAt: g.createdAt,
       deletedAt: g.deletedAt,
       ...(g.adherence ? { adherence: g.adherence } : {}),
+      ...(g.batchDiversity ? { batchDiversity: g.batchDiversity } : {}),
     },
     assets: g.assets.map((a) => ({
       id: a.id,

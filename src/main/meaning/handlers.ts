@@ -4,7 +4,7 @@ import type { MeaningIndex } from './meaning-index';
 /** The contract's search-by-meaning calls (see meaning-index.ts). */
 export function meaningHandlers(deps: {
   meaning: MeaningIndex;
-}): Pick<Handlers, 'library.searchMeaning' | 'library.similar' | 'library.diversity' | 'meaning.status' | 'meaning.setModel' | 'meaning.setPaused'> {
+}): Pick<Handlers, 'library.searchMeaning' | 'library.similar' | 'library.diversity' | 'meaning.status' | 'meaning.setModel' | 'meaning.setPaused' | 'meaning.useModel'> {
   const { meaning } = deps;
   return {
     'library.searchMeaning': async (input) => ({ items: await meaning.search(input) }),
@@ -13,5 +13,6 @@ export function meaningHandlers(deps: {
     'meaning.status': () => meaning.status(),
     'meaning.setModel': ({ kind, model }) => meaning.setModel(kind, model),
     'meaning.setPaused': ({ paused }) => meaning.setPaused(paused),
+    'meaning.useModel': ({ model, kind }) => meaning.chooseModel(model, kind),
   };
 }

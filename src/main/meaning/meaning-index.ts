@@ -3,6 +3,10 @@ import type { EmbedInput, EmbedResult } from '../../shared/engine-protocol';
 import { StudioError, toErrorShape } from '../../shared/errors';
 import type { GenerationKind } from '../../shared/params';
 import type { Library, UnindexedItem } from '../library';
+import { recordBatchDiversity } from './batch-diversity';
+import { clipScore, meanPairwiseDistance } from './scores';
+
+export { clipScore, meanPairwiseDistance } from './scores';
 
 /** Which generations a model indexes: pictures (a CLIP model), texts (a sentence embedder, or CLIP) or music (a CLAP model). */
 export type MeaningKind = 'image' | 'text' | 'music';
@@ -15,6 +19,7 @@ export interface MeaningModel {
 }
 
 const SETTING: Record<MeaningKind, string> = { image: 'meaning.imageModel', text: 'meaning.textModel', music: 'meaning.musicModel' };
+const PAUSED_SETTING = 'meaning.paused';
 
 /** What a kind needs from a model's family, and what to say when the model is of another. */
 const NEEDS: Partial<Record<MeaningKind, { family: EmbedResult['family']; refusal: string }>> = {
@@ -40,31 +45,6 @@ export interface MeaningIndexDeps {
   batchSize?: number;
 }
 
-function dot(a: Float32Array | number[], b: Float32Array | number[]): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
-}
-
-/** CLIPScore as Hessel et al. define it (w = 100): 100 × max(cos(image, prompt), 0). */
-export function clipScore(image: Float32Array | number[], prompt: Float32Array | number[]): number {
-  return 100 * Math.max(dot(image, prompt), 0);
-}
-
-/** Mean pairwise cosine distance (1 − cos) of normalised vectors; null for fewer than two. */
-export function meanPairwiseDistance(list: (Float32Array | number[])[]): number | null {
-  if (list.length < 2) return null;
-  let sum = 0;
-  let pairs = 0;
-  for (let i = 0; i < list.length; i++) {
-    for (let j = i + 1; j < list.length; j++) {
-      sum += 1 - dot(list[i]!, list[j]!);
-      pairs++;
-    }
-  }
-  return sum / pairs;
-}
-
 /** Reciprocal-rank fusion constant: the usual 60, so neither list's top dominates by itself. */
 const RRF_K = 60;
 
@@ -85,7 +65,10 @@ export class MeaningIndex {
   /** Items this run could not index, so one bad picture does not hold back the rest (retried next run). */
   private readonly skipped = new Map<string, string>();
 
-  constructor(private readonly deps: MeaningIndexDeps) {}
+  constructor(private readonly deps: MeaningIndexDeps) {
+    // A pause is the person's choice: it outlasts a quit or a crash, like the library it is kept in.
+    this.paused = deps.library.getSetting(PAUSED_SETTING) === true;
+  }
 
   modelFor(kind: MeaningKind): MeaningModel | null {
     const value = this.deps.library.getSetting(SETTING[kind]);
@@ -133,6 +116,7 @@ export class MeaningIndex {
 
   setPaused(paused: boolean): MeaningStatus {
     this.paused = paused;
+    this.deps.library.setSetting(PAUSED_SETTING, paused);
     if (!paused) this.start();
     return this.status();
   }
@@ -259,6 +243,7 @@ export class MeaningIndex {
         return row.prompt === null ? { generationId: row.generationId, vector } : { generationId: row.generationId, vector, adherence: clipScore(vector, result.vectors[row.prompt]!) };
       }),
     );
+    recordBatchDiversity(library, model.model, rows.map((row) => row.generationId));
   }
 
   private async embedQuery(kind: MeaningKind, text: string): Promise<{ model: MeaningModel; vector: Float32Array } | null> {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { StudioError } from '../../shared/errors';
-import { GenerationKind, RecommendedImageSettings } from '../../shared/params';
+import { SearchableKind } from '../../shared/contract';
+import { ModelKind, RecommendedImageSettings } from '../../shared/params';
 
 export const Dtype = z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16']);
 export type Dtype = z.infer<typeof Dtype>;
@@ -15,7 +16,9 @@ const DtypeFiles = z.strictObject({
 
 export const CatalogEntry = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
-  kind: GenerationKind,
+  kind: ModelKind,
+  /** Embedding models (and only they): the kinds of item they index for search by meaning. */
+  embeds: z.array(SearchableKind).min(1).optional(),
   repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/),
   revision: z.string().min(1),
   /** False until someone pinned the revision and checked files and sizes against the hub. */
@@ -31,7 +34,9 @@ export const CatalogEntry = z.strictObject({
   dtypes: z.partialRecord(Dtype, DtypeFiles),
   /** Image settings the model is made for (SD-Turbo: 1 step, no guidance), applied when it is picked. */
   recommended: RecommendedImageSettings.optional(),
-}).refine((e) => e.dtypes[e.defaultDtype] !== undefined, { message: 'defaultDtype must be one of dtypes' });
+})
+  .refine((e) => e.dtypes[e.defaultDtype] !== undefined, { message: 'defaultDtype must be one of dtypes' })
+  .refine((e) => (e.kind === 'embedding') === (e.embeds !== undefined), { message: 'an embedding model says what it embeds (embeds), and only an embedding model does' });
 export type CatalogEntry = z.infer<typeof CatalogEntry>;
 
 export const Catalog = z.strictObject({

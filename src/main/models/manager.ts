@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ModelInspection } from '../../shared/engine-protocol';
 import { StudioError, toErrorShape, type StudioErrorShape } from '../../shared/errors';
-import type { GenerationKind } from '../../shared/params';
+import type { ModelKind } from '../../shared/params';
 import type { InstalledModelRecord, Library } from '../library';
 import { findCatalogEntry, patternsFor, type Catalog, type Dtype } from './catalog';
 import { matchesAny } from './glob';
@@ -561,7 +561,7 @@ export class ModelManager {
   }
 
   /** Moves the verified files into place, records their digests, then registers the model. */
-  private async install(manifest: Manifest, filesDir: string, kind: GenerationKind, bytes: number): Promise<InstalledModelRecord> {
+  private async install(manifest: Manifest, filesDir: string, kind: ModelKind, bytes: number): Promise<InstalledModelRecord> {
     const files = (manifest.files ?? []).map((f) => ({ path: f.path, size: f.size, sha256: f.digest ?? '' }));
     const source = `hf:${manifest.repo}@${manifest.revision}`;
     await writeJsonDurably(path.join(filesDir, INSTALLED_MANIFEST), { version: 1, source, commit: manifest.commit, files } satisfies z.infer<typeof InstalledManifest>);

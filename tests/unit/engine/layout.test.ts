@@ -22,6 +22,35 @@ describe('inspectModelDir', () => {
     expect(music.files.map((x) => x.path)).toContain('onnx/decoder_model_merged.onnx');
   });
 
+  it('tells embedding models (CLIP, sentence embedders, CLAP) from the generators that share config.json', async () => {
+    const f = await getFixtures();
+    expect(inspectModelDir(f.embedClipOracle)).toMatchObject({ kind: 'embedding', ok: true, problems: [], architecture: 'CLIPModel' });
+    // A bert encoder with onnx/model.onnx would pass as a language model's layout: it must not be offered for writing.
+    expect(inspectModelDir(f.embedTextOracle)).toMatchObject({ kind: 'embedding', ok: true, problems: [], architecture: 'BertModel' });
+
+    const clip = tempDir();
+    cpSync(f.embedClipOracle, clip, { recursive: true });
+    rmSync(path.join(clip, 'onnx', 'vision_model.onnx'));
+    expect(inspectModelDir(clip)).toMatchObject({ kind: 'embedding', ok: false });
+    expect(inspectModelDir(clip).problems).toEqual([expect.stringMatching(/^onnx\/vision_model\.onnx is missing: the folder looks like a CLIP embedding model .* but its picture encoder was not downloaded$/)]);
+
+    const clap = tempDir();
+    write(clap, 'config.json', JSON.stringify({ model_type: 'clap', architectures: ['ClapModel'] }));
+    write(clap, 'onnx/text_model_quantized.onnx', 'x');
+    write(clap, 'tokenizer.json', '{"x":1}');
+    const result = inspectModelDir(clap);
+    expect(result).toMatchObject({ kind: 'embedding', ok: false });
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^onnx\/audio_model\.onnx is missing: the folder looks like a CLAP embedding model/),
+      expect.stringMatching(/^preprocessor_config\.json is missing/),
+    ]);
+
+    // A masked-language-model head is not a sentence embedder.
+    const mlm = tempDir();
+    write(mlm, 'config.json', JSON.stringify({ model_type: 'bert', architectures: ['BertForMaskedLM'] }));
+    expect(inspectModelDir(mlm).kind).toBe('text');
+  });
+
   it('says which text file is missing and why it matters', async () => {
     const f = await getFixtures();
     const dir = tempDir();

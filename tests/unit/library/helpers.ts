@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openLibrary, type Library } from '../../../src/main/library';
+import { asWritable } from '../../../src/main/library/db';
+import { MIGRATIONS } from '../../../src/main/library/migrations';
 
 export interface TestLibrary {
   base: string;
@@ -87,4 +89,24 @@ export function storeHashes(dir: string): Record<string, string> {
     out[path.relative(filesDir, full)] = sha256File(full);
   }
   return out;
+}
+
+/**
+ * A library folder whose database is exactly as schema `version` left it (the first `version`
+ * migrations, nothing later), under a new folder that `dirs` collects for clean-up. `seed` adds the
+ * rows the migration test needs, on that old schema.
+ */
+export function writeLibraryAtVersion(version: number, dirs: string[], seed: (db: Database.Database) => void): string {
+  const base = tempDir();
+  dirs.push(base);
+  const dir = path.join(base, 'library');
+  fs.mkdirSync(dir, { recursive: true });
+  const db = new Database(path.join(dir, 'atelier.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  for (const m of MIGRATIONS.slice(0, version)) m.up(asWritable(db));
+  db.pragma(`user_version = ${version}`);
+  seed(db);
+  db.close();
+  return dir;
 }

@@ -4,10 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AiPassage } from '../../../src/shared/contract';
 import { openLibrary } from '../../../src/main/library';
-import { asWritable } from '../../../src/main/library/db';
-import * as initial from '../../../src/main/library/migrations/001-initial';
-import * as documentSearch from '../../../src/main/library/migrations/002-document-search';
-import { tempDir } from './helpers';
+import { writeLibraryAtVersion } from './helpers';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -16,20 +13,10 @@ afterEach(() => {
 
 /** A library exactly as schema v2 left it, with documents in it. */
 function writeV2Library(): string {
-  const base = tempDir();
-  dirs.push(base);
-  const dir = path.join(base, 'library');
-  fs.mkdirSync(dir, { recursive: true });
-  const db = new Database(path.join(dir, 'atelier.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  initial.up(asWritable(db));
-  documentSearch.up(asWritable(db));
-  db.pragma('user_version = 2');
-  db.prepare(`INSERT INTO documents (id, search_rowid, title, body, notes, words, created_at, updated_at) VALUES ('d1', 1, 'Harbour novel', 'It was dark. The sea rose.', 'storms', 6, 1000, 1000)`).run();
-  db.prepare(`INSERT INTO documents (id, search_rowid, title, body, words, created_at, updated_at) VALUES ('d2', 2, 'Letters', 'Dear you', 2, 1000, 1500)`).run();
-  db.close();
-  return dir;
+  return writeLibraryAtVersion(2, dirs, (db) => {
+    db.prepare(`INSERT INTO documents (id, search_rowid, title, body, notes, words, created_at, updated_at) VALUES ('d1', 1, 'Harbour novel', 'It was dark. The sea rose.', 'storms', 6, 1000, 1000)`).run();
+    db.prepare(`INSERT INTO documents (id, search_rowid, title, body, words, created_at, updated_at) VALUES ('d2', 2, 'Letters', 'Dear you', 2, 1000, 1500)`).run();
+  });
 }
 
 const passage: AiPassage = { id: 'p1', from: 13, to: 26, action: 'continue', generationIds: ['g9'], text: 'The sea rose.' };

@@ -3,11 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLibrary } from '../../../src/main/library';
-import { asWritable } from '../../../src/main/library/db';
-import * as initial from '../../../src/main/library/migrations/001-initial';
-import * as documentSearch from '../../../src/main/library/migrations/002-document-search';
-import * as documentAiPassages from '../../../src/main/library/migrations/003-document-ai-passages';
-import { tempDir } from './helpers';
+import { writeLibraryAtVersion } from './helpers';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -16,20 +12,11 @@ afterEach(() => {
 
 /** A library exactly as schema v3 left it, with two pictures' rows (no files: the store check is skipped for them). */
 function writeV3Library(): string {
-  const base = tempDir();
-  dirs.push(base);
-  const dir = path.join(base, 'library');
-  fs.mkdirSync(dir, { recursive: true });
-  const db = new Database(path.join(dir, 'atelier.db'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  for (const m of [initial, documentSearch, documentAiPassages]) m.up(asWritable(db));
-  db.pragma('user_version = 3');
-  const insert = db.prepare(`INSERT INTO generations (id, search_rowid, kind, model, prompt, params, rating, created_at) VALUES (?, ?, 'image', 'sd', ?, '{}', ?, ?)`);
-  insert.run('g1', 1, 'a lighthouse', 3, 1000);
-  insert.run('g2', 2, 'a harbour', 5, 2000);
-  db.close();
-  return dir;
+  return writeLibraryAtVersion(3, dirs, (db) => {
+    const insert = db.prepare(`INSERT INTO generations (id, search_rowid, kind, model, prompt, params, rating, created_at) VALUES (?, ?, 'image', 'sd', ?, '{}', ?, ?)`);
+    insert.run('g1', 1, 'a lighthouse', 3, 1000);
+    insert.run('g2', 2, 'a harbour', 5, 2000);
+  });
 }
 
 function unit(values: number[]): Float32Array {

@@ -27,6 +27,28 @@ describe('catalog', () => {
     expect(() => patternsFor(findCatalogEntry(catalog, 'sd-turbo')!, 'q4')).toThrow(/no q4 variant/);
   });
 
+  it('lists the embedding models for search by meaning, each saying what it indexes, with files in transformers.js layout', () => {
+    const embedding = catalog.models.filter((m) => m.kind === 'embedding');
+    expect(embedding.map((m) => [m.repo, m.embeds])).toEqual([
+      ['Xenova/clip-vit-base-patch32', ['image']],
+      ['Xenova/all-MiniLM-L6-v2', ['text']],
+      ['Xenova/clap-htsat-unfused', ['music']],
+    ]);
+    const clip = findCatalogEntry(catalog, 'clip-vit-base-patch32')!;
+    for (const file of ['onnx/text_model_quantized.onnx', 'onnx/vision_model_quantized.onnx', 'preprocessor_config.json', 'tokenizer.json']) expect(matchesAny(file, patternsFor(clip))).toBe(true);
+    expect(matchesAny('onnx/vision_model.onnx', patternsFor(clip))).toBe(false);
+    expect(matchesAny('onnx/vision_model.onnx', patternsFor(clip, 'fp32'))).toBe(true);
+    expect(matchesAny('onnx/audio_model_quantized.onnx', patternsFor(findCatalogEntry(catalog, 'Xenova/clap-htsat-unfused')!))).toBe(true);
+    expect(catalog.models.filter((m) => m.kind !== 'embedding').every((m) => m.embeds === undefined)).toBe(true);
+  });
+
+  it('refuses an embedding model that does not say what it indexes, and a generator that claims to', () => {
+    const base = catalog.models.find((m) => m.id === 'all-minilm-l6-v2')!;
+    const { embeds: _embeds, ...silent } = base;
+    expect(() => parseCatalog({ version: 1, models: [silent] })).toThrow(/an embedding model says what it embeds/);
+    expect(() => parseCatalog({ version: 1, models: [{ ...base, kind: 'text' }] })).toThrow(/only an embedding model does/);
+  });
+
   it('rejects a malformed catalog with the path of the problem', () => {
     expect(() => parseCatalog({ version: 1, models: [{ id: 'x' }] })).toThrow(/models\.0/);
   });
