@@ -238,6 +238,8 @@ export const CatalogItem = z.object({
   goodFor: z.string(),
   licence: z.object({ id: z.string(), url: z.string() }),
   hardware: z.string(),
+  /** 'gguf': one file per quantisation, picked from the hub's list (models.ggufQuants); dtypes then hold approximate sizes per quantisation. */
+  format: z.enum(['onnx', 'gguf']),
   defaultDtype: z.string(),
   dtypes: z.record(z.string(), z.object({ approxBytes: z.number() })),
   /** Set when this catalog entry is already installed. */
@@ -246,6 +248,22 @@ export const CatalogItem = z.object({
   recommended: RecommendedImageSettings.optional(),
 });
 export type CatalogItem = z.infer<typeof CatalogItem>;
+
+/** One GGUF quantisation of a hub repository (see main/models/gguf-quants.ts). */
+export const GgufQuant = z.object({
+  /** Q4_K_M, Q8_0, F16, … (upper case), or the file's stem when it names none. */
+  quant: z.string(),
+  /** Repository path of the file (of the first part, for a split model). */
+  file: z.string(),
+  bytes: z.number(),
+  parts: z.number().int().positive(),
+  supported: z.boolean(),
+  /** Why it cannot be downloaded (a split model). */
+  reason: z.string().optional(),
+});
+export type GgufQuant = z.infer<typeof GgufQuant>;
+export const GgufQuantList = z.object({ quants: z.array(GgufQuant), defaultFile: z.string().nullable() });
+export type GgufQuantList = z.infer<typeof GgufQuantList>;
 
 export const DownloadState = z.object({
   id: z.string(),
@@ -403,9 +421,18 @@ export const calls = {
   'models.catalog': call(Empty, z.object({ items: z.array(CatalogItem) })),
   /** Starts a download from the hub (catalog id or owner/name); progress arrives as models.progress events. */
   'models.pull': call(
-    z.strictObject({ repo: z.string().min(3).max(200), revision: z.string().max(100).optional(), dtype: z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16']).optional(), name: z.string().max(200).optional() }),
+    z.strictObject({
+      repo: z.string().min(3).max(200),
+      revision: z.string().max(100).optional(),
+      dtype: z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16']).optional(),
+      /** A GGUF quantisation (Q4_K_M) or a file path from models.ggufQuants. */
+      quant: z.string().min(1).max(500).optional(),
+      name: z.string().max(200).optional(),
+    }),
     z.object({ downloadId: z.string() }),
   ),
+  /** The GGUF quantisations of a hub repository (catalog id or owner/name), with sizes from its file tree. */
+  'models.ggufQuants': call(z.strictObject({ repo: z.string().min(3).max(200), revision: z.string().max(100).optional() }), GgufQuantList),
   'models.downloads': call(Empty, z.object({ items: z.array(DownloadState) })),
   'models.pause': call(z.strictObject({ downloadId: Id.max(300) }), z.object({ downloadId: z.string() })),
   'models.resume': call(z.strictObject({ downloadId: Id.max(300) }), z.object({ downloadId: z.string() })),

@@ -59,7 +59,7 @@ Commands:
                                        LM Studio); the API key is read from the environment variable VAR
   models discover [--import]           GGUF models LM Studio and Ollama already have here; --import registers
                                        them in place (nothing is copied)
-  models pull REPO[@REV] [--files GLOB,GLOB] [--dtype fp32|fp16|q8|q4]
+  models pull REPO[@REV] [--files GLOB,GLOB] [--dtype fp32|fp16|q8|q4] [--quant Q4_K_M]
                                        download from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN), resumable
   models rm ID                         remove a model (says which generations used it)
   models verify ID                     check every file against the digests recorded at download
@@ -93,6 +93,7 @@ const OPTIONS = {
   to: { type: 'string' },
   files: { type: 'string' },
   dtype: { type: 'string' },
+  quant: { type: 'string' },
   zip: { type: 'boolean', default: false },
   unsigned: { type: 'boolean', default: false },
   meaning: { type: 'boolean', default: false },
@@ -665,7 +666,7 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
   }
   if (sub === 'pull') {
     const studio = await cli.studio();
-    return modelsPullCommand(studio.models, rest[0] ?? need(undefined, 'repo'), { files: cli.values.files, dtype: cli.values.dtype as Dtype | undefined, name: cli.values.name, json: cli.values.json });
+    return modelsPullCommand(studio.models, rest[0] ?? need(undefined, 'repo'), { files: cli.values.files, dtype: cli.values.dtype as Dtype | undefined, quant: cli.values.quant, name: cli.values.name, json: cli.values.json });
   }
   if (sub === 'rm') {
     const studio = await cli.studio();

@@ -8,6 +8,7 @@ import { StudioError, toErrorShape, type StudioErrorShape } from '../../shared/e
 import type { GenerationKind } from '../../shared/params';
 import type { InstalledModelRecord, Library } from '../library';
 import { findCatalogEntry, patternsFor, type Catalog, type Dtype } from './catalog';
+import { patternsForQuant } from './gguf-pull';
 import { matchesAny } from './glob';
 import { assertSafeHubPath, formatBytes, HubClient, type HubClientOptions, type HubFile } from './hub-client';
 import { fsyncDirectory } from '../library-io/durable';
@@ -57,6 +58,8 @@ export interface PullOptions {
   /** Glob patterns of repository paths; default all files (or the catalog's files for `dtype`). */
   files?: string[];
   dtype?: Dtype;
+  /** A GGUF quantisation (Q4_K_M) or one .gguf file path of the repository. */
+  quant?: string;
   name?: string;
 }
 
@@ -250,8 +253,11 @@ export class ModelManager {
   async begin(repoSpec: string, options: PullOptions = {}): Promise<{ downloadId: string; outcome: Promise<InstalledModelRecord> }> {
     const parsed = parseRepoAtRevision(options.revision ? `${repoSpec}@${options.revision}` : repoSpec);
     let patterns = options.files && options.files.length > 0 ? options.files : null;
+    const entry = this.catalog ? findCatalogEntry(this.catalog, parsed.repo) : undefined;
+    // A GGUF repository downloads one quantisation: the one asked for, else the catalog's default.
+    const quant = options.quant ?? (!options.dtype && entry?.format === 'gguf' ? entry.defaultQuant : undefined);
+    if (!patterns && quant) patterns = await patternsForQuant(this.hub, parsed.repo, parsed.revision, quant);
     if (!patterns && options.dtype) {
-      const entry = this.catalog ? findCatalogEntry(this.catalog, parsed.repo) : undefined;
       if (!entry) throw new StudioError('INVALID_INPUT', `${parsed.repo} is not in the catalog, so "${options.dtype}" cannot be mapped to files; pass file patterns instead.`);
       patterns = patternsFor(entry, options.dtype);
     }

@@ -27,6 +27,14 @@ describe('catalog', () => {
     expect(() => patternsFor(findCatalogEntry(catalog, 'sd-turbo')!, 'q4')).toThrow(/no q4 variant/);
   });
 
+  it('ships GGUF instruct models with a Q4_K_M default among their quantisations, which a dtype cannot pick', () => {
+    const gguf = catalog.models.filter((m) => m.format === 'gguf');
+    expect(gguf.map((m) => m.repo)).toEqual(expect.arrayContaining(['Qwen/Qwen2.5-0.5B-Instruct-GGUF', 'bartowski/Llama-3.2-1B-Instruct-GGUF']));
+    for (const m of gguf) if (m.format === 'gguf') expect(m.quants[m.defaultQuant]?.approxBytes).toBeGreaterThan(0);
+    expect(() => patternsFor(gguf[0]!, 'q4')).toThrow(/GGUF model: pick a quantisation \(Q4_K_M/);
+    expect(() => parseCatalog({ version: 1, models: [{ ...gguf[0], defaultQuant: 'Q3_K_S' }] })).toThrow(/models\.0/);
+  });
+
   it('rejects a malformed catalog with the path of the problem', () => {
     expect(() => parseCatalog({ version: 1, models: [{ id: 'x' }] })).toThrow(/models\.0/);
   });
