@@ -14,6 +14,7 @@ import type { ModelManager } from './models/manager';
 import { findCatalogEntry, type Catalog } from './models/catalog';
 import { catalogItems, resolveHubRepo } from './models/catalog-items';
 import { listHubGgufQuants } from './models/gguf-pull';
+import { remoteModelHandlers, type RemoteModelDeps } from './models/remote-models';
 import { rendererSaves } from './shutdown';
 import type { EventBus } from './ipc/events';
 import { librarySafetyHandlers } from './library-safety';
@@ -47,6 +48,8 @@ export interface ApiDeps {
   upscalers: UpscaleModels;
   catalog: Catalog;
   tokens: TokenStore;
+  /** Text servers' API keys (models.addRemote), handed to the engine by origin. */
+  remoteModels: RemoteModelDeps;
   layout: DataLayout;
   mode: AppInfo['mode'];
   version: string;
@@ -142,6 +145,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...upscaleHandlers(deps),
     ...credentialHandlers(deps),
     ...meaningHandlers(deps),
+    ...remoteModelHandlers(deps.remoteModels),
     'library.tags': () => ({ items: library.listTags() }),
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);

@@ -18,6 +18,8 @@ import type { EmbedResult, EngineMessage, ModelInspection, UpscaleModelSummary }
 import { MeaningIndex } from './meaning/meaning-index';
 import { localEndpointPath, startLocalEndpoint, type LocalEndpoint } from './transport/local-endpoint';
 import { UpscaleModels } from './upscale/models';
+import { noSecretStore, type SecretStore } from './secrets';
+import { storedRemoteKeys } from './models/remote-models';
 
 type EngineStreamMessage = Extract<EngineMessage, { type: 'progress' | 'token' | 'preview' | 'log' }>;
 
@@ -45,6 +47,8 @@ export interface StudioOptions {
   nativeBinding?: string;
   versions?: Record<string, string>;
   tokens?: TokenStore;
+  /** Where text servers' API keys are kept (the OS keychain in the desktop app); default: nowhere. */
+  secrets?: SecretStore;
   /** What this process is doing, told to another process that finds the library taken (e.g. "atelier generate image"). */
   ownerDetail?: string;
   log?(message: string): void;
@@ -139,7 +143,10 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   jobs.recover();
   // Jobs still queued from the last session start again on their own; interrupted ones wait for resume.
   jobs.setPaused(false);
-  let appliedEngineOptions = engineOptions(readSettings(library));
+  // API keys of text servers go to the engine with its options, by origin (see models/remote-models.ts).
+  const secrets = options.secrets ?? noSecretStore;
+  let remoteApiKeys = await storedRemoteKeys({ secrets, listModels: () => library.listModels() });
+  let appliedEngineOptions = { ...engineOptions(readSettings(library)), remoteApiKeys };
   await engine.configure(appliedEngineOptions);
 
   const tokens = options.tokens ?? envTokenStore;
@@ -180,6 +187,17 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     upscalers,
     catalog,
     tokens,
+    remoteModels: {
+      modelsDir: layout.modelsDir,
+      secrets,
+      register: (file, name) => models.importFolder(file, name),
+      listModels: () => library.listModels(),
+      applyKeys: async (keys) => {
+        remoteApiKeys = keys;
+        appliedEngineOptions = { ...appliedEngineOptions, remoteApiKeys };
+        await engine.configure(appliedEngineOptions);
+      },
+    },
     layout,
     mode: options.mode,
     events,
@@ -192,7 +210,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     })),
     applySettings: async (settings) => {
       // Only a change the engine cares about waits for it (a theme change never waits for an engine still starting).
-      const options = engineOptions(settings);
+      const options = { ...engineOptions(settings), remoteApiKeys };
       if (JSON.stringify(options) === JSON.stringify(appliedEngineOptions)) return;
       appliedEngineOptions = options;
       info = null;

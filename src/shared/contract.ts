@@ -265,6 +265,13 @@ export type GgufQuant = z.infer<typeof GgufQuant>;
 export const GgufQuantList = z.object({ quants: z.array(GgufQuant), defaultFile: z.string().nullable() });
 export type GgufQuantList = z.infer<typeof GgufQuantList>;
 
+/** An OpenAI-compatible text server: plain http only to loopback or private addresses, and only when allowHttp confirms it. */
+export const RemoteEndpoint = z.strictObject({
+  baseUrl: z.string().trim().min(1).max(2000),
+  apiKey: z.string().trim().max(400).optional(),
+  allowHttp: z.boolean().default(false),
+});
+
 export const DownloadState = z.object({
   id: z.string(),
   repo: z.string(),
@@ -445,6 +452,18 @@ export const calls = {
   'upscale.import': call(z.strictObject({ path: z.string().min(1).max(4096), name: z.string().max(200).optional() }), UpscaleModel),
   'upscale.remove': call(z.strictObject({ id: Id }), z.object({ id: z.string() })),
   'models.setToken': call(z.strictObject({ token: z.string().max(400) }), z.object({ stored: z.boolean() })),
+  /** Asks an OpenAI-compatible server (vLLM, llama.cpp, Ollama, LM Studio, another Atelier) which models it offers (GET /v1/models). */
+  'models.testRemote': call(RemoteEndpoint, z.object({ models: z.array(z.string()) })),
+  /** Registers one model of an OpenAI-compatible server as a text model; the API key is kept like the hub token, for that host only. */
+  'models.addRemote': call(
+    RemoteEndpoint.extend({
+      model: z.string().min(1).max(500),
+      name: z.string().min(1).max(200).optional(),
+      /** Command line: the environment variable that holds the key (never stored). */
+      apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name like MY_API_KEY').max(100).optional(),
+    }),
+    InstalledModel,
+  ),
 } as const;
 
 export type Calls = typeof calls;

@@ -14,7 +14,6 @@ import { dataLayout, defaultDataDir } from '../paths';
 import type { Dtype } from '../models/catalog';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
 import { findLocalGgufModels } from '../models/local-sources';
-import { checkEndpoint } from '../../shared/openai-client';
 import { appVersion, createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
 import { startOpenAiServer, type OpenAiServer } from '../openai/server';
@@ -635,21 +634,10 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
     return 0;
   }
   if (sub === 'add-remote') {
-    // A remote model is a small description in the models folder, registered like a local model.
-    const baseUrl = need(cli.values['base-url'], 'base-url');
+    // The same call as Settings → Text servers: one address policy and one check that the server offers the model.
     const model = need(cli.values['remote-model'], 'remote-model');
-    const verdict = checkEndpoint(baseUrl, cli.values['allow-http']);
-    if (!verdict.ok) throw new StudioError(verdict.needsConfirmation ? 'FORBIDDEN' : 'INVALID_INPUT', `${verdict.reason}${verdict.needsConfirmation ? ' (pass --allow-http to confirm)' : ''}.`);
-    const studio = await cli.studio();
-    const name = cli.values.name ?? `${model} @ ${new URL(baseUrl).host}`;
-    const file = path.join(studio.layout.modelsDir, 'remote', `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'remote'}.openai.json`);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const description = { baseUrl, model, allowInsecureHttp: cli.values['allow-http'], ...(cli.values['api-key-env'] ? { apiKeyEnv: cli.values['api-key-env'] } : {}) };
-    await fs.writeFile(file, `${JSON.stringify(description, null, 2)}\n`);
-    const registered = await cli.call('models.import', { path: file, name }).catch(async (error: unknown) => {
-      await fs.rm(file, { force: true });
-      throw error;
-    });
+    const baseUrl = need(cli.values['base-url'], 'base-url');
+    const registered = await cli.call('models.addRemote', { baseUrl, model, name: cli.values.name, allowHttp: cli.values['allow-http'], apiKeyEnv: cli.values['api-key-env'] });
     cli.print(registered, () => `Registered ${registered.id}: ${model} on ${baseUrl}`);
     return 0;
   }
