@@ -675,7 +675,8 @@ function rendererDir(): string | undefined {
 function startOpenAiEndpoint(studio: Studio, cli: Cli): Promise<OpenAiServer> {
   return startOpenAiServer(
     {
-      textModels: () => studio.library.listModels().filter((m) => m.kind === 'text'),
+      // Models on other servers are not offered again: one added from this very endpoint would have the engine wait on itself.
+      textModels: () => studio.library.listModels().filter((m) => m.kind === 'text' && !m.path.toLowerCase().endsWith('.openai.json')),
       engine: studio.engine,
       onEngineStream: (listener) => studio.onEngineStream(listener),
       stagingDir: studio.layout.stagingDir,
