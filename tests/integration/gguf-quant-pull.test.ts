@@ -89,6 +89,9 @@ describe('picking a GGUF quantisation from the hub', () => {
     expect(readdirSync(model.path).filter((n) => n.endsWith('.gguf'))).toEqual(['tiny-llama-F16.gguf']);
     expect(readFileSync(path.join(model.path, 'tiny-llama-F16.gguf')).equals(f16)).toBe(true);
     expect((await models.verify(model.id)).ok).toBe(true);
+    // Another quantisation of an installed repository is refused with what to do, not answered with this one.
+    await expect(models.pull(REPO, { quant: 'Q8_0' })).rejects.toThrow(/installed with another quantisation.*remove it in the Models view first to download Q8_0/);
+    expect((await models.pull(REPO, { quant: 'F16' })).id).toBe(model.id);
     // Nothing of the other quantisations was fetched.
     expect(hub.requests.some((r) => /Q8_0|Q4_K_M/.test(r.url) && r.url.includes('/resolve/'))).toBe(false);
     await models.remove(model.id);

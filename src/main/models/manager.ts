@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -265,7 +265,11 @@ export class ModelManager {
     const running = this.active.get(id)?.promise;
     if (running) return { downloadId: id, outcome: running };
     const installed = this.library.findModel(id);
-    if (installed && (await fs.stat(installed.path).then(() => true, () => false))) return { downloadId: id, outcome: Promise.resolve(installed) };
+    if (installed && (await fs.stat(installed.path).then(() => true, () => false))) {
+      // Downloads are named after the repository: another quantisation installed is said, not answered with.
+      if (quant && patterns?.length === 1 && !existsSync(path.join(installed.path, patterns[0]!))) throw new StudioError('INVALID_INPUT', `${parsed.repo} is installed with another quantisation as "${installed.name}"; remove it in the Models view first to download ${quant}.`);
+      return { downloadId: id, outcome: Promise.resolve(installed) };
+    }
 
     const existing = await this.readManifest(id);
     const samePatterns = JSON.stringify(existing?.patterns ?? null) === JSON.stringify(patterns);
