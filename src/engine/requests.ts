@@ -17,6 +17,7 @@ export const EngineOptionsSchema = z.strictObject({
   memoryBudgetMb: z.number().min(0).max(16 * 1024 * 1024),
   llamaContextSize: z.number().int().min(0).max(1_048_576).optional(),
   llamaGpuLayers: z.number().int().min(-1).max(10_000).optional(),
+  remoteApiKeys: z.record(z.string().max(300), z.string().max(400)).optional(),
 });
 
 export const RunParamsSchema = z.discriminatedUnion('kind', [

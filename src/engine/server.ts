@@ -13,7 +13,7 @@ import { describeRunFailure } from './runtime/run-failures';
 import { generateText, loadTextModel, unloadTextModels } from './text/generate';
 import { inspectUpscaleModel } from './upscale/inspect';
 import { isGgufModelPath } from './gguf/files';
-import { inspectRemoteModel, isRemoteModelPath } from './remote/descriptor';
+import { inspectRemoteModel, isRemoteModelPath, withoutApiKeys } from './remote/descriptor';
 
 type RunRequest = Extract<ValidRequest, { type: 'run' }>;
 
@@ -34,7 +34,7 @@ export interface Runners {
 export const defaultRunners: Runners = {
   // A .gguf file (or a folder holding one) runs on llama.cpp; a transformers.js folder on ONNX.
   text: async (modelDir, run, context) => {
-    if (isRemoteModelPath(modelDir)) return (await import('./remote/generate')).generateRemoteText(modelDir, run.params, context);
+    if (isRemoteModelPath(modelDir)) return (await import('./remote/generate')).generateRemoteText(modelDir, run.params, { ...context, apiKeys: context.ctx.options().remoteApiKeys });
     if (!isGgufModelPath(modelDir)) return generateText(modelDir, run.params, context);
     const { generateGgufText } = await import('./gguf/generate');
     return generateGgufText(modelDir, run.params, context);
@@ -122,7 +122,7 @@ export class EngineServer {
         return;
       case 'inspect': {
         const inspection = isRemoteModelPath(request.modelDir)
-          ? await inspectRemoteModel(request.modelDir)
+          ? await inspectRemoteModel(request.modelDir, this.ctx.options().remoteApiKeys)
           : isGgufModelPath(request.modelDir)
             ? await (await import('./gguf/inspect')).inspectGguf(request.modelDir)
             : inspectModelDir(request.modelDir);
@@ -145,7 +145,7 @@ export class EngineServer {
           // Loaded models were built for the old settings: drop them once the current job is done.
           this.enqueue({ seq: -1, label: 'reconfigure', controller: new AbortController(), work: async () => (changed ? this.ctx.resident.clear() : this.ctx.resident.makeRoom(0)) });
         }
-        this.reply(request.seq, { ok: true, value: { options: this.ctx.options(), chain: this.ctx.registry.chain(request.options.provider) } });
+        this.reply(request.seq, { ok: true, value: { options: withoutApiKeys(this.ctx.options()), chain: this.ctx.registry.chain(request.options.provider) } });
         return;
       }
       case 'cancel':
@@ -302,7 +302,7 @@ export class EngineServer {
       busy: this.current?.label ?? null,
       running: this.current?.jobId ?? null,
       queued: this.queue.map((w) => w.jobId ?? w.label),
-      options: this.ctx.options(),
+      options: withoutApiKeys(this.ctx.options()),
       residentBytes: this.ctx.resident.totalBytes(),
       resident: this.ctx.resident.list(),
     };

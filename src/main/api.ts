@@ -11,8 +11,10 @@ import { importPngFolder } from './library-io/import';
 import type { JobQueue } from './jobs/queue';
 import type { DataLayout } from './paths';
 import type { ModelManager } from './models/manager';
-import { parseRepoAtRevision } from './models/manager';
 import { findCatalogEntry, type Catalog } from './models/catalog';
+import { catalogItems, resolveHubRepo } from './models/catalog-items';
+import { listHubGgufQuants } from './models/gguf-pull';
+import { remoteModelHandlers, type RemoteModelDeps } from './models/remote-models';
 import { rendererSaves } from './shutdown';
 import type { EventBus } from './ipc/events';
 import { librarySafetyHandlers } from './library-safety';
@@ -47,6 +49,8 @@ export interface ApiDeps {
   upscalers: UpscaleModels;
   catalog: Catalog;
   tokens: TokenStore;
+  /** Text servers' API keys (models.addRemote), handed to the engine by origin. */
+  remoteModels: RemoteModelDeps;
   layout: DataLayout;
   mode: AppInfo['mode'];
   version: string;
@@ -142,6 +146,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     ...upscaleHandlers(deps),
     ...credentialHandlers(deps),
     ...meaningHandlers(deps),
+    ...remoteModelHandlers(deps.remoteModels),
     'library.tags': () => ({ items: library.listTags() }),
     'library.export': async ({ ids, zip }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
@@ -207,36 +212,18 @@ export function createHandlers(deps: ApiDeps): Handlers {
       const removed = await deps.models.remove(id);
       return { id: removed.id, usedBy: removed.usedBy };
     },
-    'models.catalog': () => {
-      const installed = library.listModels();
-      return {
-        items: deps.catalog.models.map((entry) => ({
-          id: entry.id,
-          kind: entry.kind,
-          ...(entry.embeds ? { embeds: entry.embeds } : {}),
-          repo: entry.repo,
-          revision: entry.revision,
-          verified: entry.verified,
-          verificationNote: entry.verificationNote,
-          title: entry.title,
-          goodFor: entry.goodFor,
-          licence: entry.licence,
-          hardware: entry.hardware,
-          defaultDtype: entry.defaultDtype,
-          dtypes: Object.fromEntries(Object.entries(entry.dtypes).map(([dtype, files]) => [dtype, { approxBytes: files?.approxBytes ?? 0 }])),
-          installedId: installed.find((m) => m.source.startsWith(`hf:${entry.repo}@`))?.id ?? null,
-          ...(entry.recommended ? { recommended: entry.recommended } : {}),
-        })),
-      };
+    'models.catalog': () => ({ items: catalogItems(deps.catalog, library.listModels()) }),
+    'models.ggufQuants': async ({ repo, revision }) => {
+      const resolved = resolveHubRepo(deps.catalog, repo, revision);
+      return listHubGgufQuants(deps.models.hub, resolved.repo, resolved.revision);
     },
-    'models.pull': async ({ repo, revision, dtype, name }) => {
-      const entry = findCatalogEntry(deps.catalog, repo) ?? null;
-      const spec = entry ? entry.repo : repo;
-      const parsed = parseRepoAtRevision(revision ? `${spec}@${revision}` : entry ? `${spec}@${entry.revision}` : spec);
-      const chosen = dtype ?? entry?.defaultDtype;
+    'models.pull': async ({ repo, revision, dtype, quant, name }) => {
+      const resolved = resolveHubRepo(deps.catalog, repo, revision);
+      const entry = findCatalogEntry(deps.catalog, repo);
+      const chosen = dtype ?? (!quant && entry?.format === 'onnx' ? entry.defaultDtype : undefined);
       // What stops the pull before it exists is this call's error, shown where it was asked for;
       // progress and any later failure arrive as models.progress events.
-      const started = await deps.models.begin(`${parsed.repo}@${parsed.revision}`, { dtype: chosen, name: name ?? entry?.title });
+      const started = await deps.models.begin(`${resolved.repo}@${resolved.revision}`, { dtype: chosen, quant, name: name ?? resolved.title });
       return { downloadId: started.downloadId };
     },
     'models.downloads': async () => ({ items: await deps.models.listDownloads() }),

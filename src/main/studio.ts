@@ -20,6 +20,8 @@ import { localEndpointPath, startLocalEndpoint, type LocalEndpoint } from './tra
 import { UpscaleModels } from './upscale/models';
 import { exportSigning } from './credentials/handlers';
 import { signCommittedPictures } from './credentials/library-signing';
+import { noSecretStore, type SecretStore } from './secrets';
+import { storedRemoteKeys } from './models/remote-models';
 
 type EngineStreamMessage = Extract<EngineMessage, { type: 'progress' | 'token' | 'preview' | 'log' }>;
 
@@ -47,6 +49,8 @@ export interface StudioOptions {
   nativeBinding?: string;
   versions?: Record<string, string>;
   tokens?: TokenStore;
+  /** Where text servers' API keys are kept (the OS keychain in the desktop app); default: nowhere. */
+  secrets?: SecretStore;
   /** What this process is doing, told to another process that finds the library taken (e.g. "atelier generate image"). */
   ownerDetail?: string;
   log?(message: string): void;
@@ -144,7 +148,10 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
   jobs.recover();
   // Jobs still queued from the last session start again on their own; interrupted ones wait for resume.
   jobs.setPaused(false);
-  let appliedEngineOptions = engineOptions(readSettings(library));
+  // API keys of text servers go to the engine with its options, by origin (see models/remote-models.ts).
+  const secrets = options.secrets ?? noSecretStore;
+  let remoteApiKeys = await storedRemoteKeys({ secrets, listModels: () => library.listModels() });
+  let appliedEngineOptions = { ...engineOptions(readSettings(library)), remoteApiKeys };
   await engine.configure(appliedEngineOptions);
 
   const tokens = options.tokens ?? envTokenStore;
@@ -184,6 +191,17 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     upscalers,
     catalog,
     tokens,
+    remoteModels: {
+      modelsDir: layout.modelsDir,
+      secrets,
+      register: (file, name) => models.importFolder(file, name),
+      listModels: () => library.listModels(),
+      applyKeys: async (keys) => {
+        remoteApiKeys = keys;
+        appliedEngineOptions = { ...appliedEngineOptions, remoteApiKeys };
+        await engine.configure(appliedEngineOptions);
+      },
+    },
     layout,
     mode: options.mode,
     events,
@@ -196,7 +214,7 @@ export async function createStudio(options: StudioOptions): Promise<Studio> {
     })),
     applySettings: async (settings) => {
       // Only a change the engine cares about waits for it (a theme change never waits for an engine still starting).
-      const options = engineOptions(settings);
+      const options = { ...engineOptions(settings), remoteApiKeys };
       if (JSON.stringify(options) === JSON.stringify(appliedEngineOptions)) return;
       appliedEngineOptions = options;
       info = null;

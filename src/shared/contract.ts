@@ -254,6 +254,8 @@ export const CatalogItem = z.object({
   goodFor: z.string(),
   licence: z.object({ id: z.string(), url: z.string() }),
   hardware: z.string(),
+  /** 'gguf': one file per quantisation, picked from the hub's list (models.ggufQuants); dtypes then hold approximate sizes per quantisation. */
+  format: z.enum(['onnx', 'gguf']),
   defaultDtype: z.string(),
   dtypes: z.record(z.string(), z.object({ approxBytes: z.number() })),
   /** Set when this catalog entry is already installed. */
@@ -262,6 +264,29 @@ export const CatalogItem = z.object({
   recommended: RecommendedImageSettings.optional(),
 });
 export type CatalogItem = z.infer<typeof CatalogItem>;
+
+/** One GGUF quantisation of a hub repository (see main/models/gguf-quants.ts). */
+export const GgufQuant = z.object({
+  /** Q4_K_M, Q8_0, F16, … (upper case), or the file's stem when it names none. */
+  quant: z.string(),
+  /** Repository path of the file (of the first part, for a split model). */
+  file: z.string(),
+  bytes: z.number(),
+  parts: z.number().int().positive(),
+  supported: z.boolean(),
+  /** Why it cannot be downloaded (a split model). */
+  reason: z.string().optional(),
+});
+export type GgufQuant = z.infer<typeof GgufQuant>;
+export const GgufQuantList = z.object({ quants: z.array(GgufQuant), defaultFile: z.string().nullable() });
+export type GgufQuantList = z.infer<typeof GgufQuantList>;
+
+/** An OpenAI-compatible text server: plain http only to loopback or private addresses, and only when allowHttp confirms it. */
+export const RemoteEndpoint = z.strictObject({
+  baseUrl: z.string().trim().min(1).max(2000),
+  apiKey: z.string().trim().max(400).optional(),
+  allowHttp: z.boolean().default(false),
+});
 
 export const DownloadState = z.object({
   id: z.string(),
@@ -425,9 +450,18 @@ export const calls = {
   'models.catalog': call(Empty, z.object({ items: z.array(CatalogItem) })),
   /** Starts a download from the hub (catalog id or owner/name); progress arrives as models.progress events. */
   'models.pull': call(
-    z.strictObject({ repo: z.string().min(3).max(200), revision: z.string().max(100).optional(), dtype: z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16']).optional(), name: z.string().max(200).optional() }),
+    z.strictObject({
+      repo: z.string().min(3).max(200),
+      revision: z.string().max(100).optional(),
+      dtype: z.enum(['fp32', 'fp16', 'q8', 'q4', 'q4f16']).optional(),
+      /** A GGUF quantisation (Q4_K_M) or a file path from models.ggufQuants. */
+      quant: z.string().min(1).max(500).optional(),
+      name: z.string().max(200).optional(),
+    }),
     z.object({ downloadId: z.string() }),
   ),
+  /** The GGUF quantisations of a hub repository (catalog id or owner/name), with sizes from its file tree. */
+  'models.ggufQuants': call(z.strictObject({ repo: z.string().min(3).max(200), revision: z.string().max(100).optional() }), GgufQuantList),
   'models.downloads': call(Empty, z.object({ items: z.array(DownloadState) })),
   'models.pause': call(z.strictObject({ downloadId: Id.max(300) }), z.object({ downloadId: z.string() })),
   'models.resume': call(z.strictObject({ downloadId: Id.max(300) }), z.object({ downloadId: z.string() })),
@@ -440,6 +474,18 @@ export const calls = {
   'upscale.import': call(z.strictObject({ path: z.string().min(1).max(4096), name: z.string().max(200).optional() }), UpscaleModel),
   'upscale.remove': call(z.strictObject({ id: Id }), z.object({ id: z.string() })),
   'models.setToken': call(z.strictObject({ token: z.string().max(400) }), z.object({ stored: z.boolean() })),
+  /** Asks an OpenAI-compatible server (vLLM, llama.cpp, Ollama, LM Studio, another Atelier) which models it offers (GET /v1/models). */
+  'models.testRemote': call(RemoteEndpoint, z.object({ models: z.array(z.string()) })),
+  /** Registers one model of an OpenAI-compatible server as a text model; the API key is kept like the hub token, for that host only. */
+  'models.addRemote': call(
+    RemoteEndpoint.extend({
+      model: z.string().min(1).max(500),
+      name: z.string().min(1).max(200).optional(),
+      /** Command line: the environment variable that holds the key (never stored). */
+      apiKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name like MY_API_KEY').max(100).optional(),
+    }),
+    InstalledModel,
+  ),
 } as const;
 
 export type Calls = typeof calls;

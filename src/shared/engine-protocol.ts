@@ -22,6 +22,8 @@ export interface EngineOptions {
   llamaContextSize?: number;
   /** llama.cpp: layers offloaded to the GPU; -1 or absent = as many as fit. */
   llamaGpuLayers?: number;
+  /** API keys of OpenAI-compatible servers, by origin (https://host:port): each is sent only to its own origin. Never in replies. */
+  remoteApiKeys?: Record<string, string>;
 }
 
 export type RunParams =

@@ -12,15 +12,17 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export interface Served {
   url: string;
   token: string;
+  /** Atelier's own OpenAI-compatible endpoint, when started with --openai. */
+  openaiUrl?: string;
   dataDir: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
 
 /** Starts `atelier serve` (the real handlers and engine) on a fresh data folder and returns its URL. */
-export async function startServe(dataDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-e2e-')), env: NodeJS.ProcessEnv = {}): Promise<Served> {
+export async function startServe(dataDir = mkdtempSync(path.join(os.tmpdir(), 'atelier-e2e-')), env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Served> {
   if (!existsSync(path.join(ROOT, 'out', 'renderer', 'index.html'))) throw new Error('Build the renderer first: npm run build');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main/cli/index.ts'), 'serve', '--json', '--library', dataDir], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main/cli/index.ts'), 'serve', '--json', '--library', dataDir, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
@@ -30,10 +32,11 @@ export async function startServe(dataDir = mkdtempSync(path.join(os.tmpdir(), 'a
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`atelier serve exited with ${code}`)));
   });
-  const { url, token } = JSON.parse(first) as { url: string; token: string };
+  const { url, token, openaiUrl } = JSON.parse(first) as { url: string; token: string; openaiUrl?: string };
   return {
     url,
     token,
+    ...(openaiUrl ? { openaiUrl } : {}),
     dataDir,
     child,
     stop: () =>
@@ -80,9 +83,9 @@ export interface AppSession {
  * Chromium, one page on the app with its errors collected, ready once the rail is shown.
  */
 export async function openApp(
-  options: { dataDir?: string; env?: NodeJS.ProcessEnv; viewport?: { width: number; height: number }; beforeGoto?: (page: Page) => void } = {},
+  options: { dataDir?: string; env?: NodeJS.ProcessEnv; args?: string[]; viewport?: { width: number; height: number }; beforeGoto?: (page: Page) => void } = {},
 ): Promise<AppSession> {
-  const served = await startServe(options.dataDir, options.env);
+  const served = await startServe(options.dataDir, options.env, options.args);
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 880 } });
   const errors = watchErrors(page);

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { ModelInspection } from '../../shared/engine-protocol';
+import type { EngineOptions, ModelInspection } from '../../shared/engine-protocol';
 import { checkEndpoint, OpenAiClient } from '../../shared/openai-client';
 
 /**
@@ -32,13 +32,32 @@ export function readRemoteModel(file: string): RemoteModel {
   return RemoteModel.parse(JSON.parse(readFileSync(file, 'utf8')));
 }
 
-export function remoteClient(remote: RemoteModel): OpenAiClient {
-  const apiKey = remote.apiKeyEnv ? process.env[remote.apiKeyEnv] : undefined;
+/**
+ * The client for a remote model. Its key comes from the environment variable the description names,
+ * else from the keys main stored for exactly this origin (Settings → Text servers), so a key never
+ * goes to another host.
+ */
+export function remoteClient(remote: RemoteModel, storedKeys: Record<string, string> = {}): OpenAiClient {
+  const apiKey = (remote.apiKeyEnv ? process.env[remote.apiKeyEnv] : undefined) ?? storedKeys[originOf(remote.baseUrl)];
   return new OpenAiClient({ baseUrl: remote.baseUrl, allowInsecureHttp: remote.allowInsecureHttp, ...(apiKey ? { apiKey } : {}) });
 }
 
+function originOf(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).origin;
+  } catch {
+    return '';
+  }
+}
+
+/** Engine options as they may be told back (replies, status): without the API keys. */
+export function withoutApiKeys(options: EngineOptions): EngineOptions {
+  const { remoteApiKeys: _keys, ...rest } = options;
+  return rest;
+}
+
 /** Checks the file, the address policy, and that the server answers and offers the model. */
-export async function inspectRemoteModel(file: string): Promise<ModelInspection> {
+export async function inspectRemoteModel(file: string, storedKeys: Record<string, string> = {}): Promise<ModelInspection> {
   const base = { files: [{ path: path.basename(file), bytes: statSync(file).size }], totalBytes: 0 };
   let remote: RemoteModel;
   try {
@@ -49,7 +68,7 @@ export async function inspectRemoteModel(file: string): Promise<ModelInspection>
   const verdict = checkEndpoint(remote.baseUrl, remote.allowInsecureHttp);
   if (!verdict.ok) return { ...base, kind: 'text', ok: false, problems: [verdict.reason] };
   try {
-    const models = await remoteClient(remote).listModels(AbortSignal.timeout(10_000));
+    const models = await remoteClient(remote, storedKeys).listModels(AbortSignal.timeout(10_000));
     if (!models.includes(remote.model)) return { ...base, kind: 'text', ok: false, problems: [`${remote.baseUrl} does not offer a model named "${remote.model}"; it offers: ${models.slice(0, 20).join(', ') || 'none'}`] };
   } catch (error) {
     return { ...base, kind: 'text', ok: false, problems: [error instanceof Error ? error.message : String(error)] };

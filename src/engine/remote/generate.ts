@@ -13,11 +13,11 @@ import { readRemoteModel, remoteClient } from './descriptor';
  * model's chat template. The server fits the prompt to its context. A cancel closes the stream
  * (how those servers learn to stop) and keeps the text received so far, like llama.cpp runs.
  */
-export async function generateRemoteText(descriptor: string, params: TextParams, { hooks, outDir }: { hooks: RunHooks; outDir: string }): Promise<RunResult> {
+export async function generateRemoteText(descriptor: string, params: TextParams, { hooks, outDir, apiKeys }: { hooks: RunHooks; outDir: string; apiKeys?: Record<string, string> }): Promise<RunResult> {
   const started = performance.now();
   if (hooks.signal.aborted) throw new StudioError('CANCELLED', 'The generation was cancelled.');
   const remote = readRemoteModel(descriptor);
-  const client = remoteClient(remote);
+  const client = remoteClient(remote, apiKeys);
   const sampling = {
     model: remote.model,
     maxTokens: params.maxNewTokens,

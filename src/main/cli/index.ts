@@ -14,7 +14,6 @@ import { dataLayout, defaultDataDir } from '../paths';
 import type { Dtype } from '../models/catalog';
 import { modelsPullCommand, modelsRemoveCommand, modelsVerifyCommand } from '../models/cli';
 import { findLocalGgufModels } from '../models/local-sources';
-import { checkEndpoint } from '../../shared/openai-client';
 import { appVersion, createStudio, type Studio } from '../studio';
 import { startBrowserServer } from '../transport/ws-server';
 import { startOpenAiServer, type OpenAiServer } from '../openai/server';
@@ -59,7 +58,7 @@ Commands:
                                        LM Studio); the API key is read from the environment variable VAR
   models discover [--import]           GGUF models LM Studio and Ollama already have here; --import registers
                                        them in place (nothing is copied)
-  models pull REPO[@REV] [--files GLOB,GLOB] [--dtype fp32|fp16|q8|q4]
+  models pull REPO[@REV] [--files GLOB,GLOB] [--dtype fp32|fp16|q8|q4] [--quant Q4_K_M]
                                        download from the Hugging Face hub (HF_ENDPOINT, HF_TOKEN), resumable
   models rm ID                         remove a model (says which generations used it)
   models verify ID                     check every file against the digests recorded at download
@@ -93,6 +92,7 @@ const OPTIONS = {
   to: { type: 'string' },
   files: { type: 'string' },
   dtype: { type: 'string' },
+  quant: { type: 'string' },
   zip: { type: 'boolean', default: false },
   unsigned: { type: 'boolean', default: false },
   meaning: { type: 'boolean', default: false },
@@ -634,21 +634,10 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
     return 0;
   }
   if (sub === 'add-remote') {
-    // A remote model is a small description in the models folder, registered like a local model.
-    const baseUrl = need(cli.values['base-url'], 'base-url');
+    // The same call as Settings → Text servers: one address policy and one check that the server offers the model.
     const model = need(cli.values['remote-model'], 'remote-model');
-    const verdict = checkEndpoint(baseUrl, cli.values['allow-http']);
-    if (!verdict.ok) throw new StudioError(verdict.needsConfirmation ? 'FORBIDDEN' : 'INVALID_INPUT', `${verdict.reason}${verdict.needsConfirmation ? ' (pass --allow-http to confirm)' : ''}.`);
-    const studio = await cli.studio();
-    const name = cli.values.name ?? `${model} @ ${new URL(baseUrl).host}`;
-    const file = path.join(studio.layout.modelsDir, 'remote', `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'remote'}.openai.json`);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const description = { baseUrl, model, allowInsecureHttp: cli.values['allow-http'], ...(cli.values['api-key-env'] ? { apiKeyEnv: cli.values['api-key-env'] } : {}) };
-    await fs.writeFile(file, `${JSON.stringify(description, null, 2)}\n`);
-    const registered = await cli.call('models.import', { path: file, name }).catch(async (error: unknown) => {
-      await fs.rm(file, { force: true });
-      throw error;
-    });
+    const baseUrl = need(cli.values['base-url'], 'base-url');
+    const registered = await cli.call('models.addRemote', { baseUrl, model, name: cli.values.name, allowHttp: cli.values['allow-http'], apiKeyEnv: cli.values['api-key-env'] });
     cli.print(registered, () => `Registered ${registered.id}: ${model} on ${baseUrl}`);
     return 0;
   }
@@ -665,7 +654,7 @@ async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]):
   }
   if (sub === 'pull') {
     const studio = await cli.studio();
-    return modelsPullCommand(studio.models, rest[0] ?? need(undefined, 'repo'), { files: cli.values.files, dtype: cli.values.dtype as Dtype | undefined, name: cli.values.name, json: cli.values.json });
+    return modelsPullCommand(studio.models, rest[0] ?? need(undefined, 'repo'), { files: cli.values.files, dtype: cli.values.dtype as Dtype | undefined, quant: cli.values.quant, name: cli.values.name, json: cli.values.json });
   }
   if (sub === 'rm') {
     const studio = await cli.studio();
@@ -686,7 +675,8 @@ function rendererDir(): string | undefined {
 function startOpenAiEndpoint(studio: Studio, cli: Cli): Promise<OpenAiServer> {
   return startOpenAiServer(
     {
-      textModels: () => studio.library.listModels().filter((m) => m.kind === 'text'),
+      // Models on other servers are not offered again: one added from this very endpoint would have the engine wait on itself.
+      textModels: () => studio.library.listModels().filter((m) => m.kind === 'text' && !m.path.toLowerCase().endsWith('.openai.json')),
       engine: studio.engine,
       onEngineStream: (listener) => studio.onEngineStream(listener),
       stagingDir: studio.layout.stagingDir,

@@ -14,11 +14,8 @@ const DtypeFiles = z.strictObject({
   approxBytes: z.number().int().positive(),
 });
 
-export const CatalogEntry = z.strictObject({
+const EntryBase = {
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
-  kind: ModelKind,
-  /** Embedding models (and only they): the kinds of item they index for search by meaning. */
-  embeds: z.array(SearchableKind).min(1).optional(),
   repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/),
   revision: z.string().min(1),
   /** False until someone pinned the revision and checked files and sizes against the hub. */
@@ -28,6 +25,14 @@ export const CatalogEntry = z.strictObject({
   goodFor: z.string(),
   licence: z.strictObject({ id: z.string(), url: z.string().url() }),
   hardware: z.string(),
+};
+
+export const OnnxCatalogEntry = z.strictObject({
+  ...EntryBase,
+  format: z.literal('onnx').default('onnx'),
+  kind: ModelKind,
+  /** Embedding models (and only they): the kinds of item they index for search by meaning. */
+  embeds: z.array(SearchableKind).min(1).optional(),
   /** Files every dtype needs (configs, tokenizer). */
   common: z.array(z.string().min(1)),
   defaultDtype: Dtype,
@@ -37,6 +42,22 @@ export const CatalogEntry = z.strictObject({
 })
   .refine((e) => e.dtypes[e.defaultDtype] !== undefined, { message: 'defaultDtype must be one of dtypes' })
   .refine((e) => (e.kind === 'embedding') === (e.embeds !== undefined), { message: 'an embedding model says what it embeds (embeds), and only an embedding model does' });
+export type OnnxCatalogEntry = z.infer<typeof OnnxCatalogEntry>;
+
+/**
+ * A GGUF repository (llama.cpp): one file per quantisation. The files are listed from the hub's
+ * tree when a person picks one (gguf-quants.ts); `quants` only gives approximate sizes to show first.
+ */
+export const GgufCatalogEntry = z.strictObject({
+  ...EntryBase,
+  format: z.literal('gguf'),
+  kind: z.literal('text'),
+  defaultQuant: z.string().regex(/^[A-Z0-9_]+$/),
+  quants: z.record(z.string().regex(/^[A-Z0-9_]+$/), z.strictObject({ approxBytes: z.number().int().positive() })),
+}).refine((e) => e.quants[e.defaultQuant] !== undefined, { message: 'defaultQuant must be one of quants' });
+export type GgufCatalogEntry = z.infer<typeof GgufCatalogEntry>;
+
+export const CatalogEntry = z.union([GgufCatalogEntry, OnnxCatalogEntry]);
 export type CatalogEntry = z.infer<typeof CatalogEntry>;
 
 export const Catalog = z.strictObject({
@@ -83,10 +104,12 @@ export function findCatalogEntry(catalog: Catalog, repoOrId: string): CatalogEnt
 }
 
 /** The glob patterns to pull for a dtype: common files plus that dtype's weights. */
-export function patternsFor(entry: CatalogEntry, dtype: Dtype = entry.defaultDtype): string[] {
-  const files = entry.dtypes[dtype];
+export function patternsFor(entry: CatalogEntry, dtype?: Dtype): string[] {
+  if (entry.format === 'gguf') throw new StudioError('INVALID_INPUT', `${entry.title} is a GGUF model: pick a quantisation (${Object.keys(entry.quants).join(', ')}) instead of a dtype.`);
+  const chosen = dtype ?? entry.defaultDtype;
+  const files = entry.dtypes[chosen];
   if (!files) {
-    throw new StudioError('INVALID_INPUT', `${entry.title} has no ${dtype} variant; choose one of ${Object.keys(entry.dtypes).join(', ')}.`);
+    throw new StudioError('INVALID_INPUT', `${entry.title} has no ${chosen} variant; choose one of ${Object.keys(entry.dtypes).join(', ')}.`);
   }
   return [...entry.common, ...files.files];
 }

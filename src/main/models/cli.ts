@@ -42,11 +42,11 @@ export function cliProgressPrinter(io: CommandIO = processIO, minIntervalMs = 50
   };
 }
 
-/** `atelier models pull owner/name[@revision] [--files a,b] [--dtype q4] [--json]` */
+/** `atelier models pull owner/name[@revision] [--files a,b] [--dtype q4] [--quant Q4_K_M] [--json]` */
 export async function modelsPullCommand(
   manager: ModelManager,
   repoAtRevision: string,
-  opts: { files?: string; dtype?: string; name?: string; json: boolean },
+  opts: { files?: string; dtype?: string; quant?: string; name?: string; json: boolean },
   io: CommandIO = processIO,
 ): Promise<number> {
   try {
@@ -61,7 +61,7 @@ export async function modelsPullCommand(
     const id = downloadId(repo, revision);
     const print = cliProgressPrinter(io);
     const unsubscribe = manager.subscribe((state) => state.id === id && print(state));
-    const model = await manager.pull(repoAtRevision, { files, dtype, name: opts.name }).finally(unsubscribe);
+    const model = await manager.pull(repoAtRevision, { files, dtype, quant: opts.quant, name: opts.name }).finally(unsubscribe);
     io.out(opts.json ? `${JSON.stringify(model)}\n` : `Installed ${model.name} as ${model.id} (${model.kind}, ${formatBytes(model.bytes)}) in ${model.path}\n`);
     return 0;
   } catch (error) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -8,6 +8,7 @@ import { StudioError, toErrorShape, type StudioErrorShape } from '../../shared/e
 import type { ModelKind } from '../../shared/params';
 import type { InstalledModelRecord, Library } from '../library';
 import { findCatalogEntry, patternsFor, type Catalog, type Dtype } from './catalog';
+import { patternsForQuant } from './gguf-pull';
 import { matchesAny } from './glob';
 import { assertSafeHubPath, formatBytes, HubClient, type HubClientOptions, type HubFile } from './hub-client';
 import { fsyncDirectory } from '../library-io/durable';
@@ -57,6 +58,8 @@ export interface PullOptions {
   /** Glob patterns of repository paths; default all files (or the catalog's files for `dtype`). */
   files?: string[];
   dtype?: Dtype;
+  /** A GGUF quantisation (Q4_K_M) or one .gguf file path of the repository. */
+  quant?: string;
   name?: string;
 }
 
@@ -250,8 +253,11 @@ export class ModelManager {
   async begin(repoSpec: string, options: PullOptions = {}): Promise<{ downloadId: string; outcome: Promise<InstalledModelRecord> }> {
     const parsed = parseRepoAtRevision(options.revision ? `${repoSpec}@${options.revision}` : repoSpec);
     let patterns = options.files && options.files.length > 0 ? options.files : null;
+    const entry = this.catalog ? findCatalogEntry(this.catalog, parsed.repo) : undefined;
+    // A GGUF repository downloads one quantisation: the one asked for, else the catalog's default.
+    const quant = options.quant ?? (!options.dtype && entry?.format === 'gguf' ? entry.defaultQuant : undefined);
+    if (!patterns && quant) patterns = await patternsForQuant(this.hub, parsed.repo, parsed.revision, quant);
     if (!patterns && options.dtype) {
-      const entry = this.catalog ? findCatalogEntry(this.catalog, parsed.repo) : undefined;
       if (!entry) throw new StudioError('INVALID_INPUT', `${parsed.repo} is not in the catalog, so "${options.dtype}" cannot be mapped to files; pass file patterns instead.`);
       patterns = patternsFor(entry, options.dtype);
     }
@@ -259,7 +265,11 @@ export class ModelManager {
     const running = this.active.get(id)?.promise;
     if (running) return { downloadId: id, outcome: running };
     const installed = this.library.findModel(id);
-    if (installed && (await fs.stat(installed.path).then(() => true, () => false))) return { downloadId: id, outcome: Promise.resolve(installed) };
+    if (installed && (await fs.stat(installed.path).then(() => true, () => false))) {
+      // Downloads are named after the repository: another quantisation installed is said, not answered with.
+      if (quant && patterns?.length === 1 && !existsSync(path.join(installed.path, patterns[0]!))) throw new StudioError('INVALID_INPUT', `${parsed.repo} is installed with another quantisation as "${installed.name}"; remove it in the Models view first to download ${quant}.`);
+      return { downloadId: id, outcome: Promise.resolve(installed) };
+    }
 
     const existing = await this.readManifest(id);
     const samePatterns = JSON.stringify(existing?.patterns ?? null) === JSON.stringify(patterns);

@@ -9,7 +9,7 @@ import { openWithRecovery, type RecoveryChoice } from '../start-recovery';
 import { CallsInFlight, QUIT_BOUND_MS, rendererSaves, shutDownWithin } from '../shutdown';
 import { createStudio, type Studio } from '../studio';
 import { spawnUtilityEngine } from './spawn-utility';
-import { keychainTokenStore } from './token-store';
+import { keychainSecretStore, keychainTokenStore } from './token-store';
 import {
   EVENT_CHANNEL,
   FRAME_ANCESTORS_POLICY,
@@ -138,6 +138,7 @@ async function main(): Promise<void> {
   studio = await openWithRecovery(() => createStudio({
     dataDir,
     tokens: keychainTokenStore(dataDir),
+    secrets: keychainSecretStore(dataDir),
     mode: 'electron',
     spawnEngine: spawnUtilityEngine,
     nativeBinding: electronSqliteBinding(),

@@ -28,7 +28,8 @@ describe('catalog', () => {
   });
 
   it('lists the embedding models for search by meaning, each saying what it indexes, with files in transformers.js layout', () => {
-    const embedding = catalog.models.filter((m) => m.kind === 'embedding');
+    const onnx = catalog.models.filter((m) => m.format === 'onnx');
+    const embedding = onnx.filter((m) => m.kind === 'embedding');
     expect(embedding.map((m) => [m.repo, m.embeds])).toEqual([
       ['Xenova/clip-vit-base-patch32', ['image']],
       ['Xenova/all-MiniLM-L6-v2', ['text']],
@@ -39,14 +40,22 @@ describe('catalog', () => {
     expect(matchesAny('onnx/vision_model.onnx', patternsFor(clip))).toBe(false);
     expect(matchesAny('onnx/vision_model.onnx', patternsFor(clip, 'fp32'))).toBe(true);
     expect(matchesAny('onnx/audio_model_quantized.onnx', patternsFor(findCatalogEntry(catalog, 'Xenova/clap-htsat-unfused')!))).toBe(true);
-    expect(catalog.models.filter((m) => m.kind !== 'embedding').every((m) => m.embeds === undefined)).toBe(true);
+    expect(onnx.filter((m) => m.kind !== 'embedding').every((m) => m.embeds === undefined)).toBe(true);
   });
 
   it('refuses an embedding model that does not say what it indexes, and a generator that claims to', () => {
-    const base = catalog.models.find((m) => m.id === 'all-minilm-l6-v2')!;
+    const base = catalog.models.filter((m) => m.format === 'onnx').find((m) => m.id === 'all-minilm-l6-v2')!;
     const { embeds: _embeds, ...silent } = base;
     expect(() => parseCatalog({ version: 1, models: [silent] })).toThrow(/an embedding model says what it embeds/);
     expect(() => parseCatalog({ version: 1, models: [{ ...base, kind: 'text' }] })).toThrow(/only an embedding model does/);
+  });
+
+  it('ships GGUF instruct models with a Q4_K_M default among their quantisations, which a dtype cannot pick', () => {
+    const gguf = catalog.models.filter((m) => m.format === 'gguf');
+    expect(gguf.map((m) => m.repo)).toEqual(expect.arrayContaining(['Qwen/Qwen2.5-0.5B-Instruct-GGUF', 'bartowski/Llama-3.2-1B-Instruct-GGUF']));
+    for (const m of gguf) if (m.format === 'gguf') expect(m.quants[m.defaultQuant]?.approxBytes).toBeGreaterThan(0);
+    expect(() => patternsFor(gguf[0]!, 'q4')).toThrow(/GGUF model: pick a quantisation \(Q4_K_M/);
+    expect(() => parseCatalog({ version: 1, models: [{ ...gguf[0], defaultQuant: 'Q3_K_S' }] })).toThrow(/models\.0/);
   });
 
   it('rejects a malformed catalog with the path of the problem', () => {

@@ -59,7 +59,7 @@ class Meaning {
   async download(item: CatalogItem): Promise<void> {
     if (!isDtype(item.defaultDtype)) return;
     this.#useWhenInstalled.set(item.repo, this.usableKinds(item));
-    await models.pull(item, item.defaultDtype);
+    await models.pull(item, { dtype: item.defaultDtype });
     if (models.pullErrors[item.id]) toasts.error(models.pullErrors[item.id]!.message);
     else toasts.show(`Downloading ${item.title}: progress in Models`, 'info');
   }

@@ -96,11 +96,12 @@ class Models {
     }
   }
 
-  async pull(item: CatalogItem, dtype: Dtype): Promise<void> {
+  /** Downloads a catalog item: an ONNX model in one dtype, or one GGUF quantisation (a quant name or a file path). */
+  async pull(item: CatalogItem, variant: { dtype: Dtype } | { quant: string }): Promise<void> {
     const { [item.id]: _cleared, ...rest } = this.pullErrors;
     this.pullErrors = rest;
     try {
-      const { downloadId } = await window.studio.models.pull({ repo: item.id, dtype, name: item.title });
+      const { downloadId } = await window.studio.models.pull({ repo: item.id, ...variant, name: item.title });
       this.downloads = {
         ...this.downloads,
         [downloadId]: this.downloads[downloadId] ?? { id: downloadId, repo: item.repo, revision: item.revision, status: 'queued', bytesDone: 0, bytesTotal: 0, rate: 0, etaMs: null },
