@@ -1,5 +1,5 @@
 import type { AssetCredentials, SigningIdentityInfo } from '../../../shared/credentials';
-import { messageOf } from '../lib/errors';
+import { attempt, messageOf } from '../lib/errors';
 
 /** The Content Credentials of the generation open in the library detail. */
 export class CredentialsView {
@@ -35,25 +35,15 @@ export class SigningIdentityView {
   importing = $state(false);
 
   async load(): Promise<void> {
-    try {
-      this.identity = await window.studio.credentials.identity();
-    } catch (error) {
-      this.error = messageOf(error);
-    }
+    await attempt(async () => (this.identity = await window.studio.credentials.identity()), { error: (message) => (this.error = message) });
   }
 
   /** Signs with the person's own chain and key from now on; true when it was accepted. */
   async importOwn(chainPem: string, keyPem: string): Promise<boolean> {
-    this.importing = true;
     this.importError = null;
-    try {
-      this.identity = await window.studio.credentials.importIdentity({ chainPem, keyPem });
-      return true;
-    } catch (error) {
-      this.importError = messageOf(error);
-      return false;
-    } finally {
-      this.importing = false;
-    }
+    return attempt(async () => (this.identity = await window.studio.credentials.importIdentity({ chainPem, keyPem })), {
+      error: (message) => (this.importError = message),
+      busy: (on) => (this.importing = on),
+    });
   }
 }

@@ -1,7 +1,8 @@
 import type { CallInput, Generation } from '../../../shared/contract';
-import { messageOf } from '../lib/errors';
+import { attempt } from '../lib/errors';
 import { randomSeed } from '../lib/format';
 import { isFinished, jobs } from './jobs.svelte';
+import { num } from './params-read';
 
 export type SeedMode = 'random' | 'fixed' | 'reuse';
 type MediaKind = 'image' | 'music';
@@ -13,6 +14,19 @@ export function resolveSeed(mode: SeedMode, seed: number, lastSeed: number | nul
   if (mode === 'reuse' && lastSeed !== null) return lastSeed;
   return randomSeed();
 }
+
+/** A remix runs with the seed its generation was made with, when that is known. */
+export function keepSeedOf(generation: Generation, studio: { seed: number; seedMode: SeedMode }): void {
+  const seed = num(generation.params, 'seed') ?? generation.seed;
+  if (seed === undefined || seed === null) return;
+  studio.seed = seed;
+  studio.seedMode = 'fixed';
+}
+
+const PICK_A_MODEL: Record<MediaKind, string> = {
+  image: 'Pick an image model first. Install one from the Models view.',
+  music: 'Pick a music model first. Install one from the Models view.',
+};
 
 /**
  * One studio tab's generation job, shared by the Image and Music tabs: starts it, follows it
@@ -69,19 +83,26 @@ export class GenerationJob<K extends MediaKind> {
     this.#onResults(fresh);
   }
 
+  /** Whether a new job may start now (none is running); clears the last error when it may. */
+  canStart(): boolean {
+    if (this.busy) return false;
+    this.error = null;
+    return true;
+  }
+
+  /** `canStart`, and a model is picked (else `error` says to pick one). */
+  canStartWith(model: string): boolean {
+    if (!this.canStart()) return false;
+    if (!model) this.error = PICK_A_MODEL[this.#kind];
+    return model !== '';
+  }
+
   /** Queues a job of this tab's kind; false, with `error` set, when the call failed. */
   async start(request: Extract<StartRequest, { kind: K }>): Promise<boolean> {
-    this.starting = true;
-    try {
-      const { jobId } = await window.studio.jobs.start(request);
-      this.jobId = jobId;
-      return true;
-    } catch (error) {
-      this.error = messageOf(error);
-      return false;
-    } finally {
-      this.starting = false;
-    }
+    return attempt(async () => (this.jobId = (await window.studio.jobs.start(request)).jobId), {
+      error: (message) => (this.error = message),
+      busy: (on) => (this.starting = on),
+    });
   }
 
   async cancel(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { EventPayload, Generation } from '../../../shared/contract';
 import type { ImageParams, Scheduler } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
-import { GenerationJob, resolveSeed, type SeedMode } from './generation-job.svelte';
+import { GenerationJob, keepSeedOf, resolveSeed, type SeedMode } from './generation-job.svelte';
 import { models } from './models.svelte';
 import { upscaler } from './upscale.svelte';
 import { num, paramsFromPng, str, type PngParams } from './params-read';
@@ -116,12 +116,7 @@ class ImageStudio {
   }
 
   async generate(): Promise<void> {
-    if (this.run.busy) return;
-    this.run.error = null;
-    if (!this.model) {
-      this.run.error = 'Pick an image model first. Install one from the Models view.';
-      return;
-    }
+    if (!this.run.canStartWith(this.model)) return;
     if (!this.sizeValid) {
       this.run.error = 'Width and height must be multiples of 8 between 64 and 2048.';
       return;
@@ -283,11 +278,7 @@ class ImageStudio {
     this.outpaint = { left: num(margins, 'left') ?? 0, top: num(margins, 'top') ?? 0, right: num(margins, 'right') ?? 0, bottom: num(margins, 'bottom') ?? 0 };
     this.maskEditing = this.maskAssetId !== null;
     this.maskEditorKey++;
-    const seed = num(p, 'seed') ?? generation.seed;
-    if (seed !== undefined && seed !== null) {
-      this.seed = seed;
-      this.seedMode = 'fixed';
-    }
+    keepSeedOf(generation, this);
     this.parentId = generation.id;
   }
 }

@@ -1,5 +1,5 @@
 import type { EventPayload, Job, JobState } from '../../../shared/contract';
-import { messageOf } from '../lib/errors';
+import { attempt, messageOf } from '../lib/errors';
 import { toasts } from './toasts.svelte';
 
 export type JobProgress = EventPayload<'jobs.progress'>;
@@ -36,16 +36,13 @@ class Jobs {
   }
 
   async refresh(): Promise<void> {
-    try {
+    await attempt(async () => {
       const { items, paused } = await window.studio.jobs.list({ limit: 200 });
       this.items = items;
       this.paused = paused;
       this.error = null;
-    } catch (error) {
-      this.error = messageOf(error);
-    } finally {
-      this.loaded = true;
-    }
+    }, { error: (message) => (this.error = message) });
+    this.loaded = true;
   }
 
   /** Called with every job that reaches done/failed/cancelled/interrupted while the app is open. */

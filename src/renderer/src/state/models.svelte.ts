@@ -1,6 +1,6 @@
 import type { CatalogItem, DownloadState, InstalledModel } from '../../../shared/contract';
 import type { GenerationKind } from '../../../shared/params';
-import { messageOf } from '../lib/errors';
+import { attempt, messageOf } from '../lib/errors';
 import { plural } from '../lib/format';
 import { toasts } from './toasts.svelte';
 
@@ -79,12 +79,10 @@ class Models {
   }
 
   async loadCatalog(): Promise<void> {
-    try {
+    await attempt(async () => {
       this.catalog = (await window.studio.models.catalog({})).items;
       this.catalogError = null;
-    } catch (error) {
-      this.catalogError = messageOf(error);
-    }
+    }, { error: (message) => (this.catalogError = message) });
   }
 
   async loadDownloads(): Promise<void> {
@@ -171,16 +169,12 @@ class Models {
 
   refresh(): Promise<void> {
     this.#pending ??= (async () => {
-      try {
-        const { items } = await window.studio.models.list();
-        this.items = items;
+      await attempt(async () => {
+        this.items = (await window.studio.models.list()).items;
         this.error = null;
-      } catch (error) {
-        this.error = messageOf(error);
-      } finally {
-        this.loaded = true;
-        this.#pending = null;
-      }
+      }, { error: (message) => (this.error = message) });
+      this.loaded = true;
+      this.#pending = null;
     })();
     return this.#pending;
   }

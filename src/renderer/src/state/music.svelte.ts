@@ -1,7 +1,7 @@
 import type { Generation } from '../../../shared/contract';
 import type { MusicParams } from '../../../shared/params';
 import { randomSeed } from '../lib/format';
-import { GenerationJob, resolveSeed, type SeedMode } from './generation-job.svelte';
+import { GenerationJob, keepSeedOf, resolveSeed, type SeedMode } from './generation-job.svelte';
 import { num, str } from './params-read';
 
 export const PROMPT_CHIPS = {
@@ -38,12 +38,7 @@ class MusicStudio {
   }
 
   async generate(): Promise<void> {
-    if (this.run.busy) return;
-    this.run.error = null;
-    if (!this.model) {
-      this.run.error = 'Pick a music model first. Install one from the Models view.';
-      return;
-    }
+    if (!this.run.canStartWith(this.model)) return;
     const seed = resolveSeed(this.seedMode, this.seed, this.lastSeed);
     const params: MusicParams = {
       model: this.model,
@@ -76,8 +71,7 @@ class MusicStudio {
 
   /** Remix: the same piece's parameters with a new random seed, as a child of it. */
   async newSeed(generation: Generation): Promise<void> {
-    if (this.run.busy) return;
-    this.run.error = null;
+    if (!this.run.canStart()) return;
     await this.run.start({ kind: 'music', params: { ...this.#paramsOf(generation), seed: randomSeed() }, parentId: generation.id });
   }
 
@@ -86,8 +80,7 @@ class MusicStudio {
    * prompt and crossfades it onto the end; the model does not condition on the original audio.
    */
   async extend(generation: Generation): Promise<void> {
-    if (this.run.busy) return;
-    this.run.error = null;
+    if (!this.run.canStart()) return;
     const audio = generation.assets.find((asset) => asset.role === 'audio' || asset.mime.startsWith('audio/'));
     if (!audio) {
       this.run.error = 'This result has no audio to extend.';
@@ -105,11 +98,7 @@ class MusicStudio {
     this.temperature = num(p, 'temperature') ?? this.temperature;
     this.topK = num(p, 'topK') ?? this.topK;
     this.variations = num(p, 'variations') ?? 1;
-    const seed = num(p, 'seed') ?? generation.seed;
-    if (seed !== undefined && seed !== null) {
-      this.seed = seed;
-      this.seedMode = 'fixed';
-    }
+    keepSeedOf(generation, this);
     this.parentId = generation.id;
   }
 }

@@ -1,5 +1,5 @@
 import { checkEndpoint } from '../../../shared/openai-client';
-import { messageOf } from '../lib/errors';
+import { attempt, messageOf } from '../lib/errors';
 import { models } from './models.svelte';
 import { toasts } from './toasts.svelte';
 
@@ -57,22 +57,18 @@ class RemoteServerForm {
 
   async add(): Promise<boolean> {
     if (!this.model) return false;
-    this.adding = true;
     this.error = null;
-    try {
-      const added = await window.studio.models.addRemote({ ...this.#endpoint(), model: this.model, ...(this.name.trim() ? { name: this.name.trim() } : {}) });
-      toasts.show(`Added ${added.name}: pick it in the Write tab`, 'success');
-      await models.refresh();
-      this.name = '';
-      this.apiKey = '';
-      this.offered = null;
-      return true;
-    } catch (error) {
-      this.error = messageOf(error);
-      return false;
-    } finally {
-      this.adding = false;
-    }
+    return attempt(
+      async () => {
+        const added = await window.studio.models.addRemote({ ...this.#endpoint(), model: this.model, ...(this.name.trim() ? { name: this.name.trim() } : {}) });
+        toasts.show(`Added ${added.name}: pick it in the Write tab`, 'success');
+        await models.refresh();
+        this.name = '';
+        this.apiKey = '';
+        this.offered = null;
+      },
+      { error: (message) => (this.error = message), busy: (on) => (this.adding = on) },
+    );
   }
 
   #endpoint() {

@@ -1,6 +1,6 @@
 import type { Generation } from '../../../shared/contract';
 import type { BundledUpscaler, UpscaleModel } from '../../../shared/upscale';
-import { messageOf } from '../lib/errors';
+import { attempt, messageOf } from '../lib/errors';
 import { toasts } from './toasts.svelte';
 
 export type UpscaleFamily = BundledUpscaler['family'];
@@ -29,38 +29,30 @@ class Upscaler {
   importing = $state(false);
 
   async load(): Promise<void> {
-    try {
+    await attempt(async () => {
       this.models = (await window.studio.upscale.models({})).items;
       this.error = null;
-    } catch (error) {
-      this.error = messageOf(error);
-    }
+    }, { error: (message) => (this.error = message) });
   }
 
   /** Imports a super-resolution folder; false, with `error` set to the engine's reason, when refused. */
   async importFolder(path: string, name?: string): Promise<boolean> {
-    this.importing = true;
-    try {
-      const model = await window.studio.upscale.import({ path, ...(name ? { name } : {}) });
-      toasts.show(`Imported ${model.name} (upscaler ×${model.scale})`, 'success');
-      this.error = null;
-      await this.load();
-      return true;
-    } catch (error) {
-      this.error = messageOf(error);
-      return false;
-    } finally {
-      this.importing = false;
-    }
+    return attempt(
+      async () => {
+        const model = await window.studio.upscale.import({ path, ...(name ? { name } : {}) });
+        toasts.show(`Imported ${model.name} (upscaler ×${model.scale})`, 'success');
+        this.error = null;
+        await this.load();
+      },
+      { error: (message) => (this.error = message), busy: (on) => (this.importing = on) },
+    );
   }
 
   async remove(id: string): Promise<void> {
-    try {
+    await attempt(async () => {
       await window.studio.upscale.remove({ id });
       await this.load();
-    } catch (error) {
-      this.error = messageOf(error);
-    }
+    }, { error: (message) => (this.error = message) });
   }
 
   sourceOf(g: Generation) {
