@@ -11,7 +11,7 @@ import { importPngFolder } from './library-io/import';
 import type { JobQueue } from './jobs/queue';
 import type { DataLayout } from './paths';
 import type { ModelManager } from './models/manager';
-import { parseRepoAtRevision } from './models/manager';
+import { parseRepoAtRevision } from './models/repo-spec';
 import { findCatalogEntry, type Catalog } from './models/catalog';
 import { rendererSaves } from './shutdown';
 import type { EventBus } from './ipc/events';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { Generation } from '../../shared/contract';
-import { fsyncDirectorySync } from './file-store';
+import { fsyncDirectorySync } from '../files/fsync';
 
 /**
  * Every generation's full record as a small JSON file beside the files it names:

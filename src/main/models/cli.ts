@@ -2,7 +2,8 @@ import { StudioError } from '../../shared/errors';
 import type { Dtype } from './catalog';
 import { Dtype as DtypeSchema } from './catalog';
 import { formatBytes } from './hub-client';
-import { downloadId, parseRepoAtRevision, type DownloadState, type ModelManager } from './manager';
+import type { DownloadState, ModelManager } from './manager';
+import { downloadId, parseRepoAtRevision } from './repo-spec';
 
 /** Where the commands write; the CLI router passes process streams, tests pass collectors. */
 export interface CommandIO {
