@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { oraclePicture } from '../scripts/fixtures/image';
+import { oraclePicture } from '../scripts/fixtures/image-oracle';
 import { ClipTokenizer } from '../src/engine/image/clip-tokenizer';
 import { latentPreview } from '../src/engine/image/pipeline';
 import { encodePng } from '../src/engine/media/png';
