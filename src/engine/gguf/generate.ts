@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Template } from '@huggingface/jinja';
 import type { LlamaCompletion, LlamaCompletionGenerationOptions, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
@@ -8,8 +7,10 @@ import type { LlamaProviderName, RunHooks, RunResult } from '../../shared/engine
 import { StudioError } from '../../shared/errors';
 import type { TextParams } from '../../shared/params';
 import type { EngineContext } from '../runtime/context';
+import { cancelled } from '../runtime/cancellation';
 import { ResidentModels } from '../runtime/resident-models';
 import { buildPrompt, type ChatMessage, type PromptTokenizer } from '../text/prompt';
+import { TokenStream, writeTextOutput } from '../text/token-stream';
 import { ggufParts, locateGguf } from './files';
 import { inspectGguf } from './inspect';
 import { llamaBackend, llamaThreads, loadNodeLlamaCpp } from './runtime';
@@ -40,13 +41,6 @@ const ggufModels = new ResidentModels<LoadedGgufModel>('text');
 
 /** Context window used when the model allows more: enough for a long draft, modest in memory. */
 const DEFAULT_CONTEXT = 4096;
-/** Token text produced within this time of the last token message waits for the next one (see text/generate.ts). */
-const TOKEN_INTERVAL_MS = 4;
-const PROGRESS_INTERVAL_MS = 100;
-
-function cancelled(): StudioError {
-  return new StudioError('CANCELLED', 'The generation was cancelled.');
-}
 
 function ggufFileOf(target: string): string {
   const location = locateGguf(target);
@@ -190,20 +184,7 @@ export async function generateGgufText(target: string, params: TextParams, { ctx
   const seed = greedy ? null : (params.seed ?? randomInt(0, 2 ** 32 - 1));
   const reusedTokens = commonPrefix(entry.sequence.contextTokens, tokens);
 
-  let streamed = 0;
-  let firstTokenAt = 0;
-  let lastProgressAt = 0;
-  let pendingText = '';
-  let lastTokenSentAt = 0;
-  let flushTimer: NodeJS.Timeout | null = null;
-  const flushTokens = () => {
-    if (flushTimer) clearTimeout(flushTimer);
-    flushTimer = null;
-    if (pendingText.length === 0 || hooks.signal.aborted) return;
-    hooks.onToken?.(pendingText, streamed);
-    pendingText = '';
-    lastTokenSentAt = performance.now();
-  };
+  const stream = new TokenStream(hooks, maxNewTokens);
 
   const generateStarted = performance.now();
   let response: Awaited<ReturnType<LlamaCompletion['generateCompletionWithMeta']>>;
@@ -213,56 +194,31 @@ export async function generateGgufText(target: string, params: TextParams, { ctx
       maxTokens: maxNewTokens,
       signal: hooks.signal,
       stopOnAbortSignal: true,
-      onToken: (generated) => {
-        if (firstTokenAt === 0) firstTokenAt = performance.now();
-        streamed += generated.length;
-        const now = performance.now();
-        if (now - lastProgressAt >= PROGRESS_INTERVAL_MS) {
-          lastProgressAt = now;
-          hooks.onProgress(streamed, maxNewTokens);
-        }
-      },
-      onTextChunk: (text) => {
-        if (text.length === 0) return;
-        pendingText += text;
-        if (performance.now() - lastTokenSentAt >= TOKEN_INTERVAL_MS) flushTokens();
-        else flushTimer ??= setTimeout(flushTokens, TOKEN_INTERVAL_MS);
-      },
+      onToken: (generated) => stream.counted(generated.length),
+      onTextChunk: (text) => stream.text(text),
     });
-    flushTokens();
+    stream.flush();
   } catch (error) {
     if (hooks.signal.aborted) throw cancelled();
     throw error;
   } finally {
-    if (flushTimer) clearTimeout(flushTimer);
+    stream.stopTimer();
   }
   const finished = performance.now();
   const wasCancelled = response.metadata.stopReason === 'abort' || hooks.signal.aborted;
   // Cancelled before the first token: nothing worth keeping.
-  if (wasCancelled && streamed === 0) throw cancelled();
-  hooks.onProgress(streamed, maxNewTokens);
+  if (wasCancelled && stream.tokens === 0) throw cancelled();
+  stream.finalProgress();
 
   const text = response.response;
-  await mkdir(outDir, { recursive: true });
-  const file = path.join(outDir, 'text.txt');
-  await writeFile(file, text, 'utf8');
-
-  const decodeSeconds = firstTokenAt ? (finished - firstTokenAt) / 1000 : 0;
-  const tokensPerSecond = streamed > 1 && decodeSeconds > 0 ? (streamed - 1) / decodeSeconds : streamed / Math.max(1e-3, (finished - generateStarted) / 1000);
   return {
-    outputs: [{ path: file, mime: 'text/plain; charset=utf-8', role: 'text' }],
+    outputs: [await writeTextOutput(outDir, text)],
     text,
-    tokens: streamed,
+    tokens: stream.tokens,
     seed,
     provider: entry.provider,
     ...(entry.providerNote ? { providerNote: entry.providerNote } : {}),
-    timings: {
-      loadMs: loadedAt - started,
-      timeToFirstTokenMs: firstTokenAt ? firstTokenAt - generateStarted : finished - generateStarted,
-      generateMs: finished - generateStarted,
-      tokensPerSecond,
-      totalMs: finished - started,
-    },
+    timings: stream.timings(started, loadedAt, generateStarted, finished),
     meta: {
       backend: 'llama.cpp',
       promptTokens: tokens.length,
