@@ -3,14 +3,14 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { Template } from '@huggingface/jinja';
 import type { LlamaCompletion, LlamaCompletionGenerationOptions, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
-import type { LlamaProviderName, RunHooks, RunResult } from '../../shared/engine-protocol';
+import type { LlamaProviderName, RunResult } from '../../shared/engine-protocol';
 import { StudioError } from '../../shared/errors';
 import type { TextParams } from '../../shared/params';
 import type { EngineContext } from '../runtime/context';
 import { cancelled } from '../runtime/cancellation';
 import { ResidentModels } from '../runtime/resident-models';
 import { buildPrompt, type ChatMessage, type PromptTokenizer } from '../text/prompt';
-import { TokenStream, writeTextOutput } from '../text/token-stream';
+import { loadForRun, TokenStream, writeTextOutput, type TextRunOptions } from '../text/text-run';
 import { ggufParts, locateGguf } from './files';
 import { inspectGguf } from './inspect';
 import { llamaBackend, llamaThreads, loadNodeLlamaCpp } from './runtime';
@@ -157,24 +157,13 @@ export function samplingOptions(params: TextParams, seed: number | null): Pick<L
   };
 }
 
-export interface GgufRunOptions {
-  ctx: EngineContext;
-  hooks: RunHooks;
-  outDir: string;
-}
-
 /**
  * Text generation on llama.cpp: the same job, parameters, streaming and record as the ONNX
  * backend. A cancel stops the run before its next token and keeps what was written so far: the
  * result then carries meta.cancelled and the queue stores it as a cancelled generation.
  */
-export async function generateGgufText(target: string, params: TextParams, { ctx, hooks, outDir }: GgufRunOptions): Promise<RunResult> {
-  const started = performance.now();
-  if (hooks.signal.aborted) throw cancelled();
-  hooks.onProgress(0, params.maxNewTokens, 'Loading the language model');
-  const entry = await loadGgufModel(ctx, target);
-  const loadedAt = performance.now();
-  if (hooks.signal.aborted) throw cancelled();
+export async function generateGgufText(target: string, params: TextParams, { ctx, hooks, outDir }: TextRunOptions): Promise<RunResult> {
+  const { entry, started, loadedAt } = await loadForRun(hooks, params.maxNewTokens, () => loadGgufModel(ctx, target));
 
   const maxNewTokens = Math.min(params.maxNewTokens, Math.max(1, entry.contextLength - 16));
   const inputBudget = Math.max(8, entry.contextLength - maxNewTokens - 1);

@@ -3,7 +3,7 @@ import { cancelled } from '../runtime/cancellation';
 import type { ChatMessage, StreamResult } from '../../shared/openai-client';
 import type { TextParams } from '../../shared/params';
 import { instructionFor, systemText } from '../text/prompt';
-import { writeTextOutput } from '../text/token-stream';
+import { writeTextOutput } from '../text/text-run';
 import { readRemoteModel, remoteClient } from './descriptor';
 
 /**

@@ -6,7 +6,7 @@ import {
   type PreTrainedTokenizer,
   type Tensor,
 } from '@huggingface/transformers';
-import type { ProviderName, RunHooks, RunResult } from '../../shared/engine-protocol';
+import type { ProviderName, RunResult } from '../../shared/engine-protocol';
 import { StudioError } from '../../shared/errors';
 import type { TextParams } from '../../shared/params';
 import type { EngineContext } from '../runtime/context';
@@ -14,7 +14,7 @@ import { loadOnDeviceChain, openTokenizerFolder } from '../runtime/transformers'
 import { ResidentModels } from '../runtime/resident-models';
 import { buildPrompt, type PromptTokenizer } from './prompt';
 import { seedSampler, TopKTopPLogitsProcessor } from './sampling';
-import { TokenStream, writeTextOutput } from './token-stream';
+import { loadForRun, TokenStream, writeTextOutput, type TextRunOptions } from './text-run';
 import { cancelled, guardSteps } from '../runtime/cancellation';
 
 export interface LoadedTextModel {
@@ -90,19 +90,8 @@ function promptTokenizer(tokenizer: PreTrainedTokenizer): PromptTokenizer {
   };
 }
 
-export interface TextRunOptions {
-  ctx: EngineContext;
-  hooks: RunHooks;
-  outDir: string;
-}
-
 export async function generateText(modelDir: string, params: TextParams, { ctx, hooks, outDir }: TextRunOptions): Promise<RunResult> {
-  const started = performance.now();
-  if (hooks.signal.aborted) throw cancelled();
-  hooks.onProgress(0, params.maxNewTokens, 'Loading the language model');
-  const entry = await loadTextModel(ctx, modelDir);
-  const loadedAt = performance.now();
-  if (hooks.signal.aborted) throw cancelled();
+  const { entry, started, loadedAt } = await loadForRun(hooks, params.maxNewTokens, () => loadTextModel(ctx, modelDir));
 
   const maxNewTokens = Math.min(params.maxNewTokens, Math.max(1, entry.contextLength - 8));
   const inputBudget = Math.max(8, entry.contextLength - maxNewTokens);

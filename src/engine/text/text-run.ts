@@ -1,6 +1,30 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { OutputFile, RunHooks } from '../../shared/engine-protocol';
+import { cancelled } from '../runtime/cancellation';
+import type { EngineContext } from '../runtime/context';
+
+/** What every local text backend's run (transformers.js, llama.cpp) shares: loading, token streaming, timings and the text file. */
+
+export interface TextRunOptions {
+  ctx: EngineContext;
+  hooks: RunHooks;
+  outDir: string;
+}
+
+/**
+ * Loads the run's model behind a "Loading the language model" step, refusing to start, or to go on
+ * after the load, once the job was cancelled. `started` and `loadedAt` are the run's first timings.
+ */
+export async function loadForRun<T>(hooks: RunHooks, maxNewTokens: number, load: () => Promise<T>): Promise<{ entry: T; started: number; loadedAt: number }> {
+  const started = performance.now();
+  if (hooks.signal.aborted) throw cancelled();
+  hooks.onProgress(0, maxNewTokens, 'Loading the language model');
+  const entry = await load();
+  const loadedAt = performance.now();
+  if (hooks.signal.aborted) throw cancelled();
+  return { entry, started, loadedAt };
+}
 
 /** Minimum time between two text progress messages. */
 const PROGRESS_INTERVAL_MS = 100;
