@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { ErrorShape } from '../../shared/contract';
 import { toErrorShape, type StudioErrorShape } from '../../shared/errors';
 
 /**
@@ -36,7 +37,7 @@ export const Manifest = z.object({
   patterns: z.array(z.string()).nullable(),
   status: z.enum(['queued', 'downloading', 'paused', 'verifying', 'done', 'failed', 'cancelled']),
   files: z.array(ManifestFile).nullable(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable().default(null),
+  error: ErrorShape.nullable().default(null),
   createdAt: z.number(),
 });
 export type Manifest = z.infer<typeof Manifest>;
