@@ -10,7 +10,7 @@ import type { EngineContext } from '../runtime/context';
 import { cancelled } from '../runtime/cancellation';
 import { ResidentModels } from '../runtime/resident-models';
 import { buildPrompt, type ChatMessage, type PromptTokenizer } from '../text/prompt';
-import { loadForRun, TokenStream, writeTextOutput, type TextRunOptions } from '../text/text-run';
+import { loadForRun, TokenStream, type TextRunOptions } from '../text/text-run';
 import { ggufParts, locateGguf } from './files';
 import { inspectGguf } from './inspect';
 import { llamaBackend, llamaThreads, loadNodeLlamaCpp } from './runtime';
@@ -197,17 +197,9 @@ export async function generateGgufText(target: string, params: TextParams, { ctx
   const wasCancelled = response.metadata.stopReason === 'abort' || hooks.signal.aborted;
   // Cancelled before the first token: nothing worth keeping.
   if (wasCancelled && stream.tokens === 0) throw cancelled();
-  stream.finalProgress();
-
-  const text = response.response;
-  return {
-    outputs: [await writeTextOutput(outDir, text)],
-    text,
-    tokens: stream.tokens,
-    seed,
-    provider: entry.provider,
-    ...(entry.providerNote ? { providerNote: entry.providerNote } : {}),
-    timings: stream.timings(started, loadedAt, generateStarted, finished),
+  const run = { text: response.response, seed, provider: entry.provider, providerNote: entry.providerNote };
+  return stream.result(outDir, {
+    ...run,
     meta: {
       backend: 'llama.cpp',
       promptTokens: tokens.length,
@@ -222,7 +214,7 @@ export async function generateGgufText(target: string, params: TextParams, { ctx
       ...(entry.fileType ? { fileType: entry.fileType } : {}),
       ...(wasCancelled ? { cancelled: true } : {}),
     },
-  };
+  }, { started, loadedAt, generateStarted, finished });
 }
 
 /** How many leading tokens two sequences share (the part of the KV cache a new prompt can reuse). */

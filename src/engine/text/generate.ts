@@ -14,7 +14,7 @@ import { loadOnDeviceChain, openTokenizerFolder } from '../runtime/transformers'
 import { ResidentModels } from '../runtime/resident-models';
 import { buildPrompt, type PromptTokenizer } from './prompt';
 import { seedSampler, TopKTopPLogitsProcessor } from './sampling';
-import { loadForRun, TokenStream, writeTextOutput, type TextRunOptions } from './text-run';
+import { loadForRun, TokenStream, type TextRunOptions } from './text-run';
 import { cancelled, guardSteps } from '../runtime/cancellation';
 
 export interface LoadedTextModel {
@@ -138,19 +138,9 @@ export async function generateText(modelDir: string, params: TextParams, { ctx, 
   }
   if (hooks.signal.aborted) throw cancelled();
   const finished = performance.now();
-  stream.finalProgress();
-
   const text = entry.tokenizer.decode(generatedIds, { skip_special_tokens: true });
-  return {
-    outputs: [await writeTextOutput(outDir, text)],
-    text,
-    tokens: stream.tokens,
-    seed,
-    provider: entry.provider,
-    providerNote: entry.providerNote,
-    timings: stream.timings(started, loadedAt, generateStarted, finished),
-    meta: { promptTokens, contextLength: entry.contextLength, trimmedPrompt: prompt.trimmed, chatTemplate: prompt.chat, dtype: entry.dtype, maxNewTokens },
-  };
+  const meta = { promptTokens, contextLength: entry.contextLength, trimmedPrompt: prompt.trimmed, chatTemplate: prompt.chat, dtype: entry.dtype, maxNewTokens };
+  return stream.result(outDir, { text, seed, provider: entry.provider, providerNote: entry.providerNote, meta }, { started, loadedAt, generateStarted, finished });
 }
 
 /** Drops cached text models for a folder (or all). */

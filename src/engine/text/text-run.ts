@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { OutputFile, RunHooks } from '../../shared/engine-protocol';
+import type { OutputFile, RunHooks, RunResult } from '../../shared/engine-protocol';
 import { cancelled } from '../runtime/cancellation';
 import type { EngineContext } from '../runtime/context';
 
@@ -91,13 +91,29 @@ export class TokenStream {
     this.flushTimer = null;
   }
 
-  /** The final progress message, with the full count. */
-  finalProgress(): void {
+  /**
+   * The finished run's result: the text written to `text.txt` in `outDir`, the token count and the
+   * timings (`started` when the job began, `loadedAt` after the load, `generateStarted` when
+   * decoding began, `finished` when it ended). Sends the final progress message first.
+   */
+  async result(
+    outDir: string,
+    run: Pick<RunResult, 'seed' | 'provider' | 'providerNote' | 'meta'> & { text: string },
+    times: { started: number; loadedAt: number; generateStarted: number; finished: number },
+  ): Promise<RunResult> {
     this.hooks.onProgress(this.tokens, this.maxNewTokens);
+    const { text, providerNote, ...rest } = run;
+    return {
+      outputs: [await writeTextOutput(outDir, text)],
+      text,
+      tokens: this.tokens,
+      ...rest,
+      ...(providerNote ? { providerNote } : {}),
+      timings: this.timings(times.started, times.loadedAt, times.generateStarted, times.finished),
+    };
   }
 
-  /** The run's timings: `started` when the job began, `loadedAt` after the model loaded, `generateStarted` when decoding began. */
-  timings(started: number, loadedAt: number, generateStarted: number, finished: number): Record<string, number> {
+  private timings(started: number, loadedAt: number, generateStarted: number, finished: number): Record<string, number> {
     const decodeSeconds = this.firstTokenAt ? (finished - this.firstTokenAt) / 1000 : 0;
     const tokensPerSecond = this.tokens > 1 && decodeSeconds > 0 ? (this.tokens - 1) / decodeSeconds : this.tokens / Math.max(1e-3, (finished - generateStarted) / 1000);
     return {
