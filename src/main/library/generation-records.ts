@@ -2,7 +2,7 @@ import { prepare, type ReadableDB, type WritableDB } from './db';
 import { originOf } from './generation-origin';
 import { readGenerationsByIds } from './generation-rows';
 import { tagGenerations } from './generations';
-import { recordOf, type GenerationRecordFile } from './records';
+import { recordOf, writeRecord, type GenerationRecordFile } from './records';
 
 /** Between the database and the generation records (records.ts): reading them out, and rebuilding rows from them. */
 
@@ -23,6 +23,13 @@ export function readRecords(db: ReadableDB, ids: string[]): GenerationRecordFile
       return found;
     }),
   );
+}
+
+/** Writes the records of these generations as the database holds them now, 500 read at a time. */
+export function writeRecordsOf(db: ReadableDB, root: string, ids: string[], options: { durable: boolean }): void {
+  for (let i = 0; i < ids.length; i += 500) {
+    for (const record of readRecords(db, ids.slice(i, i + 500))) writeRecord(root, record, options);
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { WritableDB } from './db';
 import * as documents from './documents';
 import { extensionFor, FileStore, storeKey, type SweepReport } from './file-store';
 import * as generationQuery from './generation-query';
-import * as generationRecords from './generation-records';
+import { writeRecordsOf } from './generation-records';
 import * as generationSearch from './generation-search';
 import * as generations from './generations';
 import * as jobs from './jobs';
@@ -16,7 +16,7 @@ import * as models from './models-registry';
 import { acquireLibraryLock, type LibraryLock, type LibraryOwner } from './lock';
 import { openDatabase } from './open-database';
 import { Quarantine, type QuarantineSummary } from './quarantine';
-import { listRecordFiles, removeRecord, writeRecord } from './records';
+import { listRecordFiles, removeRecord } from './records';
 import { recoverFromRecords, type RecoveryReport } from './rebuild';
 import { readRestoreMarker, markRestoreOpened } from './restore-marker';
 import * as settings from './settings-store';
@@ -239,12 +239,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
   };
 
   /** Rewrites the records of generations whose row just changed (no fsync each: the row is the truth). */
-  const syncRecords = (ids: Iterable<string>): void => {
-    const list = [...new Set(ids)];
-    for (let i = 0; i < list.length; i += 500) {
-      for (const record of generationRecords.readRecords(live(), list.slice(i, i + 500))) writeRecord(root, record, { durable: false });
-    }
-  };
+  const syncRecords = (ids: Iterable<string>): void => writeRecordsOf(live(), root, [...new Set(ids)], { durable: false });
   const after = <T>(ids: string[], result: T): T => {
     syncRecords(ids);
     return result;
@@ -362,7 +357,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
             generations.insertGeneration(w, id, input, stored, createdAt, () => newId(createdAt));
             options.alsoInTransaction?.(id);
             // The record is durable before the row commits, like the files it names.
-            writeRecord(root, generationRecords.readRecords(w, [id])[0]!, { durable: true });
+            writeRecordsOf(w, root, [id], { durable: true });
             recordWritten = true;
           })();
         } catch (error) {
