@@ -4,7 +4,7 @@
  * Also: the same feeds replayed on raw ort sessions, variants without previews / thumbnails to
  * locate the overhead, and peak RSS.
  */
-import { oraclePicture } from '../scripts/fixtures/image';
+import { oraclePicture } from '../scripts/fixtures/image-oracle';
 import { generateImage } from '../src/engine/image/pipeline';
 import { encodePng } from '../src/engine/media/png';
 import type { RunHooks } from '../src/shared/engine-protocol';

@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { oraclePicture } from '../scripts/fixtures/image';
+import { oraclePicture } from '../scripts/fixtures/image-oracle';
 import { ClipTokenizer } from '../src/engine/image/clip-tokenizer';
-import { latentPreview } from '../src/engine/image/pipeline';
+import { latentPreview } from '../src/engine/image/pixels';
 import { encodePng } from '../src/engine/media/png';
 import { checkModelFile } from '../src/engine/runtime/model-files';
 import { fixtures, header, median, runBench, table } from './lib';

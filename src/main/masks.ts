@@ -3,7 +3,7 @@ import path from 'node:path';
 import { StudioError } from '../shared/errors';
 import type { Handlers } from './ipc/dispatch';
 import type { Library } from './library';
-import { MASK_MODEL } from './library/generations';
+import { MASK_MODEL } from './library/generation-rows';
 import type { DataLayout } from './paths';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

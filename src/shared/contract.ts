@@ -65,6 +65,9 @@ const PanelSizes = Settings.shape.panelSizes.refine((sizes) => Object.keys(sizes
 });
 export const SettingsPatch = Settings.extend({ hubEndpoint: HubEndpoint, panelSizes: PanelSizes }).partial().strict();
 
+/** A failure as it crosses a boundary: a stable code and a message a person can act on (see errors.ts). */
+export const ErrorShape = z.object({ code: z.string(), message: z.string() });
+
 export const AssetRef = z.object({
   id: z.string(),
   sha256: z.string(),
@@ -153,7 +156,7 @@ export const MeaningStatus = z.object({
   paused: z.boolean(),
   /** Items the last run could not index (a picture missing or unreadable); tried again on the next run. */
   skipped: z.array(z.object({ id: z.string(), reason: z.string() })).max(100),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  error: ErrorShape.nullable(),
 });
 export type MeaningStatus = z.infer<typeof MeaningStatus>;
 export const SearchResult = z.object({ items: z.array(SearchHit) });
@@ -203,7 +206,7 @@ export const Job = z.object({
   progress: z.number().min(0).max(1),
   step: z.number(),
   totalSteps: z.number(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  error: ErrorShape.nullable(),
   generationIds: z.array(z.string()),
   createdAt: z.number(),
   startedAt: z.number().nullable(),
@@ -297,7 +300,7 @@ export const DownloadState = z.object({
   bytesTotal: z.number(),
   rate: z.number(),
   etaMs: z.number().nullable(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  error: ErrorShape.optional(),
 });
 export type DownloadState = z.infer<typeof DownloadState>;
 

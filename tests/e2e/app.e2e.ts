@@ -72,12 +72,12 @@ describe('the studio in Chromium over the loopback transport', () => {
     const editor = page.locator('.cm-content');
     await editor.click();
     await page.keyboard.type('It was a dark and stormy night.');
-    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 5000 }).toMatch(/saved/i);
+    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 60_000 }).toMatch(/saved/i);
     await screenshot(page, 'write-document');
     await page.reload();
     await page.getByTestId('nav-write').click();
     await page.getByText('The lighthouse').first().click();
-    await expect.poll(() => page.locator('.cm-content').textContent(), { timeout: 5000 }).toContain('It was a dark and stormy night.');
+    await expect.poll(() => page.locator('.cm-content').textContent(), { timeout: 60_000 }).toContain('It was a dark and stormy night.');
   });
 
   it('reported no page errors', () => {

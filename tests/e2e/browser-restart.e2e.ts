@@ -52,11 +52,11 @@ describe('browser mode restarted on the same library', () => {
     await page.getByTestId('nav-write').waitFor();
 
     expect(await page.evaluate(() => localStorage.getItem('atelier.e2e.marker'))).toBe('kept');
-    await expect.poll(() => page.evaluate(() => document.documentElement.getAttribute('data-theme')), { timeout: 15_000 }).toBe('dark');
+    await expect.poll(() => page.evaluate(() => document.documentElement.getAttribute('data-theme')), { timeout: 60_000 }).toBe('dark');
     await page.getByTestId('nav-write').click();
     await page.locator('.doc-open', { hasText: 'Harbour' }).click();
     await expect.poll(() => page.getByTestId('document-title').inputValue()).toBe('Harbour');
-    await expect.poll(() => page.locator('.cm-ai-passage').textContent(), { timeout: 10_000 }).toBe('The sea rose.');
+    await expect.poll(() => page.locator('.cm-ai-passage').textContent(), { timeout: 60_000 }).toBe('The sea rose.');
     expect(errors).toEqual([]);
   });
 });

@@ -40,7 +40,7 @@ describe('a catalog image model, from download to its first picture', () => {
     await card.getByTestId('catalog-installed').waitFor({ timeout: 60_000 });
 
     await page.getByTestId('nav-image').click();
-    await expect.poll(() => page.getByTestId('image-model-note').textContent(), { timeout: 10_000 }).toMatch(/^Set for SD-Turbo.*: 1 step, guidance 0, Euler, 512×512\.$/);
+    await expect.poll(() => page.getByTestId('image-model-note').textContent(), { timeout: 60_000 }).toMatch(/^Set for SD-Turbo.*: 1 step, guidance 0, Euler, 512×512\.$/);
     expect(await page.locator('#image-steps').inputValue()).toBe('1');
     expect(await page.locator('#image-guidance').inputValue()).toBe('0');
     expect(await page.locator('#image-scheduler').inputValue()).toBe('euler');

@@ -45,18 +45,18 @@ describe('Content Credentials in the library detail (Chromium)', () => {
     await page.getByText('Import a folder of PNGs').click();
     await page.getByTestId('library-import-path').fill(folder);
     await page.getByTestId('library-import').click();
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(2);
     expect(await page.getByTestId('library-import-credentials').textContent()).toContain('1 valid (1 signed by this installation)');
 
     await page.getByTestId('library-item').filter({ hasText: 'a signed lighthouse' }).click();
     const state = page.getByTestId('library-detail').getByTestId('credentials-state');
-    await expect.poll(() => state.getAttribute('data-state'), { timeout: 10_000 }).toBe('trusted');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 60_000 }).toBe('trusted');
     expect(await page.getByTestId('credentials-signer').textContent()).toMatch(/^Atelier on /);
     expect(await page.getByTestId('credentials-actions').textContent()).toContain('created: made by a generative model');
     await screenshot(page, 'library-detail-credentials');
 
     await page.getByTestId('library-item').filter({ hasText: 'a plain harbour' }).click();
-    await expect.poll(() => state.getAttribute('data-state'), { timeout: 10_000 }).toBe('none');
+    await expect.poll(() => state.getAttribute('data-state'), { timeout: 60_000 }).toBe('none');
     expect(await state.textContent()).toContain('no C2PA Content Credentials');
   });
 
@@ -64,7 +64,7 @@ describe('Content Credentials in the library detail (Chromium)', () => {
     const { page } = app;
     await page.getByTestId('nav-settings').click();
     const panel = page.getByTestId('credentials-settings');
-    await expect.poll(() => panel.getByTestId('self-issued-note').textContent(), { timeout: 10_000 }).toContain('It does not prove who you are');
+    await expect.poll(() => panel.getByTestId('self-issued-note').textContent(), { timeout: 60_000 }).toContain('It does not prove who you are');
     expect(await panel.getByTestId('signing-subject').textContent()).toContain('CN=Atelier on ');
     const toggle = panel.getByTestId('sign-exports');
     expect(await toggle.isChecked()).toBe(true);

@@ -29,7 +29,7 @@ describe('the Electron app', () => {
     });
     try {
       const page = await app.firstWindow();
-      await page.getByTestId('nav-write').waitFor({ timeout: 30_000 });
+      await page.getByTestId('nav-write').waitFor({ timeout: 60_000 });
       expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
       expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
       expect(await page.evaluate(() => typeof window.studio.app.info)).toBe('function');

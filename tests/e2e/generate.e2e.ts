@@ -29,7 +29,7 @@ describe('generating text, images and music in Chromium', () => {
   });
 
   async function savedBody(): Promise<string> {
-    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 5000 }).toBe('Saved');
+    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 60_000 }).toBe('Saved');
     return page.evaluate(async () => {
       const { items } = await window.studio.documents.list({});
       return (await window.studio.documents.get({ id: items[0].id })).body;
@@ -45,7 +45,7 @@ describe('generating text, images and music in Chromium', () => {
     expect(before).toBe('The keeper climbed the stairs.');
 
     await page.getByTestId('ai-continue').click();
-    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 30_000 }).toBe(sentence);
+    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 60_000 }).toBe(sentence);
     await page.getByTestId('suggestion-accept').waitFor();
     await screenshot(page, 'write-suggestion');
     await page.getByTestId('suggestion-reject').click();
@@ -56,14 +56,14 @@ describe('generating text, images and music in Chromium', () => {
     await page.locator('.cm-content').click();
     await page.keyboard.press('Control+End');
     await page.getByTestId('ai-continue').click();
-    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 30_000 }).toBe(sentence);
+    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 60_000 }).toBe(sentence);
     await page.locator('.cm-content').focus();
     await page.keyboard.press('Tab');
     await expect.poll(() => page.getByTestId('suggestion').count()).toBe(0);
-    await expect.poll(savedBody, { timeout: 10_000 }).toBe(before + sentence);
+    await expect.poll(savedBody, { timeout: 60_000 }).toBe(before + sentence);
     await page.locator('.cm-content').focus();
     await page.keyboard.press('Control+z');
-    await expect.poll(savedBody, { timeout: 10_000 }).toBe(before);
+    await expect.poll(savedBody, { timeout: 60_000 }).toBe(before);
   });
 
   it('generates an image with live previews, cancels a long one, and opens a result in the library', async () => {
@@ -74,22 +74,22 @@ describe('generating text, images and music in Chromium', () => {
     // 1024² × 150 steps keeps the tiny fixture busy for several seconds, so the cancel below lands mid-run.
     await page.getByRole('button', { name: '1024²' }).click();
     await page.getByTestId('image-generate').click();
-    await expect.poll(() => page.getByTestId('image-preview').locator('img[src^="data:image/png"]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('image-preview').locator('img[src^="data:image/png"]').count(), { timeout: 60_000 }).toBeGreaterThan(0);
     await page.getByTestId('image-cancel').click();
     await screenshot(page, 'image-preview');
-    await expect.poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0]?.state), { timeout: 10_000 }).toBe('cancelled');
+    await expect.poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0]?.state), { timeout: 60_000 }).toBe('cancelled');
 
     await page.getByRole('button', { name: '512²' }).click();
     await page.locator('#image-steps').fill('8');
     await page.locator('#image-steps').press('Tab');
     await page.getByTestId('image-generate').click();
-    await expect.poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0]?.state), { timeout: 30_000 }).toBe('done');
+    await expect.poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0]?.state), { timeout: 60_000 }).toBe('done');
     const result = page.getByRole('button', { name: 'Open in library' }).first();
     await result.waitFor();
     await screenshot(page, 'image-result');
     await result.click();
     await page.getByTestId('view-library').waitFor();
-    await expect.poll(() => page.getByTestId('library-detail').textContent(), { timeout: 10_000 }).toContain('a lighthouse at dusk');
+    await expect.poll(() => page.getByTestId('library-detail').textContent(), { timeout: 60_000 }).toContain('a lighthouse at dusk');
     await screenshot(page, 'library-detail-image');
   });
 
@@ -104,15 +104,15 @@ describe('generating text, images and music in Chromium', () => {
     await page.locator('#music-seconds').press('Tab');
     await page.getByTestId('music-generate').click();
     const audio = page.getByTestId('view-music').locator('audio').first();
-    await audio.waitFor({ timeout: 30_000 });
+    await audio.waitFor({ timeout: 60_000 });
     await screenshot(page, 'music-result');
-    await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.duration), { timeout: 10_000 }).toBeGreaterThan(3.5);
+    await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.duration), { timeout: 60_000 }).toBeGreaterThan(3.5);
     await audio.evaluate((el: HTMLAudioElement) => el.play());
-    await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.currentTime), { timeout: 10_000 }).toBeGreaterThan(0.2);
+    await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.currentTime), { timeout: 60_000 }).toBeGreaterThan(0.2);
     await audio.evaluate((el: HTMLAudioElement) => {
       el.currentTime = el.duration / 2;
     });
-    await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.currentTime), { timeout: 10_000 }).toBeGreaterThan(2);
+    await expect.poll(() => audio.evaluate((el: HTMLAudioElement) => el.currentTime), { timeout: 60_000 }).toBeGreaterThan(2);
     expect(ranges.length).toBeGreaterThan(0);
   });
 

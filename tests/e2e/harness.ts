@@ -88,6 +88,8 @@ export async function openApp(
   const served = await startServe(options.dataDir, options.env, options.args);
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 880 } });
+  // Waits end when the page is ready; the bound only stops a hang, and a loaded CI machine is slow.
+  page.setDefaultTimeout(60_000);
   const errors = watchErrors(page);
   options.beforeGoto?.(page);
   await page.goto(served.url);

@@ -97,7 +97,7 @@ describe('loading parameters from a PNG in the Image view', () => {
       },
       [[...png]] as const,
     );
-    await expect.poll(() => page.getByTestId('image-import-note').textContent(), { timeout: 5000 }).toContain('AUTOMATIC1111');
+    await expect.poll(() => page.getByTestId('image-import-note').textContent(), { timeout: 60_000 }).toContain('AUTOMATIC1111');
     expect(await form()).toEqual({
       prompt: 'a copper kettle on a windowsill, morning light',
       negative: 'blurry, watermark',
@@ -114,7 +114,7 @@ describe('loading parameters from a PNG in the Image view', () => {
   it('choosing a ComfyUI PNG (compressed prompt chunk) fills the form', async () => {
     const png = withText(await picture(), [{ type: 'zTXt', keyword: 'prompt', text: COMFY }]);
     await page.getByTestId('image-load-png').setInputFiles({ name: 'boat.png', mimeType: 'image/png', buffer: png });
-    await expect.poll(() => page.getByTestId('image-import-note').textContent(), { timeout: 5000 }).toContain('ComfyUI');
+    await expect.poll(() => page.getByTestId('image-import-note').textContent(), { timeout: 60_000 }).toContain('ComfyUI');
     expect(await form()).toEqual({
       prompt: 'a paper boat in the rain',
       negative: 'text, signature',
@@ -129,7 +129,7 @@ describe('loading parameters from a PNG in the Image view', () => {
 
   it('says so when a PNG carries no parameters', async () => {
     await page.getByTestId('image-load-png').setInputFiles({ name: 'plain.png', mimeType: 'image/png', buffer: await picture() });
-    await expect.poll(() => page.getByTestId('image-import-note').textContent(), { timeout: 5000 }).toContain('no parameters');
+    await expect.poll(() => page.getByTestId('image-import-note').textContent(), { timeout: 60_000 }).toContain('no parameters');
   });
 
   it('reported no page errors', () => {

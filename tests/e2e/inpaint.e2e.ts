@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureImageFixtures, oraclePicture } from '../../scripts/fixtures/image';
+import { ensureImageFixtures } from '../../scripts/fixtures/image';
+import { oraclePicture } from '../../scripts/fixtures/image-oracle';
 import { encodeImagePng } from '../../src/engine/media/png';
 import { openLibraryReader } from '../../src/main/library';
 import { dataLayout } from '../../src/main/paths';
@@ -167,7 +168,7 @@ describe('inpainting in Chromium', () => {
     await expect.poll(() => page.getByTestId('mask-state').textContent()).toBe('Mask stored');
     let white = 0;
     for (const v of mask) if (v >= 128) white++;
-    await expect.poll(paintedCount, { timeout: 5000 }).toBe(white);
+    await expect.poll(paintedCount, { timeout: 60_000 }).toBe(white);
     await screenshot(page, 'inpaint-remix');
     expect(errors).toEqual([]);
   });

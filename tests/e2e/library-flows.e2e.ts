@@ -50,13 +50,13 @@ describe('library flows in Chromium', () => {
 
   it('finds a prompt with the match highlighted', async () => {
     await openLibrary();
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(2);
     await page.getByTestId('library-search').fill('lighthouse');
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(1);
     await expect.poll(() => page.getByTestId('library-snippet').locator('mark').first().textContent()).toMatch(/lighthouse/i);
     await screenshot(page, 'library-search');
     await page.getByTestId('library-search').fill('');
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(2);
   });
 
   it('keeps rating, tags and notes after a reload', async () => {
@@ -67,7 +67,7 @@ describe('library flows in Chromium', () => {
     await page.getByTestId('library-tag-input').press('Enter');
     await expect.poll(() => page.getByTestId('library-tags').textContent()).toContain('keeper');
     await page.getByTestId('library-notes').fill('Try a longer exposure next time.');
-    await expect.poll(() => page.getByTestId('library-notes-state').textContent(), { timeout: 5000 }).toContain('Saved');
+    await expect.poll(() => page.getByTestId('library-notes-state').textContent(), { timeout: 60_000 }).toContain('Saved');
     await screenshot(page, 'library-detail-notes');
 
     await page.reload();
@@ -121,9 +121,9 @@ describe('library flows in Chromium', () => {
     await page.getByTestId('bulk-tag').click();
     await expect.poll(() => page.getByText('Tagged 2 items').count()).toBeGreaterThan(0);
     await page.getByTestId('library-search').fill('pier');
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(2);
     await page.getByTestId('library-search').fill('');
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(2);
     await page.keyboard.press('Escape');
   });
 
@@ -134,25 +134,25 @@ describe('library flows in Chromium', () => {
     const entry = page.getByTestId('collection-entry').filter({ hasText: 'Harbour board' });
     await expect.poll(() => entry.textContent()).toContain('1');
     await entry.click();
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(1);
     expect(await page.getByTestId('library-item').first().textContent()).toContain(BLUE.prompt);
     await screenshot(page, 'library-collection');
     await page.getByRole('button', { name: 'All items' }).click();
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(2);
   });
 
   it('deletes with undo, and empties the trash behind a confirm dialog that Esc closes', async () => {
     await card(BLUE.prompt).click();
     await page.getByTestId('bulk-delete').click();
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(1);
     await page.getByRole('button', { name: 'Undo' }).click();
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(2);
     await card(BLUE.prompt).click();
     await page.getByTestId('bulk-delete').click();
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(1);
 
     await page.getByTestId('library-trash').click();
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(1);
     await page.getByTestId('empty-trash').click();
     const dialog = page.getByTestId('empty-trash-dialog');
     await expect.poll(() => dialog.isVisible()).toBe(true);
@@ -163,9 +163,9 @@ describe('library flows in Chromium', () => {
     expect(await page.getByTestId('library-item').count()).toBe(1);
     await page.getByTestId('empty-trash').click();
     await page.getByTestId('empty-trash-dialog-confirm').click();
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(0);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(0);
     await page.getByTestId('library-trash').click();
-    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 5000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('library-item').count(), { timeout: 60_000 }).toBe(1);
   });
 
   it('reported no page errors', () => {

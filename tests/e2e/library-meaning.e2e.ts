@@ -32,7 +32,7 @@ const LOW = ['tune kilo', 'tune mike', 'tune papa'];
 const ITEMS = PICTURES.length + TONES.length;
 
 /** The first meaning search waits for the engine, which may still be probing providers after the page loaded. */
-const SLOW = { timeout: 20_000 };
+const SLOW = { timeout: 60_000 };
 
 async function captions(page: Page): Promise<string[]> {
   return page.getByTestId('library-item').locator('.snippet').allTextContents();
@@ -63,7 +63,7 @@ describe('Library: search by meaning and "More like this"', () => {
         return done('image', pictures) && done('music', tones);
       },
       [PICTURES.length, TONES.length] as const,
-      { timeout: 30_000, polling: 100 },
+      { timeout: 60_000, polling: 100 },
     );
     await page.reload();
     await page.getByTestId('nav-library').click();

@@ -23,7 +23,7 @@ const PICTURES: [string, [number, number, number]][] = [
   ['sample three', [210, 10, 40]],
   ['sample four', [30, 200, 40]],
 ];
-const SLOW = { timeout: 30_000 };
+const SLOW = { timeout: 60_000 };
 
 describe('a search-by-meaning model, from the Models view to a search', () => {
   let hub: FakeHub;

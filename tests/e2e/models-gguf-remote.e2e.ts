@@ -46,7 +46,7 @@ describe('GGUF quantisations and text servers in Chromium', () => {
     await expect.poll(() => card.getByTestId('catalog-download').textContent()).toMatch(/Download Q4_K_M/);
     await card.getByTestId('gguf-choose').click();
     const options = card.getByTestId('gguf-quant');
-    await expect.poll(() => options.count(), { timeout: 20_000 }).toBe(3);
+    await expect.poll(() => options.count(), { timeout: 60_000 }).toBe(3);
     const q4 = options.and(page.locator('[value="qwen2.5-0.5b-instruct-q4_k_m.gguf"]'));
     expect(await q4.isChecked()).toBe(true);
     // The split Q8_0 is shown, with why it cannot be picked.
@@ -74,7 +74,7 @@ describe('GGUF quantisations and text servers in Chromium', () => {
     expect(await form.getByTestId('remote-test').isDisabled()).toBe(true);
     await form.getByTestId('remote-allow-http').check();
     await form.getByTestId('remote-test').click();
-    await expect.poll(() => form.getByTestId('remote-offered').textContent().catch(() => ''), { timeout: 20_000 }).toMatch(/The server offers \d+ models?\./);
+    await expect.poll(() => form.getByTestId('remote-offered').textContent().catch(() => ''), { timeout: 60_000 }).toMatch(/The server offers \d+ models?\./);
     const offered = await form.getByTestId('remote-model').locator('option').allTextContents();
     expect(offered).toContain(servedId);
     await form.getByTestId('remote-model').selectOption(servedId);
@@ -82,7 +82,7 @@ describe('GGUF quantisations and text servers in Chromium', () => {
     await form.scrollIntoViewIfNeeded();
     await screenshot(page, 'settings-text-servers');
     await form.getByTestId('remote-add').click();
-    await expect.poll(() => form.getByTestId('remote-added').textContent().catch(() => ''), { timeout: 30_000 }).toContain('Tiny via the endpoint');
+    await expect.poll(() => form.getByTestId('remote-added').textContent().catch(() => ''), { timeout: 60_000 }).toContain('Tiny via the endpoint');
     expect(await form.getByTestId('remote-error').count()).toBe(0);
 
     await page.getByTestId('nav-write').click();

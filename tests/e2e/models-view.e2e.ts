@@ -20,7 +20,7 @@ describe('the Models view', () => {
 
   it('renders catalog cards with licences, sizes per dtype and what a download checks, in words for users', async () => {
     const cards = page.getByTestId('catalog-card');
-    await expect.poll(() => cards.count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => cards.count(), { timeout: 60_000 }).toBeGreaterThan(0);
     const catalog = await page.evaluate(async () => (await window.studio.models.catalog({})).items);
     expect(await cards.count()).toBe(catalog.length);
     for (let i = 0; i < catalog.length; i++) {

@@ -54,7 +54,7 @@ describe('Music: waveform player, loop and export', () => {
     await page.locator('#music-seconds').fill('4');
     await page.locator('#music-seconds').press('Tab');
     await page.getByTestId('music-generate').click();
-    await page.getByTestId('music-player').first().waitFor({ timeout: 30_000 });
+    await page.getByTestId('music-player').first().waitFor({ timeout: 60_000 });
     const inked = () =>
       page
         .getByTestId('waveform-canvas')
@@ -68,14 +68,14 @@ describe('Music: waveform player, loop and export', () => {
           return count / (canvas.width * canvas.height);
         });
     // more than the playhead line: bars across the canvas
-    await expect.poll(inked, { timeout: 10_000 }).toBeGreaterThan(0.05);
-    await expect.poll(() => audio().evaluate((el: HTMLAudioElement) => el.duration), { timeout: 10_000 }).toBeGreaterThan(3.5);
+    await expect.poll(inked, { timeout: 60_000 }).toBeGreaterThan(0.05);
+    await expect.poll(() => audio().evaluate((el: HTMLAudioElement) => el.duration), { timeout: 60_000 }).toBeGreaterThan(3.5);
     await screenshot(page, 'music-player');
   });
 
   it('plays (current time advances) and seeks with the keyboard', async () => {
     await page.getByTestId('music-play').first().click();
-    await expect.poll(time, { timeout: 10_000 }).toBeGreaterThan(0.3);
+    await expect.poll(time, { timeout: 60_000 }).toBeGreaterThan(0.3);
     await page.getByTestId('music-play').first().click();
     await expect.poll(() => audio().evaluate((el: HTMLAudioElement) => el.paused)).toBe(true);
 
@@ -151,7 +151,7 @@ describe('Music: waveform player, loop and export', () => {
   it('remixes with a new seed as a child of the piece', async () => {
     const parentId = await page.evaluate(async () => (await window.studio.library.list({ kind: 'music' })).items[0]!.id);
     await page.getByTestId('music-new-seed').first().click();
-    await expect.poll(() => page.getByTestId('music-player').count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('music-player').count(), { timeout: 60_000 }).toBe(2);
     const child = await page.evaluate(async () => (await window.studio.library.list({ kind: 'music' })).items[0]!);
     expect(child.parentId).toBe(parentId);
   });

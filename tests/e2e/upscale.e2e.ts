@@ -30,7 +30,7 @@ describe('upscaling in Chromium', () => {
     await page.locator('#image-height').fill('96');
     await page.locator('#image-height').press('Tab');
     await page.getByTestId('image-generate').click();
-    await expect.poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0]?.state), { timeout: 30_000 }).toBe('done');
+    await expect.poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0]?.state), { timeout: 60_000 }).toBe('done');
     const original = await page.evaluate(async () => (await window.studio.jobs.list({})).items[0]!.generationIds[0]!);
 
     await page.getByTestId('view-image').getByTestId('upscale-x2').first().click();
@@ -52,11 +52,11 @@ describe('upscaling in Chromium', () => {
     await page.getByTestId('view-image').getByRole('button', { name: 'Open in library' }).last().click();
     await page.getByTestId('view-library').waitFor();
     const detail = page.getByTestId('library-detail');
-    await expect.poll(() => detail.getByTestId('lineage-child').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => detail.getByTestId('lineage-child').count(), { timeout: 60_000 }).toBeGreaterThan(0);
     await screenshot(page, 'upscale-lineage-parent');
     await detail.getByTestId('lineage-child').first().click();
-    await expect.poll(() => detail.getByTestId('lineage-ancestor').count(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => detail.locator('img.large').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(256);
+    await expect.poll(() => detail.getByTestId('lineage-ancestor').count(), { timeout: 60_000 }).toBe(1);
+    await expect.poll(() => detail.locator('img.large').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 60_000 }).toBe(256);
     await expect.poll(() => detail.getByTestId('upscale-x2').count()).toBe(1);
     await screenshot(page, 'upscale-lineage-child');
 
@@ -64,8 +64,8 @@ describe('upscaling in Chromium', () => {
     await detail.getByTestId('upscale-compare-open').click();
     const compare = page.getByTestId('upscale-compare');
     const natural = (id: string) => compare.getByTestId(id).evaluate((img: HTMLImageElement) => img.naturalWidth);
-    await expect.poll(() => natural('upscale-compare-before'), { timeout: 10_000 }).toBe(128);
-    await expect.poll(() => natural('upscale-compare-after'), { timeout: 10_000 }).toBe(256);
+    await expect.poll(() => natural('upscale-compare-before'), { timeout: 60_000 }).toBe(128);
+    await expect.poll(() => natural('upscale-compare-after'), { timeout: 60_000 }).toBe(256);
     const boxes = await Promise.all(['upscale-compare-before', 'upscale-compare-after'].map((id) => compare.getByTestId(id).boundingBox()));
     expect(boxes[0]).toEqual(boxes[1]);
     await compare.getByTestId('upscale-compare-split').fill('25');
@@ -92,11 +92,11 @@ describe('upscaling in Chromium', () => {
     const folder = buildSameSizeFolder(path.join(app.served.dataDir, 'not-an-upscaler'));
     await page.getByTestId('nav-models').click();
     const section = page.getByTestId('upscalers');
-    await expect.poll(() => section.getByTestId('upscaler-row').count(), { timeout: 10_000 }).toBe(6);
+    await expect.poll(() => section.getByTestId('upscaler-row').count(), { timeout: 60_000 }).toBe(6);
     expect(await section.getByTestId('upscaler-row').first().textContent()).toContain('MIT');
     await section.getByTestId('upscaler-import-path').fill(folder);
     await section.getByTestId('upscaler-import').click();
-    await expect.poll(() => section.getByTestId('upscaler-error').textContent(), { timeout: 20_000 }).toContain('same size');
+    await expect.poll(() => section.getByTestId('upscaler-error').textContent(), { timeout: 60_000 }).toContain('same size');
     await screenshot(page, 'upscalers');
   });
 

@@ -29,14 +29,14 @@ describe('writing survives a killed app', () => {
     await page.locator('.cm-content').click();
     await page.keyboard.type('Night fell.');
     await page.getByTestId('ai-continue').click();
-    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 30_000 }).toBe(sentence);
+    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 60_000 }).toBe(sentence);
     await page.locator('.cm-content').focus();
     await page.keyboard.press('Tab');
     await page.keyboard.type(' The end.');
     // Start another suggestion and kill the whole app (server and engine) while it is pending.
     await page.getByTestId('ai-continue').click();
     // Autosave runs within a second of the last keystroke; wait for it rather than for a fixed time.
-    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 10_000 }).toBe('Saved');
+    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 60_000 }).toBe('Saved');
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('exit', resolve));
 

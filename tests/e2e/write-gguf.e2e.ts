@@ -36,7 +36,7 @@ describe('Write with a GGUF model (llama.cpp) in Chromium', () => {
 
     await page.getByTestId('ai-continue').click();
     const job = await expect
-      .poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0] ?? null), { timeout: 30_000 })
+      .poll(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0] ?? null), { timeout: 60_000 })
       .toMatchObject({ kind: 'text', state: 'done' })
       .then(() => page.evaluate(async () => (await window.studio.jobs.list({})).items[0]!));
     expect(job.params['model']).toBe(ggufId);
@@ -44,7 +44,7 @@ describe('Write with a GGUF model (llama.cpp) in Chromium', () => {
     expect(generation.provider).toBe('cpu');
     expect(generation.outputText!.length).toBeGreaterThan(0);
     // what streamed into the suggestion is exactly what llama.cpp generated
-    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 10_000 }).toBe(generation.outputText);
+    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 60_000 }).toBe(generation.outputText);
     await screenshot(page, 'write-gguf-suggestion');
     expect(errors).toEqual([]);
   });

@@ -36,15 +36,15 @@ describe('Write: versions, alternatives, export and import', () => {
   const reasons = () => page.getByTestId('version-reason').allTextContents();
 
   it('keeps regenerated suggestions as alternatives that Alt+[ / Alt+] and the buttons cycle through', async () => {
-    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 5000 }).toMatch(/saved/i);
+    await expect.poll(() => page.getByTestId('save-state').textContent(), { timeout: 60_000 }).toMatch(/saved/i);
     await page.getByTestId('save-version').click();
     await expect.poll(reasons).toEqual(['Saved by you']);
 
     await page.getByTestId('ai-continue').click();
-    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 30_000 }).toBe(sentence);
+    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 60_000 }).toBe(sentence);
     await page.getByTestId('suggestion-regenerate').click();
     await expect.poll(() => page.getByTestId('alternative-position').textContent()).toBe('2/2');
-    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 30_000 }).toBe(sentence);
+    await expect.poll(() => page.getByTestId('suggestion').textContent(), { timeout: 60_000 }).toBe(sentence);
     await page.getByTestId('suggestion-regenerate').waitFor();
     await page.locator('.cm-content').focus();
     await page.keyboard.press('Alt+BracketLeft');
@@ -59,11 +59,11 @@ describe('Write: versions, alternatives, export and import', () => {
 
   it('accepting a suggestion keeps a version and tags the generations accepted / rejected', async () => {
     await page.getByTestId('suggestion-accept').click();
-    await expect.poll(reasons, { timeout: 10_000 }).toEqual(['Accepted AI: continue', 'Saved by you']);
+    await expect.poll(reasons, { timeout: 60_000 }).toEqual(['Accepted AI: continue', 'Saved by you']);
     expect(await storedBody()).toBe(before + sentence);
     const tags = async () =>
       page.evaluate(async () => (await window.studio.library.list({ kind: 'text' })).items.map((g) => g.tags.filter((t) => t === 'accepted' || t === 'rejected').join(',')).sort());
-    await expect.poll(tags, { timeout: 10_000 }).toEqual(['accepted', 'rejected']);
+    await expect.poll(tags, { timeout: 60_000 }).toEqual(['accepted', 'rejected']);
   });
 
   it('shows the inserted sentence in the diff against the earlier version', async () => {
@@ -95,7 +95,7 @@ describe('Write: versions, alternatives, export and import', () => {
     const saved = page.getByTestId('version-item').filter({ hasText: 'Saved by you' });
     await saved.getByTestId('version-compare').click();
     await page.getByTestId('version-restore').click();
-    await expect.poll(storedBody, { timeout: 10_000 }).toBe(before);
+    await expect.poll(storedBody, { timeout: 60_000 }).toBe(before);
     await expect.poll(() => page.locator('.cm-content').textContent()).toBe(before);
     await expect.poll(reasons).toContain('Before restoring an older version');
   });

@@ -120,7 +120,7 @@ describe('one owner per library folder', () => {
     const after = filesUnder(path.join(libraryDir, 'files'));
     for (const file of before) expect(after).toContain(file);
     expect(filesUnder(stagingDir)).toEqual([]);
-  }, 180_000);
+  }, 300_000);
 
   it('a CLI generate is refused, naming the holder, when the owner has no endpoint to hand over to', async () => {
     const dataDir = tempDataDir('atelier-refused-');
@@ -134,7 +134,7 @@ describe('one owner per library folder', () => {
     } finally {
       lock.release();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('three CLI generations leave staging/ empty, and the CLI can rebuild the library from its files', async () => {
     const dataDir = tempDataDir('atelier-staging-');
@@ -150,7 +150,7 @@ describe('one owner per library folder', () => {
     expect((JSON.parse(rebuilt.stdout) as { ids: string[] }).ids).toHaveLength(3);
     const listed = JSON.parse((await atelier(['library', 'list', '--json', '--library', dataDir])).stdout) as { items: { prompt: string }[] };
     expect(listed.items.map((g) => g.prompt).sort()).toEqual(['picture 1', 'picture 2', 'picture 3']);
-  }, 180_000);
+  }, 300_000);
 
   describe('sources that are gone', () => {
     let studio: Studio;
@@ -182,6 +182,6 @@ describe('one owner per library folder', () => {
       const live = await studio.queue.waitFor(studio.queue.enqueue(imageJob(fx, 12)).id);
       const liveAsset = studio.library.getGeneration(live.generationIds[0]!).assets[0]!.id;
       expect(() => studio.queue.enqueue(JobRequest.parse({ kind: 'image', params: { ...imageJob(fx, 13).params, initAssetId: liveAsset, maskAssetId: initAssetId } }))).toThrow(/inpainting mask is in the trash/);
-    }, 120_000);
+    }, 300_000);
   });
 });

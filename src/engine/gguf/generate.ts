@@ -1,15 +1,16 @@
 import { randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Template } from '@huggingface/jinja';
 import type { LlamaCompletion, LlamaCompletionGenerationOptions, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
-import type { LlamaProviderName, RunHooks, RunResult } from '../../shared/engine-protocol';
+import type { LlamaProviderName, RunResult } from '../../shared/engine-protocol';
 import { StudioError } from '../../shared/errors';
 import type { TextParams } from '../../shared/params';
 import type { EngineContext } from '../runtime/context';
+import { cancelled } from '../runtime/cancellation';
 import { ResidentModels } from '../runtime/resident-models';
 import { buildPrompt, type ChatMessage, type PromptTokenizer } from '../text/prompt';
+import { loadForRun, TokenStream, type TextRunOptions } from '../text/text-run';
 import { ggufParts, locateGguf } from './files';
 import { inspectGguf } from './inspect';
 import { llamaBackend, llamaThreads, loadNodeLlamaCpp } from './runtime';
@@ -40,13 +41,6 @@ const ggufModels = new ResidentModels<LoadedGgufModel>('text');
 
 /** Context window used when the model allows more: enough for a long draft, modest in memory. */
 const DEFAULT_CONTEXT = 4096;
-/** Token text produced within this time of the last token message waits for the next one (see text/generate.ts). */
-const TOKEN_INTERVAL_MS = 4;
-const PROGRESS_INTERVAL_MS = 100;
-
-function cancelled(): StudioError {
-  return new StudioError('CANCELLED', 'The generation was cancelled.');
-}
 
 function ggufFileOf(target: string): string {
   const location = locateGguf(target);
@@ -163,24 +157,13 @@ export function samplingOptions(params: TextParams, seed: number | null): Pick<L
   };
 }
 
-export interface GgufRunOptions {
-  ctx: EngineContext;
-  hooks: RunHooks;
-  outDir: string;
-}
-
 /**
  * Text generation on llama.cpp: the same job, parameters, streaming and record as the ONNX
  * backend. A cancel stops the run before its next token and keeps what was written so far: the
  * result then carries meta.cancelled and the queue stores it as a cancelled generation.
  */
-export async function generateGgufText(target: string, params: TextParams, { ctx, hooks, outDir }: GgufRunOptions): Promise<RunResult> {
-  const started = performance.now();
-  if (hooks.signal.aborted) throw cancelled();
-  hooks.onProgress(0, params.maxNewTokens, 'Loading the language model');
-  const entry = await loadGgufModel(ctx, target);
-  const loadedAt = performance.now();
-  if (hooks.signal.aborted) throw cancelled();
+export async function generateGgufText(target: string, params: TextParams, { ctx, hooks, outDir }: TextRunOptions): Promise<RunResult> {
+  const { entry, started, loadedAt } = await loadForRun(hooks, params.maxNewTokens, () => loadGgufModel(ctx, target));
 
   const maxNewTokens = Math.min(params.maxNewTokens, Math.max(1, entry.contextLength - 16));
   const inputBudget = Math.max(8, entry.contextLength - maxNewTokens - 1);
@@ -190,20 +173,7 @@ export async function generateGgufText(target: string, params: TextParams, { ctx
   const seed = greedy ? null : (params.seed ?? randomInt(0, 2 ** 32 - 1));
   const reusedTokens = commonPrefix(entry.sequence.contextTokens, tokens);
 
-  let streamed = 0;
-  let firstTokenAt = 0;
-  let lastProgressAt = 0;
-  let pendingText = '';
-  let lastTokenSentAt = 0;
-  let flushTimer: NodeJS.Timeout | null = null;
-  const flushTokens = () => {
-    if (flushTimer) clearTimeout(flushTimer);
-    flushTimer = null;
-    if (pendingText.length === 0 || hooks.signal.aborted) return;
-    hooks.onToken?.(pendingText, streamed);
-    pendingText = '';
-    lastTokenSentAt = performance.now();
-  };
+  const stream = new TokenStream(hooks, maxNewTokens);
 
   const generateStarted = performance.now();
   let response: Awaited<ReturnType<LlamaCompletion['generateCompletionWithMeta']>>;
@@ -213,56 +183,23 @@ export async function generateGgufText(target: string, params: TextParams, { ctx
       maxTokens: maxNewTokens,
       signal: hooks.signal,
       stopOnAbortSignal: true,
-      onToken: (generated) => {
-        if (firstTokenAt === 0) firstTokenAt = performance.now();
-        streamed += generated.length;
-        const now = performance.now();
-        if (now - lastProgressAt >= PROGRESS_INTERVAL_MS) {
-          lastProgressAt = now;
-          hooks.onProgress(streamed, maxNewTokens);
-        }
-      },
-      onTextChunk: (text) => {
-        if (text.length === 0) return;
-        pendingText += text;
-        if (performance.now() - lastTokenSentAt >= TOKEN_INTERVAL_MS) flushTokens();
-        else flushTimer ??= setTimeout(flushTokens, TOKEN_INTERVAL_MS);
-      },
+      onToken: (generated) => stream.counted(generated.length),
+      onTextChunk: (text) => stream.text(text),
     });
-    flushTokens();
+    stream.flush();
   } catch (error) {
     if (hooks.signal.aborted) throw cancelled();
     throw error;
   } finally {
-    if (flushTimer) clearTimeout(flushTimer);
+    stream.stopTimer();
   }
   const finished = performance.now();
   const wasCancelled = response.metadata.stopReason === 'abort' || hooks.signal.aborted;
   // Cancelled before the first token: nothing worth keeping.
-  if (wasCancelled && streamed === 0) throw cancelled();
-  hooks.onProgress(streamed, maxNewTokens);
-
-  const text = response.response;
-  await mkdir(outDir, { recursive: true });
-  const file = path.join(outDir, 'text.txt');
-  await writeFile(file, text, 'utf8');
-
-  const decodeSeconds = firstTokenAt ? (finished - firstTokenAt) / 1000 : 0;
-  const tokensPerSecond = streamed > 1 && decodeSeconds > 0 ? (streamed - 1) / decodeSeconds : streamed / Math.max(1e-3, (finished - generateStarted) / 1000);
-  return {
-    outputs: [{ path: file, mime: 'text/plain; charset=utf-8', role: 'text' }],
-    text,
-    tokens: streamed,
-    seed,
-    provider: entry.provider,
-    ...(entry.providerNote ? { providerNote: entry.providerNote } : {}),
-    timings: {
-      loadMs: loadedAt - started,
-      timeToFirstTokenMs: firstTokenAt ? firstTokenAt - generateStarted : finished - generateStarted,
-      generateMs: finished - generateStarted,
-      tokensPerSecond,
-      totalMs: finished - started,
-    },
+  if (wasCancelled && stream.tokens === 0) throw cancelled();
+  const run = { text: response.response, seed, provider: entry.provider, providerNote: entry.providerNote };
+  return stream.result(outDir, {
+    ...run,
     meta: {
       backend: 'llama.cpp',
       promptTokens: tokens.length,
@@ -277,7 +214,7 @@ export async function generateGgufText(target: string, params: TextParams, { ctx
       ...(entry.fileType ? { fileType: entry.fileType } : {}),
       ...(wasCancelled ? { cancelled: true } : {}),
     },
-  };
+  }, { started, loadedAt, generateStarted, finished });
 }
 
 /** How many leading tokens two sequences share (the part of the KV cache a new prompt can reuse). */

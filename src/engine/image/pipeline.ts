@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -7,14 +7,19 @@ import sharp from 'sharp';
 import { StudioError } from '../../shared/errors';
 import type { OutputFile, ProviderName, RunHooks, RunResult } from '../../shared/engine-protocol';
 import { ImageParams, type Scheduler } from '../../shared/params';
+import { cancelled as cancelledError } from '../runtime/cancellation';
 import type { LoadedSession, SessionSource } from '../runtime/types';
-import { encodePng, provenanceChunks, type ImageProvenance } from '../media/png';
+import { provenanceChunks, type ImageProvenance } from '../media/png';
 import { encodePngWithSharp, writeThumbnailFromPixels } from '../media/png-thumbnail';
-import { ClipTokenizer } from './clip-tokenizer';
+import { guidanceEmbedding, promptEmbeddings, sdxlAddedConditioning, sdxlPromptEmbeddings, type PromptEmbeddings, type RunSession } from './conditioning';
+import { a1111InpaintFields, planInpaint, type InpaintPlan } from './inpaint-plan';
+import { clipTokenizerFor, loadComponent, readJson, vaeScale } from './model-folder';
 import { NoiseGenerator } from './noise';
+import { decodedToPixels, latentPreview, SD15_LATENT_RGB, SDXL_LATENT_RGB } from './pixels';
 import { createScheduler, type DiffusionScheduler, type SchedulerConfig } from './schedulers';
 import { floatTensor, floatTypeOf, inputInfo, toFloat32, type InputInfo } from './tensors';
-import { a1111InpaintFields, planInpaint, type InpaintPlan } from './inpaint-plan';
+
+const cancelled = () => cancelledError('The image generation was cancelled.');
 
 export interface GenerateImageOptions {
   sessions: SessionSource;
@@ -29,145 +34,6 @@ export interface GenerateImageOptions {
   createScheduler?: (name: Scheduler, config: SchedulerConfig) => DiffusionScheduler;
   /** Write 256 px webp thumbnails next to the images (default true). */
   thumbnails?: boolean;
-}
-
-/** SD 1.5 latent → RGB factors (as AUTOMATIC1111 / ComfyUI use for cheap previews), [c][rgb]. */
-export const SD15_LATENT_RGB: readonly (readonly [number, number, number])[] = [
-  [0.3512, 0.2297, 0.3227],
-  [0.325, 0.4974, 0.235],
-  [-0.2829, 0.1762, 0.2721],
-  [-0.212, -0.2616, -0.7177],
-];
-
-/** SDXL latent → RGB factors (the same cheap projection, for the SDXL VAE's latent space). */
-export const SDXL_LATENT_RGB: readonly (readonly [number, number, number])[] = [
-  [0.3651, 0.4232, 0.4341],
-  [-0.2533, -0.0042, 0.1068],
-  [0.1076, 0.1111, -0.0362],
-  [-0.3165, -0.2492, -0.2188],
-];
-
-const DEFAULT_VAE_SCALE = 0.18215;
-
-function readJson<T>(path: string, what: string): T {
-  if (!existsSync(path)) throw new StudioError('MODEL_INVALID', `The image model is missing ${what} (${path}). Re-download or re-import the model.`);
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    throw new StudioError('MODEL_INVALID', `${path} is not valid JSON. Re-download or re-import the model.`);
-  }
-}
-
-function cancelled(): StudioError {
-  return new StudioError('CANCELLED', 'The image generation was cancelled.');
-}
-
-function vaeScale(modelDir: string): number {
-  for (const p of ['vae_decoder/config.json', 'vae/config.json']) {
-    const f = join(modelDir, p);
-    if (existsSync(f)) {
-      const cfg = JSON.parse(readFileSync(f, 'utf8')) as { scaling_factor?: unknown };
-      if (typeof cfg.scaling_factor === 'number' && cfg.scaling_factor > 0) return cfg.scaling_factor;
-    }
-  }
-  return DEFAULT_VAE_SCALE;
-}
-
-const TOKENIZER_FILES = ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
-const tokenizers = new Map<string, { stamp: string; tokenizer: ClipTokenizer }>();
-
-/**
- * The CLIP tokenizer of a `tokenizer/` folder, parsed once and reused while its files keep their
- * size and mtime (a real CLIP vocab + 48k merges take tens of ms to parse; a few stats do not).
- */
-export function clipTokenizerFor(dir: string): ClipTokenizer {
-  const stamp = TOKENIZER_FILES.map((name) => {
-    try {
-      const info = statSync(join(dir, name));
-      return `${info.size}:${info.mtimeMs}`;
-    } catch {
-      return '-';
-    }
-  }).join('|');
-  const cached = tokenizers.get(dir);
-  if (cached && cached.stamp === stamp) return cached.tokenizer;
-  const tokenizer = ClipTokenizer.fromDir(dir);
-  tokenizers.set(dir, { stamp, tokenizer });
-  return tokenizer;
-}
-
-/**
- * Latent (4 × h × w) → small RGB PNG data URL via the SD 1.5 linear projection. Encoded for speed
- * (filter Up, zlib level 1: ~0.1 ms at 64×64): a preview lives for one step on screen.
- */
-export function latentPreview(latent: Float32Array, h: number, w: number, factors: readonly (readonly [number, number, number])[] = SD15_LATENT_RGB): string {
-  const px = new Uint8Array(h * w * 3);
-  const n = h * w;
-  const [m0, m1, m2, m3] = factors;
-  const [r0, g0, b0] = m0;
-  const [r1, g1, b1] = m1;
-  const [r2, g2, b2] = m2;
-  const [r3, g3, b3] = m3;
-  for (let i = 0; i < n; i++) {
-    const l0 = latent[i];
-    const l1 = latent[n + i];
-    const l2 = latent[2 * n + i];
-    const l3 = latent[3 * n + i];
-    const j = i * 3;
-    px[j] = unitToByte((l0 * r0 + l1 * r1 + l2 * r2 + l3 * r3 + 1) / 2);
-    px[j + 1] = unitToByte((l0 * g0 + l1 * g1 + l2 * g2 + l3 * g3 + 1) / 2);
-    px[j + 2] = unitToByte((l0 * b0 + l1 * b1 + l2 * b2 + l3 * b3 + 1) / 2);
-  }
-  return `data:image/png;base64,${encodePng(px, w, h, 3, [], { level: 1, filter: 'up' }).toString('base64')}`;
-}
-
-/**
- * round(clamp(t, 0, 1) · 255), written without Math.min/max calls (the same value for every input,
- * NaN included: it ends as 0 in a Uint8Array either way). Hot: 786k calls per 512² image.
- */
-function unitToByte(t: number): number {
-  return t <= 0 ? 0 : t >= 1 ? 255 : Math.round(t * 255);
-}
-
-/** Decoder output [1, 3, H, W] in [−1, 1] → RGB bytes (diffusers: round(clamp(x/2 + 0.5)·255)). */
-function toPixels(img: Float32Array, H: number, W: number): Uint8Array {
-  const px = new Uint8Array(H * W * 3);
-  const n = H * W;
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    px[j] = unitToByte(img[i] / 2 + 0.5);
-    px[j + 1] = unitToByte(img[n + i] / 2 + 0.5);
-    px[j + 2] = unitToByte(img[2 * n + i] / 2 + 0.5);
-  }
-  return px;
-}
-
-/** Guidance-scale embedding for LCM unets with `timestep_cond` (diffusers get_guidance_scale_embedding). */
-function guidanceEmbedding(w: number, dim: number): Float32Array {
-  const half = Math.floor(dim / 2);
-  const out = new Float32Array(dim);
-  const base = Math.log(10000) / (half - 1);
-  for (let i = 0; i < half; i++) {
-    const v = w * 1000 * Math.exp(-base * i);
-    out[i] = Math.sin(v);
-    out[half + i] = Math.cos(v);
-  }
-  return out;
-}
-
-/**
- * The penultimate hidden state of a CLIP text encoder, which SDXL conditions on: the
- * `hidden_states.N` outputs of an export made with output_hidden_states, second to last; an export
- * without them only offers last_hidden_state.
- */
-function penultimateHidden(out: ort.InferenceSession.OnnxValueMapType, names: readonly string[]): ort.Tensor {
-  const layers = names
-    .map((name) => ({ name, index: /^hidden_states\.(\d+)$/.exec(name)?.[1] }))
-    .filter((l): l is { name: string; index: string } => l.index !== undefined)
-    .sort((x, y) => Number(x.index) - Number(y.index));
-  const pick = layers.length >= 2 ? layers[layers.length - 2]!.name : 'last_hidden_state';
-  const tensor = out[pick];
-  if (!tensor || tensor.dims.length !== 3) throw new StudioError('MODEL_INVALID', `An SDXL text encoder has no ${pick} output of shape [batch, tokens, width].`);
-  return tensor;
 }
 
 interface Loaded {
@@ -209,7 +75,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   const latentSize = 4 * h * w;
 
   const timings = { textEncodeMs: 0, encodeMs: 0, denoiseMs: 0, decodeMs: 0, sessionRunMs: 0, previewMs: 0, outputMs: 0, totalMs: 0 };
-  const run = async (s: LoadedSession, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> => {
+  const run: RunSession = async (s, feeds) => {
     const a = performance.now();
     try {
       return await s.session.run(feeds);
@@ -217,11 +83,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
       timings.sessionRunMs += performance.now() - a;
     }
   };
-  const load = async (name: string): Promise<LoadedSession> => {
-    const file = join(modelDir, name, 'model.onnx');
-    if (!existsSync(file)) throw new StudioError('MODEL_INVALID', `The image model is missing ${name}/model.onnx. Re-download or re-import the model.`);
-    return opts.sessions.load(file);
-  };
+  const load = (name: string): Promise<LoadedSession> => loadComponent(opts.sessions, modelDir, name);
 
   // img2img: how many steps run, from which index (diffusers get_timesteps).
   const img2img = opts.initImagePath !== undefined;
@@ -269,70 +131,19 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
 
   // ---- text encoding: [negative, prompt] in one batch when guiding ----
   const tText = performance.now();
-  const encode = async (session: LoadedSession, tok: ClipTokenizer, texts: string[]) => {
-    const inputs = inputInfo(session.session);
-    const info = inputs.get('input_ids') ?? [...inputs.values()][0];
-    if (!info) throw new StudioError('MODEL_INVALID', 'A text encoder of this image model has no input.');
-    const ids = texts.flatMap((p) => tok.encode(p));
-    const L = tok.maxLength;
-    const tensor =
-      info.type === 'int32'
-        ? new ort.Tensor('int32', Int32Array.from(ids), [texts.length, L])
-        : new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [texts.length, L]);
-    return { info, out: await run(session, { [info.name]: tensor }) };
-  };
-  let hiddenData: Float32Array;
-  let hiddenDims: readonly number[];
-  let idsType: string;
-  const sdxlFeeds: Record<string, ort.Tensor> = {};
+  let prompts: PromptEmbeddings;
+  let addedConditioning: Record<string, ort.Tensor> = {};
   let text2: LoadedSession | null = null;
   if (!sdxl) {
-    const { info, out } = await encode(sessions.text, tokenizer, cfg ? [params.negativePrompt, params.prompt] : [params.prompt]);
-    const hidden = out.last_hidden_state ?? out[sessions.text.session.outputNames[0]];
-    hiddenData = toFloat32(hidden);
-    hiddenDims = hidden.dims;
-    idsType = info.type;
+    prompts = await promptEmbeddings(run, sessions.text, tokenizer, cfg ? [params.negativePrompt, params.prompt] : [params.prompt]);
   } else {
-    // SDXL: both encoders' penultimate hidden states side by side, the second one's pooled
-    // projection as text_embeds; an empty negative prompt is all zeros (force_zeros_for_empty_prompt).
+    // An empty negative prompt is all zeros (force_zeros_for_empty_prompt), not an encoded "".
     text2 = await load('text_encoder_2');
-    const tokenizer2 = clipTokenizerFor(join(modelDir, 'tokenizer_2'));
     const zeroNegative = cfg && params.negativePrompt.trim() === '' && modelIndex.force_zeros_for_empty_prompt !== false;
     const texts = cfg && !zeroNegative ? [params.negativePrompt, params.prompt] : [params.prompt];
-    const e1 = await encode(sessions.text, tokenizer, texts);
-    const e2 = await encode(text2, tokenizer2, texts);
-    const h1 = penultimateHidden(e1.out, sessions.text.session.outputNames);
-    const h2 = penultimateHidden(e2.out, text2.session.outputNames);
-    const pooledT = e2.out.text_embeds ?? e2.out[text2.session.outputNames.find((n) => e2.out[n]?.dims.length === 2) ?? ''];
-    if (!pooledT) throw new StudioError('MODEL_INVALID', 'text_encoder_2 has no text_embeds output; is this an SDXL export?');
-    const [rows, tokens, d1] = h1.dims as [number, number, number];
-    const d2 = h2.dims[2]!;
-    if (h2.dims[0] !== rows || h2.dims[1] !== tokens) throw new StudioError('MODEL_INVALID', 'The two SDXL text encoders disagree on the prompt length.');
-    const a = toFloat32(h1);
-    const b = toFloat32(h2);
-    const pooled = toFloat32(pooledT);
-    const P = pooledT.dims[1]!;
-    const lead = zeroNegative ? 1 : 0; // zero rows in front for the negative
-    const Bt = rows + lead;
-    hiddenData = new Float32Array(Bt * tokens * (d1 + d2));
-    for (let r = 0; r < rows; r++) {
-      for (let t = 0; t < tokens; t++) {
-        const dst = ((r + lead) * tokens + t) * (d1 + d2);
-        hiddenData.set(a.subarray((r * tokens + t) * d1, (r * tokens + t + 1) * d1), dst);
-        hiddenData.set(b.subarray((r * tokens + t) * d2, (r * tokens + t + 1) * d2), dst + d1);
-      }
-    }
-    hiddenDims = [Bt, tokens, d1 + d2];
-    const pooledAll = new Float32Array(Bt * P);
-    pooledAll.set(pooled.subarray(0, rows * P), lead * P);
-    const embedsInfo = unetInputs.get('text_embeds') as InputInfo;
-    const timeInfo = unetInputs.get('time_ids') as InputInfo;
-    sdxlFeeds[embedsInfo.name] = floatTensor(floatTypeOf(embedsInfo), pooledAll, [Bt, P]);
-    // (original size, crop top-left, target size), as diffusers builds add_time_ids.
-    const timeIds = new Float32Array(Bt * 6);
-    for (let r = 0; r < Bt; r++) timeIds.set([H, W, 0, 0, H, W], r * 6);
-    sdxlFeeds[timeInfo.name] = floatTensor(floatTypeOf(timeInfo), timeIds, [Bt, 6]);
-    idsType = e1.info.type;
+    const sdxlPrompts = await sdxlPromptEmbeddings(run, [sessions.text, text2], [tokenizer, clipTokenizerFor(join(modelDir, 'tokenizer_2'))], texts, zeroNegative);
+    prompts = sdxlPrompts;
+    addedConditioning = sdxlAddedConditioning(unetInputs, sdxlPrompts, H, W);
   }
   timings.textEncodeMs = performance.now() - tText;
 
@@ -345,7 +156,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
   }
   const unetOutName = sessions.unet.session.outputNames.includes('out_sample') ? 'out_sample' : sessions.unet.session.outputNames[0];
   const sampleType = floatTypeOf(sampleInfo);
-  const ehsTensor = floatTensor(floatTypeOf(ehsInfo), hiddenData, hiddenDims);
+  const ehsTensor = floatTensor(floatTypeOf(ehsInfo), prompts.hiddenStates, prompts.dims);
   const B = cfg ? 2 : 1;
   const timestepForm = tsInfo.type === 'int64' || tsInfo.type === 'int32' ? tsInfo.type : floatTypeOf(tsInfo);
   const tsScalar = tsInfo.shape.length === 0;
@@ -459,7 +270,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
         [sampleInfo.name]: floatTensor(sampleType, batched, [B, C, h, w]),
         [tsInfo.name]: timestepTensor(scheduler.timesteps[i]),
         [ehsInfo.name]: ehsTensor,
-        ...sdxlFeeds,
+        ...addedConditioning,
         ...extraFeeds,
       });
       const pred = toFloat32(out[unetOutName]);
@@ -502,7 +313,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
     if (dh !== H || dw !== W) throw new StudioError('MODEL_INVALID', `The VAE decoder returned ${dw}×${dh} for ${W}×${H}; is this a Stable Diffusion VAE?`);
     timings.decodeMs += performance.now() - tDec;
     const tPixels = performance.now();
-    const pixels = toPixels(toFloat32(img), H, W);
+    const pixels = decodedToPixels(toFloat32(img), H, W);
     timings.outputMs += performance.now() - tPixels;
     await writeOutput(item, seed, pixels);
   }
@@ -521,7 +332,7 @@ export async function generateImage(modelDir: string, rawParams: ImageParams, op
       timesteps: timestepsRun,
       cfg,
       timestepInput: `${timestepForm}${tsScalar ? ' scalar' : `[${tsCount === 1 ? 1 : 'B'}]`}`,
-      inputIds: idsType,
+      inputIds: prompts.idsType,
       ...(sdxl ? { architecture: 'sdxl' } : {}),
       img2img,
       ...(plan && plan.mode !== 'img2img' ? { inpaint: plan.mode, inpaintUnet } : {}),

@@ -11,7 +11,8 @@ import type { EngineContext } from '../runtime/context';
 import { unsupportedMusicProblem } from '../runtime/layout';
 import { ResidentModels } from '../runtime/resident-models';
 import { loadOnDeviceChain, openTokenizerFolder } from '../runtime/transformers';
-import { seedSampler, StepGate } from '../text/sampling';
+import { seedSampler } from '../text/sampling';
+import { cancelled, guardSteps } from '../runtime/cancellation';
 import { CROSSFADE_NOTE, crossfadeJoin, DEFAULT_CROSSFADE_SECONDS, planWindows, toChannels } from './crossfade';
 
 /**
@@ -51,10 +52,6 @@ export interface LoadedMusicModel {
 }
 
 const musicModels = new ResidentModels<LoadedMusicModel>('music');
-
-function cancelled(): StudioError {
-  return new StudioError('CANCELLED', 'The generation was cancelled.');
-}
 
 function num(obj: unknown, key: string): number | undefined {
   if (!obj || typeof obj !== 'object') return undefined;
@@ -224,12 +221,7 @@ export async function generateMusic(modelDir: string, params: MusicParams, { ctx
   const perVariationMs: number[] = [];
   let channelsOut = source?.channels ?? 1;
   let samplesOut = 0;
-  const original = entry.model.forward;
-  const gate = new StepGate(hooks.signal, cancelled);
-  entry.model.forward = async (modelInputs: unknown) => {
-    await gate.pass();
-    return original.call(entry.model, modelInputs);
-  };
+  const restoreForward = guardSteps(entry.model, hooks.signal);
   try {
     for (let v = 0; v < params.variations; v++) {
       const variationStart = performance.now();
@@ -302,7 +294,7 @@ export async function generateMusic(modelDir: string, params: MusicParams, { ctx
       perVariationMs.push(performance.now() - variationStart);
     }
   } finally {
-    entry.model.forward = original;
+    restoreForward();
   }
   const finished = performance.now();
   const generateMs = finished - loadedAt;

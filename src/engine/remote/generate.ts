@@ -1,10 +1,9 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { RunHooks, RunResult } from '../../shared/engine-protocol';
-import { StudioError } from '../../shared/errors';
+import { cancelled } from '../runtime/cancellation';
 import type { ChatMessage, StreamResult } from '../../shared/openai-client';
 import type { TextParams } from '../../shared/params';
 import { instructionFor, systemText } from '../text/prompt';
+import { writeTextOutput } from '../text/text-run';
 import { readRemoteModel, remoteClient } from './descriptor';
 
 /**
@@ -15,7 +14,7 @@ import { readRemoteModel, remoteClient } from './descriptor';
  */
 export async function generateRemoteText(descriptor: string, params: TextParams, { hooks, outDir, apiKeys }: { hooks: RunHooks; outDir: string; apiKeys?: Record<string, string> }): Promise<RunResult> {
   const started = performance.now();
-  if (hooks.signal.aborted) throw new StudioError('CANCELLED', 'The generation was cancelled.');
+  if (hooks.signal.aborted) throw cancelled();
   const remote = readRemoteModel(descriptor);
   const client = remoteClient(remote, apiKeys);
   const sampling = {
@@ -49,16 +48,13 @@ export async function generateRemoteText(descriptor: string, params: TextParams,
     result = await client.streamChat({ ...sampling, messages }, options);
   }
   const finished = performance.now();
-  const cancelled = result.finishReason === 'cancelled';
-  if (cancelled && result.text.length === 0) throw new StudioError('CANCELLED', 'The generation was cancelled.');
+  const wasCancelled = result.finishReason === 'cancelled';
+  if (wasCancelled && result.text.length === 0) throw cancelled();
   const tokens = result.usage?.completionTokens ?? chunks;
   hooks.onProgress(tokens, params.maxNewTokens);
-  await mkdir(outDir, { recursive: true });
-  const file = path.join(outDir, 'text.txt');
-  await writeFile(file, result.text, 'utf8');
   const decodeSeconds = firstAt ? (finished - firstAt) / 1000 : 0;
   return {
-    outputs: [{ path: file, mime: 'text/plain; charset=utf-8', role: 'text' }],
+    outputs: [await writeTextOutput(outDir, result.text)],
     text: result.text,
     tokens,
     seed: params.seed ?? null,
@@ -75,9 +71,9 @@ export async function generateRemoteText(descriptor: string, params: TextParams,
       server: remote.baseUrl,
       remoteModel: remote.model,
       chatTemplate: chat,
-      stopReason: cancelled ? 'cancelled' : (result.finishReason ?? 'unknown'),
+      stopReason: wasCancelled ? 'cancelled' : (result.finishReason ?? 'unknown'),
       ...(result.usage ? { promptTokens: result.usage.promptTokens } : {}),
-      ...(cancelled ? { cancelled: true } : {}),
+      ...(wasCancelled ? { cancelled: true } : {}),
     },
   };
 }

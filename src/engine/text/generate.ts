@@ -1,5 +1,3 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import {
   AutoModelForCausalLM,
   LogitsProcessorList,
@@ -8,14 +6,16 @@ import {
   type PreTrainedTokenizer,
   type Tensor,
 } from '@huggingface/transformers';
-import type { ProviderName, RunHooks, RunResult } from '../../shared/engine-protocol';
+import type { ProviderName, RunResult } from '../../shared/engine-protocol';
 import { StudioError } from '../../shared/errors';
 import type { TextParams } from '../../shared/params';
 import type { EngineContext } from '../runtime/context';
 import { loadOnDeviceChain, openTokenizerFolder } from '../runtime/transformers';
 import { ResidentModels } from '../runtime/resident-models';
 import { buildPrompt, type PromptTokenizer } from './prompt';
-import { seedSampler, StepGate, TopKTopPLogitsProcessor } from './sampling';
+import { seedSampler, TopKTopPLogitsProcessor } from './sampling';
+import { loadForRun, TokenStream, type TextRunOptions } from './text-run';
+import { cancelled, guardSteps } from '../runtime/cancellation';
 
 export interface LoadedTextModel {
   tokenizer: PreTrainedTokenizer;
@@ -27,21 +27,6 @@ export interface LoadedTextModel {
 }
 
 const textModels = new ResidentModels<LoadedTextModel>('text');
-
-/** Minimum time between two text progress messages. */
-const PROGRESS_INTERVAL_MS = 100;
-/**
- * Token text produced within this time of the last token message is sent with the next one
- * (or when this timer runs out): a model faster than ~4 ms/token otherwise pays one IPC message
- * per token, and with a ~0.15 ms/token model that message cost more than the token. A model
- * slower than this still sends every token at once; no screen shows the difference (a frame is
- * 16 ms). The first token is always sent at once.
- */
-const TOKEN_INTERVAL_MS = 4;
-
-function cancelled(): StudioError {
-  return new StudioError('CANCELLED', 'The generation was cancelled.');
-}
 
 function numberField(obj: unknown, ...keys: string[]): number | undefined {
   if (!obj || typeof obj !== 'object') return undefined;
@@ -105,36 +90,8 @@ function promptTokenizer(tokenizer: PreTrainedTokenizer): PromptTokenizer {
   };
 }
 
-/**
- * Makes every decoding step refuse to run once the job was cancelled (the run stops before its
- * next step), yielding to the event loop (so a cancel message can arrive) at most every ~8 ms
- * rather than before every token: see StepGate.
- */
-function guardSteps(model: PreTrainedModel, signal: AbortSignal): () => void {
-  const original = model.forward;
-  const gate = new StepGate(signal, cancelled);
-  model.forward = async (inputs: unknown) => {
-    await gate.pass();
-    return original.call(model, inputs);
-  };
-  return () => {
-    model.forward = original;
-  };
-}
-
-export interface TextRunOptions {
-  ctx: EngineContext;
-  hooks: RunHooks;
-  outDir: string;
-}
-
 export async function generateText(modelDir: string, params: TextParams, { ctx, hooks, outDir }: TextRunOptions): Promise<RunResult> {
-  const started = performance.now();
-  if (hooks.signal.aborted) throw cancelled();
-  hooks.onProgress(0, params.maxNewTokens, 'Loading the language model');
-  const entry = await loadTextModel(ctx, modelDir);
-  const loadedAt = performance.now();
-  if (hooks.signal.aborted) throw cancelled();
+  const { entry, started, loadedAt } = await loadForRun(hooks, params.maxNewTokens, () => loadTextModel(ctx, modelDir));
 
   const maxNewTokens = Math.min(params.maxNewTokens, Math.max(1, entry.contextLength - 8));
   const inputBudget = Math.max(8, entry.contextLength - maxNewTokens);
@@ -147,42 +104,15 @@ export async function generateText(modelDir: string, params: TextParams, { ctx, 
   const seed = greedy ? null : seedSampler(params.seed);
 
   const generatedIds: bigint[] = [];
-  let streamedTokens = 0;
-  let firstTokenAt = 0;
-  // Text progress adds nothing per token (every token message carries the count), so it is sent
-  // for the first token, then at most every PROGRESS_INTERVAL_MS, and once at the end.
-  let lastProgressAt = 0;
-  let pendingText = '';
-  let lastTokenSentAt = 0;
-  let flushTimer: NodeJS.Timeout | null = null;
-  const flushTokens = () => {
-    if (flushTimer) clearTimeout(flushTimer);
-    flushTimer = null;
-    // after a cancel nothing more is streamed
-    if (pendingText.length === 0 || hooks.signal.aborted) return;
-    hooks.onToken?.(pendingText, streamedTokens);
-    pendingText = '';
-    lastTokenSentAt = performance.now();
-  };
+  const stream = new TokenStream(hooks, maxNewTokens);
   const streamer = new TextStreamer(entry.tokenizer, {
     skip_prompt: true,
     skip_special_tokens: true,
     token_callback_function: (tokens) => {
-      if (firstTokenAt === 0) firstTokenAt = performance.now();
       generatedIds.push(...tokens);
-      streamedTokens += tokens.length;
-      const now = performance.now();
-      if (now - lastProgressAt >= PROGRESS_INTERVAL_MS) {
-        lastProgressAt = now;
-        hooks.onProgress(streamedTokens, maxNewTokens);
-      }
+      stream.counted(tokens.length);
     },
-    callback_function: (text) => {
-      if (text.length === 0) return;
-      pendingText += text;
-      if (performance.now() - lastTokenSentAt >= TOKEN_INTERVAL_MS) flushTokens();
-      else flushTimer ??= setTimeout(flushTokens, TOKEN_INTERVAL_MS);
-    },
+    callback_function: (text) => stream.text(text),
   });
 
   const logitsProcessor = new LogitsProcessorList();
@@ -201,38 +131,16 @@ export async function generateText(modelDir: string, params: TextParams, { ctx, 
       streamer,
       logits_processor: logitsProcessor,
     });
-    flushTokens();
+    stream.flush();
   } finally {
     restore();
-    if (flushTimer) clearTimeout(flushTimer);
+    stream.stopTimer();
   }
   if (hooks.signal.aborted) throw cancelled();
   const finished = performance.now();
-  hooks.onProgress(streamedTokens, maxNewTokens);
-
   const text = entry.tokenizer.decode(generatedIds, { skip_special_tokens: true });
-  await mkdir(outDir, { recursive: true });
-  const file = path.join(outDir, 'text.txt');
-  await writeFile(file, text, 'utf8');
-
-  const decodeSeconds = firstTokenAt ? (finished - firstTokenAt) / 1000 : 0;
-  const tokensPerSecond = streamedTokens > 1 && decodeSeconds > 0 ? (streamedTokens - 1) / decodeSeconds : streamedTokens / Math.max(1e-3, (finished - generateStarted) / 1000);
-  return {
-    outputs: [{ path: file, mime: 'text/plain; charset=utf-8', role: 'text' }],
-    text,
-    tokens: streamedTokens,
-    seed,
-    provider: entry.provider,
-    providerNote: entry.providerNote,
-    timings: {
-      loadMs: loadedAt - started,
-      timeToFirstTokenMs: firstTokenAt ? firstTokenAt - generateStarted : finished - generateStarted,
-      generateMs: finished - generateStarted,
-      tokensPerSecond,
-      totalMs: finished - started,
-    },
-    meta: { promptTokens, contextLength: entry.contextLength, trimmedPrompt: prompt.trimmed, chatTemplate: prompt.chat, dtype: entry.dtype, maxNewTokens },
-  };
+  const meta = { promptTokens, contextLength: entry.contextLength, trimmedPrompt: prompt.trimmed, chatTemplate: prompt.chat, dtype: entry.dtype, maxNewTokens };
+  return stream.result(outDir, { text, seed, provider: entry.provider, providerNote: entry.providerNote, meta }, { started, loadedAt, generateStarted, finished });
 }
 
 /** Drops cached text models for a folder (or all). */

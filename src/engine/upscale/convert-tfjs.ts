@@ -58,6 +58,14 @@ export interface ConvertOptions {
 export const CONVERTED_INPUT = 'image';
 export const CONVERTED_OUTPUT = 'upscaled';
 
+/** Keras activations and the ONNX op each becomes. */
+const ACTIVATION_OPS = new Map([
+  ['linear', 'Identity'],
+  ['relu', 'Relu'],
+  ['sigmoid', 'Sigmoid'],
+  ['tanh', 'Tanh'],
+]);
+
 function fail(dir: string, reason: string): never {
   throw new StudioError('MODEL_INVALID', `${dir} is not a TF.js super-resolution model Atelier can convert: ${reason}.`);
 }
@@ -170,22 +178,9 @@ export async function convertTfjsModel(dir: string, options: ConvertOptions = {}
     return w;
   };
   const activation = (name: string, kind: unknown, input: string, output: string): void => {
-    switch (kind ?? 'linear') {
-      case 'linear':
-        nodes.push({ op: 'Identity', inputs: [input], outputs: [output], name });
-        return;
-      case 'relu':
-        nodes.push({ op: 'Relu', inputs: [input], outputs: [output], name });
-        return;
-      case 'sigmoid':
-        nodes.push({ op: 'Sigmoid', inputs: [input], outputs: [output], name });
-        return;
-      case 'tanh':
-        nodes.push({ op: 'Tanh', inputs: [input], outputs: [output], name });
-        return;
-      default:
-        fail(dir, `activation "${String(kind)}" (layer ${name}) is not supported`);
-    }
+    const op = ACTIVATION_OPS.get(typeof kind === 'string' ? kind : kind === undefined || kind === null ? 'linear' : '');
+    if (!op) fail(dir, `activation "${String(kind)}" (layer ${name}) is not supported`);
+    nodes.push({ op, inputs: [input], outputs: [output], name });
   };
 
   for (const layer of layers) {

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { StudioError } from '../../shared/errors';
 import { acquireLibraryLock, openLibrary, restoreFrom, validateBackup, type Library, type LibraryLock } from '../library';
-import { fsyncDirectory, makeStagingDir, removeStaleStaging } from './durable';
+import { fsyncDirectory } from '../files/fsync';
+import { sha256File } from '../files/sha256-file';
+import { makeStagingDir, removeStaleStaging } from './durable';
 import { referencedHashes } from './library-scan';
 import { TarReader, tarEnd, tarHeader, tarPadding } from './tar';
 
@@ -53,17 +55,6 @@ export interface RestoreLibraryResult extends BackupResult {
   version: number;
   /** Where the database that was replaced was copied (backups/…), if there was one. */
   previousCopy: string | null;
-}
-
-async function sha256OfFile(file: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of fs.createReadStream(file)) {
-    const buffer = chunk as Buffer;
-    hash.update(buffer);
-    bytes += buffer.length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
 }
 
 /** Stored files in `<libraryDir>/files` by sha256 (one hash may be stored under several extensions). */
@@ -135,7 +126,7 @@ export async function backupLibrary(library: Library, libraryDir: string, file: 
       snapshot.close();
     }
     for (const suffix of ['-wal', '-shm']) await fsp.rm(snapshotDb + suffix, { force: true });
-    const database = await sha256OfFile(snapshotDb);
+    const database = await sha256File(snapshotDb);
 
     const stored = storedFiles(libraryDir);
     const files: BackupManifest['files'] = [];
@@ -317,7 +308,7 @@ async function restoreLocked(source: string, root: string, onProgress: ((p: Back
       const destination = path.join(root, ...name.split('/'));
       const sha256 = FILE_ENTRY.exec(name)![4]!;
       // An existing file is kept only if it is intact; a damaged one is replaced.
-      const intact = fs.existsSync(destination) && (await sha256OfFile(destination)).sha256 === sha256;
+      const intact = fs.existsSync(destination) && (await sha256File(destination)).sha256 === sha256;
       if (!intact) {
         await fsp.mkdir(path.dirname(destination), { recursive: true });
         await fsp.rename(extractedPath, destination);

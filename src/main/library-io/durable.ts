@@ -2,9 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 
-/** The store's fsync-a-directory helper, so that export and backup make renames durable the same way. */
-export { fsyncDirectory } from '../library/file-store';
-
 /** Writes `data` to `file` (a new name in a staging folder), fsynced. */
 export async function writeFileSynced(file: string, data: Uint8Array | string): Promise<void> {
   const handle = await fsp.open(file, 'wx');

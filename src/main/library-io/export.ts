@@ -5,7 +5,8 @@ import type { Generation } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
 import type { LibraryReader } from '../library';
 import { signExportedFile, type ExportSigning } from '../credentials/export-signing';
-import { fsyncDirectory, makeStagingDir, removeStaleStaging, writeFileSynced } from './durable';
+import { fsyncDirectory } from '../files/fsync';
+import { makeStagingDir, removeStaleStaging, writeFileSynced } from './durable';
 import { embedPngProvenance, embedWavProvenance, markdownWithFrontMatter, provenanceOf, type AtelierProvenance } from './provenance';
 import { writeStoredZip } from './zip';
 

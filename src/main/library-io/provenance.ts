@@ -1,6 +1,7 @@
 import { inflateSync } from 'node:zlib';
 import type { Generation } from '../../shared/contract';
 import { C2PA_PNG_CHUNK, itxtChunk, readChunks, readTextChunks, rewritePng, textOrItxt } from '../../shared/png-chunks';
+import { originOf, type GenerationOrigin } from '../library/generation-origin';
 import { buildXmp, formatA1111Parameters, XMP_KEYWORD } from '../../shared/provenance';
 
 /**
@@ -12,16 +13,9 @@ export const ATELIER_KEYWORD = 'atelier';
 export const AI_STATEMENT = 'AI-generated with Atelier';
 
 /** The `atelier` chunk / front matter document; `params` stays top-level so older readers find it. */
-export interface AtelierProvenance {
+export interface AtelierProvenance extends GenerationOrigin {
   version: 1;
   generator: 'Atelier';
-  id: string;
-  kind: Generation['kind'];
-  model: string;
-  modelDigest: string | null;
-  prompt: string;
-  negativePrompt: string;
-  seed: number | null;
   params: Record<string, unknown>;
   provider: string | null;
   parentId: string | null;
@@ -38,13 +32,7 @@ export function provenanceOf(g: Generation, lineage: string[]): AtelierProvenanc
   return {
     version: 1,
     generator: 'Atelier',
-    id: g.id,
-    kind: g.kind,
-    model: g.model,
-    modelDigest: g.modelDigest,
-    prompt: g.prompt,
-    negativePrompt: g.negativePrompt,
-    seed: g.seed,
+    ...originOf(g),
     params: g.params,
     provider: g.provider,
     parentId: g.parentId,

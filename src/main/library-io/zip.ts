@@ -44,15 +44,8 @@ export async function writeStoredZip(target: string, entries: ZipEntrySource[]):
       const { time, date } = dosDateTime(entry.modified ?? new Date());
       const local = Buffer.alloc(30);
       local.writeUInt32LE(0x04034b50, 0);
-      local.writeUInt16LE(20, 4); // version needed: 2.0
-      local.writeUInt16LE(0x0800, 6); // names are UTF-8
-      local.writeUInt16LE(0, 8); // stored
-      local.writeUInt16LE(time, 10);
-      local.writeUInt16LE(date, 12);
-      local.writeUInt32LE(crc, 14);
-      local.writeUInt32LE(data.length, 18);
-      local.writeUInt32LE(data.length, 22);
-      local.writeUInt16LE(name.length, 26);
+      const fields = { time, date, crc, size: data.length, nameLength: name.length };
+      writeEntryFields(local, 4, fields);
       local.writeUInt16LE(0, 28);
       const headerOffset = offset;
       await write(Buffer.concat([local, name]));
@@ -60,15 +53,7 @@ export async function writeStoredZip(target: string, entries: ZipEntrySource[]):
       const record = Buffer.alloc(46);
       record.writeUInt32LE(0x02014b50, 0);
       record.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, 2.0
-      record.writeUInt16LE(20, 6);
-      record.writeUInt16LE(0x0800, 8);
-      record.writeUInt16LE(0, 10);
-      record.writeUInt16LE(time, 12);
-      record.writeUInt16LE(date, 14);
-      record.writeUInt32LE(crc, 16);
-      record.writeUInt32LE(data.length, 20);
-      record.writeUInt32LE(data.length, 24);
-      record.writeUInt16LE(name.length, 28);
+      writeEntryFields(record, 6, fields);
       record.writeUInt32LE((0o100644 << 16) >>> 0, 38); // external attributes: regular file, rw-r--r--
       record.writeUInt32LE(headerOffset, 42);
       central.push(record, name);
@@ -89,4 +74,21 @@ export async function writeStoredZip(target: string, entries: ZipEntrySource[]):
   } finally {
     await out.close();
   }
+}
+
+/**
+ * The fields a local file header (from byte 4) and a central directory record (from byte 6) share,
+ * in the same order: version needed (2.0), flags (UTF-8 names), method (stored), DOS time and date,
+ * CRC-32, compressed and uncompressed size, name length.
+ */
+function writeEntryFields(buf: Buffer, at: number, entry: { time: number; date: number; crc: number; size: number; nameLength: number }): void {
+  buf.writeUInt16LE(20, at);
+  buf.writeUInt16LE(0x0800, at + 2);
+  buf.writeUInt16LE(0, at + 4);
+  buf.writeUInt16LE(entry.time, at + 6);
+  buf.writeUInt16LE(entry.date, at + 8);
+  buf.writeUInt32LE(entry.crc, at + 10);
+  buf.writeUInt32LE(entry.size, at + 14);
+  buf.writeUInt32LE(entry.size, at + 18);
+  buf.writeUInt16LE(entry.nameLength, at + 22);
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { StudioError } from '../../shared/errors';
-import { fsyncDirectorySync } from './file-store';
+import { fsyncDirectorySync, fsyncFileSync } from '../files/fsync';
 import { LATEST_VERSION } from './migrations';
 import { readRestoreMarker, writeRestoreMarker } from './restore-marker';
 
@@ -11,15 +11,6 @@ export interface RestoreResult {
   version: number;
   /** Where the database that was replaced now lives, if there was one. */
   previousCopy: string | null;
-}
-
-function fsyncPath(file: string): void {
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /** Checks a backup before it may replace anything: readable, quick_check ok, a schema we know. */
@@ -80,17 +71,12 @@ export function restoreFrom(backupFile: string, dir: string, options: RestoreOpt
     previousCopy = path.join(backups, `atelier-before-restore-${new Date(now).toISOString().replace(/[:.]/g, '-')}.db`);
     fs.copyFileSync(target, previousCopy);
     // The kept copy is what "Undo restore" returns to: it must survive a power cut like the rest.
-    fsyncPath(previousCopy);
+    fsyncFileSync(previousCopy);
     fsyncDirectorySync(backups);
   }
   const staging = `${target}.restoring`;
   fs.copyFileSync(backupFile, staging);
-  const fd = fs.openSync(staging, 'r+');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  fsyncFileSync(staging);
   // A leftover WAL would be replayed onto the restored file; after the checkpoint it is empty.
   for (const suffix of ['-wal', '-shm']) fs.rmSync(target + suffix, { force: true });
   fs.renameSync(staging, target);

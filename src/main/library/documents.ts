@@ -1,7 +1,7 @@
 import { AiPassage, type DocumentSummary, type StudioDocument } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
 import { prepare, type ReadableDB, type WritableDB } from './db';
-import { MARK_CLOSE, MARK_OPEN, toFtsQuery, toSnippetHtml } from './generations';
+import { MARK_CLOSE, MARK_OPEN, toFtsQuery, toSnippetHtml } from './generation-search';
 
 interface DocumentRow {
   id: string;

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncDirectory } from '../files/fsync';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const EXT = /^[a-z0-9]{1,12}$/;
@@ -46,31 +47,6 @@ export interface StoredFile {
   sha256: string;
   ext: string;
   bytes: number;
-}
-
-/**
- * Makes a rename or a new entry in `dir` durable. Windows cannot open a directory for fsync; NTFS
- * journals renames itself. Also used by library-io (export, backup).
- */
-export async function fsyncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await fsp.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsyncDirectory for synchronous code (opening, restoring, records): same rule, same Windows exception. */
-export function fsyncDirectorySync(dir: string): void {
-  if (process.platform === 'win32') return;
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /**

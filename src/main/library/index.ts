@@ -8,13 +8,16 @@ import * as collections from './collections';
 import type { WritableDB } from './db';
 import * as documents from './documents';
 import { extensionFor, FileStore, storeKey, type SweepReport } from './file-store';
+import * as generationQuery from './generation-query';
+import { writeRecordsOf } from './generation-records';
+import * as generationSearch from './generation-search';
 import * as generations from './generations';
 import * as jobs from './jobs';
 import * as models from './models-registry';
 import { acquireLibraryLock, type LibraryLock, type LibraryOwner } from './lock';
 import { openDatabase } from './open-database';
 import { Quarantine, type QuarantineSummary } from './quarantine';
-import { listRecordFiles, removeRecord, writeRecord } from './records';
+import { listRecordFiles, removeRecord } from './records';
 import { recoverFromRecords, type RecoveryReport } from './rebuild';
 import { readRestoreMarker, markRestoreOpened } from './restore-marker';
 import * as settings from './settings-store';
@@ -24,7 +27,7 @@ export { restoreFrom, undoRestore, validateBackup, type RestoreResult } from './
 export { LATEST_VERSION } from './migrations';
 export { countWords, type DocumentVersion, type DocumentVersionSummary } from './documents';
 export type { Collection } from './collections';
-export type { SearchHit } from './generations';
+export type { SearchHit } from './generation-search';
 export type { JobPatch, NewJob } from './jobs';
 export type { InstalledModelRecord } from './models-registry';
 export type { SweepReport } from './file-store';
@@ -108,7 +111,7 @@ export interface Library {
   findGeneration(id: string): Generation | null;
   listGenerations(query?: LibraryQuery): LibraryPage;
   listGenerationIds(query?: LibraryQuery, max?: number): { ids: string[]; truncated: boolean };
-  searchGenerations(input: { query: string; kind?: GenerationKind; limit?: number }): { items: generations.SearchHit[] };
+  searchGenerations(input: { query: string; kind?: GenerationKind; limit?: number }): { items: generationSearch.SearchHit[] };
   rateGeneration(id: string, rating: number): Generation;
   setFavourite(id: string, favourite: boolean): Generation;
   setGenerationNotes(id: string, notes: string): Generation;
@@ -235,12 +238,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
   };
 
   /** Rewrites the records of generations whose row just changed (no fsync each: the row is the truth). */
-  const syncRecords = (ids: Iterable<string>): void => {
-    const list = [...new Set(ids)];
-    for (let i = 0; i < list.length; i += 500) {
-      for (const record of generations.readRecords(live(), list.slice(i, i + 500))) writeRecord(root, record, { durable: false });
-    }
-  };
+  const syncRecords = (ids: Iterable<string>): void => writeRecordsOf(live(), root, [...new Set(ids)], { durable: false });
   const after = <T>(ids: string[], result: T): T => {
     syncRecords(ids);
     return result;
@@ -358,7 +356,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
             generations.insertGeneration(w, id, input, stored, createdAt, () => newId(createdAt));
             options.alsoInTransaction?.(id);
             // The record is durable before the row commits, like the files it names.
-            writeRecord(root, generations.readRecords(w, [id])[0]!, { durable: true });
+            writeRecordsOf(w, root, [id], { durable: true });
             recordWritten = true;
           })();
         } catch (error) {
@@ -373,9 +371,9 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     },
     getGeneration: (id) => generations.getGeneration(live(), id),
     findGeneration: (id) => generations.findGeneration(live(), id),
-    listGenerations: (query = {}) => generations.listGenerations(live(), query),
-    listGenerationIds: (query = {}, max) => generations.listGenerationIds(live(), query, max),
-    searchGenerations: (input) => generations.searchGenerations(live(), input),
+    listGenerations: (query = {}) => generationQuery.listGenerations(live(), query),
+    listGenerationIds: (query = {}, max) => generationQuery.listGenerationIds(live(), query, max),
+    searchGenerations: (input) => generationSearch.searchGenerations(live(), input),
     rateGeneration: (id, rating) => after([id], generations.rateGeneration(live(), id, rating)),
     setFavourite: (id, favourite) => after([id], generations.setFavourite(live(), id, favourite)),
     setGenerationNotes: (id, notes) => after([id], generations.setGenerationNotes(live(), id, notes)),

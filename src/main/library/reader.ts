@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ReadableDB } from './db';
 import { storePath } from './file-store';
+import * as generationQuery from './generation-query';
+import * as generationSearch from './generation-search';
 import * as generations from './generations';
 import type { Library } from './index';
 import { LATEST_VERSION } from './migrations';
@@ -36,8 +38,8 @@ export function openLibraryReader(dir: string, options: { nativeBinding?: string
     dir: root,
     getGeneration: (id) => generations.getGeneration(db, id),
     findGeneration: (id) => generations.findGeneration(db, id),
-    listGenerations: (query = {}) => generations.listGenerations(db, query),
-    searchGenerations: (input) => generations.searchGenerations(db, input),
+    listGenerations: (query = {}) => generationQuery.listGenerations(db, query),
+    searchGenerations: (input) => generationSearch.searchGenerations(db, input),
     listAncestors: (id) => generations.listAncestors(db, id),
     listChildren: (id) => generations.listChildren(db, id),
     resolveAsset(assetId) {

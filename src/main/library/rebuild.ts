@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { WritableDB } from './db';
-import * as generations from './generations';
+import * as generationRecords from './generation-records';
 import type { Quarantine } from './quarantine';
 import { listRecordFiles, readRecord, recordPath, type GenerationRecordFile } from './records';
 
@@ -63,7 +63,7 @@ export function recoverFromRecords(db: WritableDB, ctx: RecoveryContext): Recove
 
   db.transaction(() => {
     for (const { record } of ordered) {
-      const added = generations.insertFromRecord(db, record, (asset) => {
+      const added = generationRecords.insertFromRecord(db, record, (asset) => {
         if (fileAvailable(asset.sha256, asset.ext)) return true;
         report.missingFiles.push({ generationId: record.generation.id, sha256: asset.sha256 });
         return false;
@@ -73,7 +73,7 @@ export function recoverFromRecords(db: WritableDB, ctx: RecoveryContext): Recove
     const addedIds = new Set(report.ids);
     for (const { record } of ordered) {
       const { id, parentId } = record.generation;
-      if (addedIds.has(id) && parentId && generations.linkParent(db, id, parentId)) report.linkedParents++;
+      if (addedIds.has(id) && parentId && generationRecords.linkParent(db, id, parentId)) report.linkedParents++;
     }
   })();
 

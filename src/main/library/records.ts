@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { Generation } from '../../shared/contract';
-import { fsyncDirectorySync } from './file-store';
+import { fsyncDirectorySync } from '../files/fsync';
+import { originOf } from './generation-origin';
 
 /**
  * Every generation's full record as a small JSON file beside the files it names:
@@ -51,13 +52,7 @@ export function recordOf(g: Generation, storage: (assetId: string) => AssetStora
     format: 'atelier-record',
     version: 1,
     generation: {
-      id: g.id,
-      kind: g.kind,
-      model: g.model,
-      modelDigest: g.modelDigest,
-      prompt: g.prompt,
-      negativePrompt: g.negativePrompt,
-      seed: g.seed,
+      ...originOf(g),
       params: g.params,
       parentId: g.parentId,
       provider: g.provider,

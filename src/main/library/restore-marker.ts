@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { fsyncDirectorySync } from './file-store';
+import { fsyncDirectorySync } from '../files/fsync';
 
 /**
  * `restore.json` in the library folder says that its database was replaced by a restore (or by the

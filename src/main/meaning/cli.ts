@@ -2,7 +2,7 @@ import type { MeaningHit, MeaningStatus } from '../../shared/contract';
 import { StudioError } from '../../shared/errors';
 import type { Studio } from '../studio';
 
-/** What the meaning commands need from the command line (src/main/cli/index.ts). */
+/** What the meaning commands need from the command line (src/main/cli/context.ts). */
 export interface MeaningCli {
   readonly values: { json?: boolean; quiet?: boolean; model?: string; kind?: string };
   studio(): Promise<Studio>;

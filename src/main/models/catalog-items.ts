@@ -1,6 +1,6 @@
 import type { CatalogItem, InstalledModel } from '../../shared/contract';
 import { findCatalogEntry, type Catalog } from './catalog';
-import { parseRepoAtRevision } from './manager';
+import { parseRepoAtRevision } from './repo-spec';
 
 /** The catalog as the Models view shows it: sizes per variant (dtype, or GGUF quantisation) and whether it is installed. */
 export function catalogItems(catalog: Catalog, installed: readonly Pick<InstalledModel, 'id' | 'source'>[]): CatalogItem[] {

@@ -2,7 +2,8 @@ import { StudioError } from '../../shared/errors';
 import type { Dtype } from './catalog';
 import { Dtype as DtypeSchema } from './catalog';
 import { formatBytes } from './hub-client';
-import { downloadId, parseRepoAtRevision, type DownloadState, type ModelManager } from './manager';
+import type { DownloadState, ModelManager } from './manager';
+import { downloadId, parseRepoAtRevision } from './repo-spec';
 
 /** Where the commands write; the CLI router passes process streams, tests pass collectors. */
 export interface CommandIO {
@@ -42,6 +43,27 @@ export function cliProgressPrinter(io: CommandIO = processIO, minIntervalMs = 50
   };
 }
 
+/**
+ * Runs one command: its result goes to stdout as JSON with --json, else as `human` writes it; any
+ * failure goes through `fail`. The exit code is `exitCode(result)` (0 by default).
+ */
+async function report<T>(opts: { json: boolean }, io: CommandIO, work: () => Promise<T>, human: (result: T) => string, exitCode: (result: T) => number = () => 0): Promise<number> {
+  try {
+    const result = await work();
+    io.out(opts.json ? `${JSON.stringify(result)}\n` : human(result));
+    return exitCode(result);
+  } catch (error) {
+    return fail(error, opts.json, io);
+  }
+}
+
+function parseDtype(value: string | undefined): Dtype | undefined {
+  if (!value) return undefined;
+  const parsed = DtypeSchema.safeParse(value);
+  if (!parsed.success) throw new StudioError('INVALID_INPUT', `--dtype must be one of ${DtypeSchema.options.join(', ')}.`);
+  return parsed.data;
+}
+
 /** `atelier models pull owner/name[@revision] [--files a,b] [--dtype q4] [--quant Q4_K_M] [--json]` */
 export async function modelsPullCommand(
   manager: ModelManager,
@@ -49,54 +71,44 @@ export async function modelsPullCommand(
   opts: { files?: string; dtype?: string; quant?: string; name?: string; json: boolean },
   io: CommandIO = processIO,
 ): Promise<number> {
-  try {
-    let dtype: Dtype | undefined;
-    if (opts.dtype) {
-      const parsed = DtypeSchema.safeParse(opts.dtype);
-      if (!parsed.success) throw new StudioError('INVALID_INPUT', `--dtype must be one of ${DtypeSchema.options.join(', ')}.`);
-      dtype = parsed.data;
-    }
-    const files = opts.files?.split(',').map((f) => f.trim()).filter(Boolean);
-    const { repo, revision } = parseRepoAtRevision(repoAtRevision);
-    const id = downloadId(repo, revision);
-    const print = cliProgressPrinter(io);
-    const unsubscribe = manager.subscribe((state) => state.id === id && print(state));
-    const model = await manager.pull(repoAtRevision, { files, dtype, quant: opts.quant, name: opts.name }).finally(unsubscribe);
-    io.out(opts.json ? `${JSON.stringify(model)}\n` : `Installed ${model.name} as ${model.id} (${model.kind}, ${formatBytes(model.bytes)}) in ${model.path}\n`);
-    return 0;
-  } catch (error) {
-    return fail(error, opts.json, io);
-  }
+  return report(
+    opts,
+    io,
+    async () => {
+      const dtype = parseDtype(opts.dtype);
+      const files = opts.files?.split(',').map((f) => f.trim()).filter(Boolean);
+      const { repo, revision } = parseRepoAtRevision(repoAtRevision);
+      const id = downloadId(repo, revision);
+      const print = cliProgressPrinter(io);
+      const unsubscribe = manager.subscribe((state) => state.id === id && print(state));
+      return manager.pull(repoAtRevision, { files, dtype, quant: opts.quant, name: opts.name }).finally(unsubscribe);
+    },
+    (model) => `Installed ${model.name} as ${model.id} (${model.kind}, ${formatBytes(model.bytes)}) in ${model.path}\n`,
+  );
 }
 
 /** `atelier models rm <id> [--json]` */
 export async function modelsRemoveCommand(manager: ModelManager, id: string, opts: { json: boolean }, io: CommandIO = processIO): Promise<number> {
-  try {
-    const result = await manager.remove(id);
-    if (opts.json) io.out(`${JSON.stringify(result)}\n`);
-    else {
-      const used = result.usedBy > 0 ? ` ${result.usedBy} generation(s) in the library were made with it; they keep their outputs.` : '';
-      io.out(`Removed ${id}${result.filesDeleted ? ' and deleted its files' : ' (its folder was imported, so the files were left in place)'}.${used}\n`);
-    }
-    return 0;
-  } catch (error) {
-    return fail(error, opts.json, io);
-  }
+  return report(opts, io, () => manager.remove(id), (result) => {
+    const used = result.usedBy > 0 ? ` ${result.usedBy} generation(s) in the library were made with it; they keep their outputs.` : '';
+    return `Removed ${id}${result.filesDeleted ? ' and deleted its files' : ' (its folder was imported, so the files were left in place)'}.${used}\n`;
+  });
 }
 
 /** `atelier models verify <id> [--json]`: exit code 1 when a file is missing or corrupted. */
 export async function modelsVerifyCommand(manager: ModelManager, id: string, opts: { json: boolean }, io: CommandIO = processIO): Promise<number> {
-  try {
-    const result = await manager.verify(id);
-    if (opts.json) io.out(`${JSON.stringify(result)}\n`);
-    else {
-      for (const f of result.files.filter((x) => x.problem)) io.out(`BAD ${f.path}: ${f.problem}\n`);
-      io.out(`${result.ok ? 'OK' : 'FAILED'} ${id}: ${result.files.length} file(s) checked ${result.basis === 'download' ? 'against the digests recorded at download' : 'for size (imported folder; digests listed fresh)'}\n`);
-    }
-    return result.ok ? 0 : 1;
-  } catch (error) {
-    return fail(error, opts.json, io);
-  }
+  return report(
+    opts,
+    io,
+    () => manager.verify(id),
+    (result) =>
+      result.files
+        .filter((x) => x.problem)
+        .map((f) => `BAD ${f.path}: ${f.problem}\n`)
+        .join('') +
+      `${result.ok ? 'OK' : 'FAILED'} ${id}: ${result.files.length} file(s) checked ${result.basis === 'download' ? 'against the digests recorded at download' : 'for size (imported folder; digests listed fresh)'}\n`,
+    (result) => (result.ok ? 0 : 1),
+  );
 }
 
 function fail(error: unknown, json: boolean, io: CommandIO): number {

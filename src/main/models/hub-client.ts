@@ -8,6 +8,7 @@ import { StudioError } from '../../shared/errors';
 import { HUGGING_FACE_ORIGIN, hubEndpointProblem } from '../../shared/hub-endpoint';
 import { openFileSink } from './file-sink';
 import { hubPathProblem, printableName } from './hub-paths';
+import { delay, errorCode, isAbort, isWriteError, notFound, OFFLINE_CODES, readBody, RestartFile, RetryableError } from './hub-errors';
 import { httpGet, type HttpGetResponse } from './http-get';
 
 /** One file of a repository at a revision, as the tree API lists it. */
@@ -65,68 +66,19 @@ const TreeEntry = z.object({
 const Sidecar = z.object({ etag: z.string().nullable(), sha256: z.string().nullable(), oid: z.string(), size: z.number() });
 type Sidecar = z.infer<typeof Sidecar>;
 
-const OFFLINE_CODES = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPIPE',
-  'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 interface Hashes {
   sha256: Hash;
   /** Git blob sha1, for files kept in git (no LFS sha256 to check against). */
   sha1: Hash | null;
 }
 
-/** A failure worth another attempt (the connection, not the content). */
-class RetryableError extends Error {
-  constructor(message: string, readonly offline: boolean) {
-    super(message);
-  }
-}
-
-/** The server answered with bytes that do not belong to our partial: start the file again. */
-class RestartFile extends Error {}
-
 export function defaultEndpoint(): string {
   return (process.env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '');
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (error && typeof error === 'object' && 'code' in error) return String((error as { code: unknown }).code);
-  return undefined;
-}
-
-function isAbort(error: unknown, signal?: AbortSignal): boolean {
-  return signal?.aborted === true || (error instanceof Error && error.name === 'AbortError');
 }
 
 function normaliseEtag(etag: string | null | undefined): string | null {
   if (!etag) return null;
   return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
-}
-
-/** A JSON answer's text; a dropped connection is worth another attempt like any other. */
-async function readBody(res: HttpGetResponse, limit = 64 * 1024 * 1024): Promise<string> {
-  try {
-    return await res.text(limit);
-  } catch (error) {
-    if (errorCode(error) === 'ERR_TOO_LARGE') throw new StudioError('NETWORK', 'The hub sent an unexpectedly large answer; try again later.');
-    throw new RetryableError(errorCode(error) ?? (error instanceof Error ? error.message : String(error)), false);
-  }
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new StudioError('CANCELLED', 'The download was stopped.'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new StudioError('CANCELLED', 'The download was stopped.'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -460,16 +412,6 @@ export class HubClient {
 export function assertSafeHubPath(repo: string, name: string): void {
   const problem = hubPathProblem(name);
   if (problem) throw new StudioError('INVALID_INPUT', `${repo} lists an unsafe file name "${printableName(name)}" (${problem}); nothing was downloaded.`);
-}
-
-function notFound(context: { repo: string; what: string }): StudioError {
-  return new StudioError('NOT_FOUND', `${context.repo} (${context.what}) was not found on the hub: check the repository name and revision.`);
-}
-
-/** Errors the file system raises (as opposed to the network). */
-function isWriteError(error: unknown): boolean {
-  const code = errorCode(error);
-  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EIO';
 }
 
 /** Resolves once the stream has closed, or errors (the caller checks its own error flag). */

@@ -1,37 +1,20 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import type { ModelInspection } from '../../shared/engine-protocol';
-import { StudioError, toErrorShape, type StudioErrorShape } from '../../shared/errors';
-import type { ModelKind } from '../../shared/params';
-import type { InstalledModelRecord, Library } from '../library';
+import { StudioError, toErrorShape } from '../../shared/errors';
+import type { InstalledModelRecord } from '../library';
 import { findCatalogEntry, patternsFor, type Catalog, type Dtype } from './catalog';
+import { readManifestIn, stateFromManifest, type DownloadState, type Manifest } from './download-manifest';
 import { patternsForQuant } from './gguf-pull';
 import { matchesAny } from './glob';
 import { assertSafeHubPath, formatBytes, HubClient, type HubClientOptions, type HubFile } from './hub-client';
-import { fsyncDirectory } from '../library-io/durable';
-import { writeJsonDurably } from './write-json-durably';
 import { libraryHubTrust } from './hub-trust';
+import { importModel, installDownload, removeModel, sentences, verifyModel, type InstalledModels, type ModelLibrary, type RemoveResult, type VerifyResult } from './installed-models';
+import { downloadId, isDownloadId, parseRepoAtRevision } from './repo-spec';
+import { writeJsonDurably } from './write-json-durably';
 
-export type DownloadStatus = 'queued' | 'downloading' | 'paused' | 'verifying' | 'done' | 'failed' | 'cancelled';
-
-export interface DownloadState {
-  id: string;
-  repo: string;
-  revision: string;
-  status: DownloadStatus;
-  bytesDone: number;
-  bytesTotal: number;
-  /** Smoothed bytes per second. */
-  rate: number;
-  /** Null while the rate is unknown. */
-  etaMs: number | null;
-  error?: StudioErrorShape;
-}
-
-export type ModelLibrary = Pick<Library, 'upsertModel' | 'listModels' | 'findModel' | 'getModel' | 'removeModel' | 'listGenerations' | 'listSettings' | 'setSetting'>;
+export type { DownloadState } from './download-manifest';
 
 export interface ModelManagerOptions {
   /** Where models live; downloads stage in `<modelsDir>/.downloads/<id>/`. */
@@ -63,48 +46,6 @@ export interface PullOptions {
   name?: string;
 }
 
-export interface RemoveResult {
-  id: string;
-  usedBy: number;
-  filesDeleted: boolean;
-}
-
-export interface VerifyResult {
-  id: string;
-  ok: boolean;
-  /** 'download': checked against the digests recorded at download; 'import': sizes only, digests fresh. */
-  basis: 'download' | 'import';
-  files: { path: string; bytes: number; sha256: string | null; problem?: string }[];
-}
-
-const ManifestFile = z.object({ path: z.string(), size: z.number(), oid: z.string(), sha256: z.string().nullable(), done: z.boolean().default(false), digest: z.string().nullable().default(null) });
-type ManifestFile = z.infer<typeof ManifestFile>;
-
-const Manifest = z.object({
-  version: z.literal(1),
-  id: z.string(),
-  repo: z.string(),
-  revision: z.string(),
-  commit: z.string().nullable(),
-  name: z.string(),
-  patterns: z.array(z.string()).nullable(),
-  status: z.enum(['queued', 'downloading', 'paused', 'verifying', 'done', 'failed', 'cancelled']),
-  files: z.array(ManifestFile).nullable(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable().default(null),
-  createdAt: z.number(),
-});
-type Manifest = z.infer<typeof Manifest>;
-
-/** Kept inside an installed model's folder: the digests `verify` compares against. */
-const INSTALLED_MANIFEST = '.atelier-manifest.json';
-const InstalledManifest = z.object({
-  version: z.literal(1),
-  source: z.string(),
-  commit: z.string().nullable(),
-  files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string() })),
-});
-const ImportRecord = z.object({ version: z.literal(1), files: z.array(z.object({ path: z.string(), size: z.number() })) });
-
 interface Active {
   manifest: Manifest;
   state: DownloadState;
@@ -114,64 +55,6 @@ interface Active {
   fileBytes: Map<string, number>;
   /** Set once its disk check passed: the bytes it still needs count against later checks. */
   reserved: boolean;
-}
-
-const REPO = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
-
-export function parseRepoAtRevision(spec: string): { repo: string; revision: string } {
-  const at = spec.lastIndexOf('@');
-  const repo = at > 0 ? spec.slice(0, at) : spec;
-  const revision = at > 0 ? spec.slice(at + 1) : 'main';
-  if (!REPO.test(repo) || repo.split('/').some((p) => p === '.' || p === '..')) {
-    throw new StudioError('INVALID_INPUT', `"${repo}" is not a Hugging Face repository name; write it as owner/name (optionally @revision).`);
-  }
-  if (!revision || revision.includes('..') || !/^[\w./-]+$/.test(revision)) throw new StudioError('INVALID_INPUT', `"${revision}" is not a valid revision.`);
-  return { repo, revision };
-}
-
-/** What `downloadId` makes: no separator of any platform, so it is always one folder name. */
-const DOWNLOAD_ID = /^[A-Za-z0-9][\w.-]*--[A-Za-z0-9][\w.-]*@[\w.%-]+$/;
-
-/** `<owner>--<name>@<revision>`: the folder and the installed model's id. */
-export function downloadId(repo: string, revision: string): string {
-  const id = `${repo.replace('/', '--')}@${revision.replace(/\//g, '%2F')}`;
-  if (id.length > 100) throw new StudioError('INVALID_INPUT', `${repo}@${revision} is too long a name to install; pin a shorter revision.`);
-  return id;
-}
-
-function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'model';
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function listTree(dir: string, prefix = ''): Promise<{ path: string; size: number }[]> {
-  const out: { path: string; size: number }[] = [];
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...(await listTree(path.join(dir, entry.name), rel)));
-    else if (entry.isFile() && rel !== INSTALLED_MANIFEST) out.push({ path: rel, size: (await fs.stat(path.join(dir, entry.name))).size });
-  }
-  return out;
-}
-
-/**
- * The files of a model path: a folder's tree, or a single model file (a .gguf imported on its
- * own), listed relative to `base` (the folder, or the file's folder).
- */
-async function listModelFiles(target: string): Promise<{ base: string; files: { path: string; size: number }[] }> {
-  const info = await fs.stat(target);
-  if (info.isFile()) return { base: path.dirname(target), files: [{ path: path.basename(target), size: info.size }] };
-  return { base: target, files: await listTree(target) };
-}
-
-function isInside(parent: string, child: string): boolean {
-  const rel = path.relative(path.resolve(parent), path.resolve(child));
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /**
@@ -184,6 +67,7 @@ export class ModelManager {
   readonly hub: HubClient;
   private readonly library: ModelLibrary;
   private readonly validate: (dir: string) => Promise<ModelInspection>;
+  private readonly installed: InstalledModels;
   private readonly catalog?: Catalog;
   private readonly concurrency: number;
   private readonly onProgress: (state: DownloadState) => void;
@@ -197,6 +81,7 @@ export class ModelManager {
     this.modelsDir = path.resolve(options.modelsDir);
     this.library = options.library;
     this.validate = options.validate;
+    this.installed = { modelsDir: this.modelsDir, library: options.library, validate: options.validate };
     this.hub = options.hub instanceof HubClient ? options.hub : new HubClient({ trust: libraryHubTrust(options.library), ...options.hub });
     this.catalog = options.catalog;
     this.concurrency = Math.max(1, options.concurrency ?? 3);
@@ -223,7 +108,7 @@ export class ModelManager {
 
   /** A download's folder. Ids come from clients too (pause, resume, cancel): one that is not of our own form never becomes a path. */
   private stagingDir(id: string): string {
-    if (!DOWNLOAD_ID.test(id)) throw new StudioError('INVALID_INPUT', `"${id.slice(0, 120)}" is not a download id (owner--name@revision).`);
+    if (!isDownloadId(id)) throw new StudioError('INVALID_INPUT', `"${id.slice(0, 120)}" is not a download id (owner--name@revision).`);
     return path.join(this.downloadsDir, id);
   }
 
@@ -234,7 +119,7 @@ export class ModelManager {
   /** Downloads in progress, paused or failed (from memory and from manifests on disk). */
   async listDownloads(): Promise<DownloadState[]> {
     const states = new Map<string, DownloadState>();
-    for (const manifest of await this.readManifests()) states.set(manifest.id, this.stateFromManifest(manifest));
+    for (const manifest of await this.readManifests()) states.set(manifest.id, stateFromManifest(manifest));
     for (const [id, a] of this.active) states.set(id, { ...a.state });
     return [...states.values()];
   }
@@ -344,70 +229,23 @@ export class ModelManager {
       const manifest = await this.readManifest(id);
       if (!manifest) throw new StudioError('NOT_FOUND', `There is no download "${id}" to cancel.`);
       await fs.rm(this.stagingDir(id), { recursive: true, force: true });
-      this.notify({ ...this.stateFromManifest(manifest), status: 'cancelled', bytesDone: 0, rate: 0, etaMs: null });
+      this.notify({ ...stateFromManifest(manifest), status: 'cancelled', bytesDone: 0, rate: 0, etaMs: null });
     }
   }
 
   /** Registers a model folder (or a single .gguf file) already on disk after validating it; its files stay where they are. */
   async importFolder(dir: string, name?: string): Promise<InstalledModelRecord> {
-    const absolute = path.resolve(dir);
-    const inspection = await this.validate(absolute);
-    if (!inspection.ok || inspection.kind === 'unknown') {
-      const what = /\.gguf$/i.test(absolute) ? 'This GGUF file' : /\.openai\.json$/i.test(absolute) ? 'This remote model' : (await fs.stat(absolute).then((s) => s.isFile(), () => false)) ? 'This file' : 'This folder';
-      throw new StudioError('MODEL_INVALID', `${what} is not a model Atelier can run: ${sentences(inspection.problems)}${inspection.kind === 'unknown' ? ' Choose the model\'s own folder (the one that holds config.json, model_index.json or a .gguf file) or a .gguf file.' : ''}`);
-    }
-    const existing = this.library.listModels().find((m) => m.path === absolute);
-    const base = slug(name ?? path.basename(absolute).replace(/\.gguf$/i, ''));
-    let id = existing?.id ?? base;
-    for (let n = 2; !existing && this.library.findModel(id); n++) id = `${base}-${n}`;
-    const { files } = await listModelFiles(absolute);
-    await fs.mkdir(path.join(this.modelsDir, '.imports'), { recursive: true });
-    await writeJsonDurably(path.join(this.modelsDir, '.imports', `${id}.json`), { version: 1, files } satisfies z.infer<typeof ImportRecord>);
-    return this.library.upsertModel({ id, kind: inspection.kind, name: name ?? path.basename(absolute), path: absolute, bytes: inspection.totalBytes, source: 'local' });
+    return importModel(this.installed, dir, name);
   }
 
   /** Forgets a model; deletes its files only when they are inside modelsDir (never a user's folder). */
   async remove(id: string): Promise<RemoveResult> {
-    const model = this.library.getModel(id);
-    const usedBy = this.library.listGenerations({ model: model.id, limit: 1 }).total;
-    this.library.removeModel(id);
-    const filesDeleted = isInside(this.modelsDir, model.path) && !isInside(this.downloadsDir, model.path);
-    if (filesDeleted) await fs.rm(model.path, { recursive: true, force: true });
-    await fs.rm(path.join(this.modelsDir, '.imports', `${id}.json`), { force: true });
-    return { id, usedBy, filesDeleted };
+    return removeModel(this.installed, this.downloadsDir, id);
   }
 
   /** Re-reads every file: digests against the download's record, or sizes for imported folders. */
   async verify(id: string): Promise<VerifyResult> {
-    const model = this.library.getModel(id);
-    const recorded = await fs.readFile(path.join(model.path, INSTALLED_MANIFEST), 'utf8').then((t) => InstalledManifest.safeParse(JSON.parse(t)), () => null);
-    const files: VerifyResult['files'] = [];
-    if (recorded?.success) {
-      for (const f of recorded.data.files) {
-        const file = path.join(model.path, f.path);
-        const size = await fs.stat(file).then((s) => s.size, () => -1);
-        if (size < 0) {
-          files.push({ path: f.path, bytes: 0, sha256: null, problem: 'missing: download the model again' });
-          continue;
-        }
-        const sha256 = await sha256File(file);
-        const problem = size !== f.size ? `size is ${size}, expected ${f.size}` : sha256 !== f.sha256 ? `sha256 is ${sha256}, expected ${f.sha256}` : undefined;
-        files.push({ path: f.path, bytes: size, sha256, ...(problem ? { problem: `${problem}: download the model again` } : {}) });
-      }
-      return { id, ok: files.every((f) => !f.problem), basis: 'download', files };
-    }
-    const record = await fs.readFile(path.join(this.modelsDir, '.imports', `${id}.json`), 'utf8').then((t) => ImportRecord.safeParse(JSON.parse(t)), () => null);
-    const expected = new Map((record?.success ? record.data.files : []).map((f) => [f.path, f.size]));
-    const { base, files: present } = await listModelFiles(model.path).catch(() => ({ base: model.path, files: [] }));
-    for (const f of present) {
-      const want = expected.get(f.path);
-      expected.delete(f.path);
-      const problem = want !== undefined && want !== f.size ? `size is ${f.size}, was ${want} when imported` : undefined;
-      files.push({ path: f.path, bytes: f.size, sha256: await sha256File(path.join(base, f.path)), ...(problem ? { problem } : {}) });
-    }
-    for (const [missing] of expected) files.push({ path: missing, bytes: 0, sha256: null, problem: 'missing since the import' });
-    if (present.length === 0) files.push({ path: '.', bytes: 0, sha256: null, problem: `${model.path} is empty or gone` });
-    return { id, ok: files.every((f) => !f.problem), basis: 'import', files };
+    return verifyModel(this.installed, id);
   }
 
   // --- downloads ---------------------------------------------------------------------------
@@ -517,7 +355,7 @@ export class ModelManager {
       if (!inspection.ok || inspection.kind === 'unknown') {
         throw new StudioError('MODEL_INVALID', `${manifest.repo}@${manifest.revision} downloaded, but it is not a model Atelier can run: ${sentences(inspection.problems)} Choose other files or another model.`);
       }
-      const record = await this.install(manifest, filesDir, inspection.kind, bytesTotal);
+      const record = await installDownload(this.installed, { ...manifest, kind: inspection.kind, bytes: bytesTotal, filesDir, files: files.map((f) => ({ path: f.path, size: f.size, sha256: f.digest ?? '' })) });
       await fs.rm(staging, { recursive: true, force: true });
       this.emit(active, { status: 'done', bytesDone: bytesTotal });
       return record;
@@ -570,28 +408,9 @@ export class ModelManager {
     active.reserved = true;
   }
 
-  /** Moves the verified files into place, records their digests, then registers the model. */
-  private async install(manifest: Manifest, filesDir: string, kind: ModelKind, bytes: number): Promise<InstalledModelRecord> {
-    const files = (manifest.files ?? []).map((f) => ({ path: f.path, size: f.size, sha256: f.digest ?? '' }));
-    const source = `hf:${manifest.repo}@${manifest.revision}`;
-    await writeJsonDurably(path.join(filesDir, INSTALLED_MANIFEST), { version: 1, source, commit: manifest.commit, files } satisfies z.infer<typeof InstalledManifest>);
-    const finalDir = path.join(this.modelsDir, manifest.id);
-    await fs.rm(finalDir, { recursive: true, force: true });
-    await fs.rename(filesDir, finalDir);
-    // The library row registered below must not name a folder that a power loss un-renames.
-    await fsyncDirectory(this.modelsDir);
-    const digest = createHash('sha256');
-    for (const f of [...files].sort((a, b) => a.path.localeCompare(b.path))) digest.update(`${f.path}\0${f.sha256}\n`);
-    return this.library.upsertModel({ id: manifest.id, kind, name: manifest.name, path: finalDir, bytes, source, digest: digest.digest('hex') });
-  }
-
+  /** Null for an id that is no download's (a stray folder in .downloads) as for a missing manifest. */
   private async readManifest(id: string): Promise<Manifest | null> {
-    try {
-      const parsed = Manifest.safeParse(JSON.parse(await fs.readFile(path.join(this.stagingDir(id), 'manifest.json'), 'utf8')));
-      return parsed.success ? parsed.data : null;
-    } catch {
-      return null;
-    }
+    return isDownloadId(id) ? readManifestIn(this.stagingDir(id)) : null;
   }
 
   private async readManifests(): Promise<Manifest[]> {
@@ -603,22 +422,9 @@ export class ModelManager {
     }
     return out;
   }
-
-  private stateFromManifest(m: Manifest): DownloadState {
-    const files = m.files ?? [];
-    const total = files.reduce((s, f) => s + f.size, 0);
-    const done = files.reduce((s, f) => s + (f.done ? f.size : 0), 0);
-    return { id: m.id, repo: m.repo, revision: m.revision, status: m.status, bytesDone: done, bytesTotal: total, rate: 0, etaMs: null, ...(m.error ? { error: toErrorShape(m.error) } : {}) };
-  }
 }
 
 /** Bytes of a download already on disk, over its files. */
 function downloadedBytes(active: Active): number {
   return [...active.fileBytes.values()].reduce((sum, n) => sum + n, 0);
-}
-
-/** Layout problems as sentences, each ending with a full stop. */
-function sentences(problems: string[]): string {
-  if (problems.length === 0) return 'its layout was not recognised.';
-  return problems.map((p) => (/[.!?]$/.test(p) ? p : `${p}.`)).join(' ');
 }

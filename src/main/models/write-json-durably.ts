@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncDirectory, writeFileSynced } from '../library-io/durable';
+import { fsyncDirectory } from '../files/fsync';
+import { writeFileSynced } from '../library-io/durable';
 
 /** The file operations a durable write needs; tests replace them to fail at each step. */
 export interface DurableWriteIo {

@@ -143,5 +143,5 @@ describe('music extension (oracle fixture)', () => {
     const last = hooks.progress.at(-1)!;
     expect(last.step).toBe(last.totalSteps);
     expect(last.message).toBe('Window 2 of 2');
-  }, 60_000);
+  }, 180_000);
 });

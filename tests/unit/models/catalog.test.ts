@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findCatalogEntry, loadCatalog, parseCatalog, patternsFor } from '../../../src/main/models/catalog';
 import { globToRegExp, matchesAny } from '../../../src/main/models/glob';
-import { downloadId, parseRepoAtRevision } from '../../../src/main/models/manager';
+import { downloadId, parseRepoAtRevision } from '../../../src/main/models/repo-spec';
 
 const catalog = loadCatalog(path.resolve(__dirname, '../../../resources/catalog.json'));
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openLibrary, type Library } from '../../../src/main/library';
 import { HubClient } from '../../../src/main/models/hub-client';
-import { downloadId, ModelManager } from '../../../src/main/models/manager';
+import { ModelManager } from '../../../src/main/models/manager';
+import { downloadId } from '../../../src/main/models/repo-spec';
 import { StudioError } from '../../../src/shared/errors';
 
 // The real durable writer, watched: each write is recorded as the file and a copy of its content then.

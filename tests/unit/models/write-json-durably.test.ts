@@ -3,7 +3,8 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fsyncDirectory, writeFileSynced } from '../../../src/main/library-io/durable';
+import { fsyncDirectory } from '../../../src/main/files/fsync';
+import { writeFileSynced } from '../../../src/main/library-io/durable';
 import { writeJsonDurably, type DurableWriteIo } from '../../../src/main/models/write-json-durably';
 
 function tempDir(): string {

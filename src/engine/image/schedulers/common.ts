@@ -117,6 +117,34 @@ export function alphasCumprod(c: ResolvedConfig): Float64Array {
   return out;
 }
 
+/**
+ * What every scheduler derives from its config: the config with diffusers' defaults for that
+ * scheduler (`cfg`) and ᾱ over the training timesteps (`ac`).
+ */
+export abstract class TrainingSchedule {
+  protected readonly cfg: ResolvedConfig;
+  protected readonly ac: Float64Array;
+
+  constructor(config: SchedulerConfig, defaults: { spacing: Spacing; setAlphaToOne: boolean }) {
+    this.cfg = resolveConfig(config, defaults);
+    this.ac = alphasCumprod(this.cfg);
+  }
+}
+
+/**
+ * The clean-sample estimate x0 from a model output, in the variance-preserving space
+ * x = α·x0 + σ·ε (diffusers' predicted original sample / convert_model_output).
+ */
+export function predictOriginalVP(prediction: PredictionType, modelOutput: Float32Array, sample: Float32Array, alpha: number, sigma: number): Float32Array {
+  const x0 = new Float32Array(sample.length);
+  for (let i = 0; i < x0.length; i++) {
+    if (prediction === 'epsilon') x0[i] = (sample[i] - sigma * modelOutput[i]) / alpha;
+    else if (prediction === 'v_prediction') x0[i] = alpha * sample[i] - sigma * modelOutput[i];
+    else x0[i] = modelOutput[i];
+  }
+  return x0;
+}
+
 /** σ_t = √((1 − ᾱ_t) / ᾱ_t) for every training timestep. */
 export function trainSigmas(ac: Float64Array): Float64Array {
   return ac.map((a) => Math.sqrt((1 - a) / a));

@@ -1,31 +1,21 @@
 import type { NoiseGenerator } from '../noise';
-import {
-  alphasCumprod,
-  resolveConfig,
-  spacedTimesteps,
-  type DiffusionScheduler,
-  type ResolvedConfig,
-  type SchedulerConfig,
-  type StepResult,
-} from './common';
+import { predictOriginalVP, spacedTimesteps, TrainingSchedule } from './common';
+import type { DiffusionScheduler, SchedulerConfig, StepResult } from './common';
 
 /**
  * diffusers `DDIMScheduler` with eta = 0 (deterministic), no clipping or thresholding.
  * Default spacing "leading": t_i = i·(N // n) + steps_offset, descending. The step goes from t
  * to t − N // n; below 0 it uses `final_alpha_cumprod` (1 when set_alpha_to_one, else ᾱ_0).
  */
-export class DDIMScheduler implements DiffusionScheduler {
+export class DDIMScheduler extends TrainingSchedule implements DiffusionScheduler {
   readonly name: string = 'ddim';
   readonly initNoiseSigma = 1;
-  protected readonly cfg: ResolvedConfig;
-  protected readonly ac: Float64Array;
   protected readonly finalAlphaCumprod: number;
   timesteps: number[] = [];
   protected numSteps = 0;
 
   constructor(config: SchedulerConfig) {
-    this.cfg = resolveConfig(config, { spacing: 'leading', setAlphaToOne: true });
-    this.ac = alphasCumprod(this.cfg);
+    super(config, { spacing: 'leading', setAlphaToOne: true });
     this.finalAlphaCumprod = this.cfg.setAlphaToOne ? 1 : this.ac[0];
   }
 
@@ -42,19 +32,13 @@ export class DDIMScheduler implements DiffusionScheduler {
   protected split(modelOutput: Float32Array, a: number, sample: Float32Array): { x0: Float32Array; eps: Float32Array } {
     const sa = Math.sqrt(a);
     const sb = Math.sqrt(1 - a);
-    const x0 = new Float32Array(sample.length);
+    const prediction = this.cfg.predictionType;
+    const x0 = predictOriginalVP(prediction, modelOutput, sample, sa, sb);
     const eps = new Float32Array(sample.length);
     for (let i = 0; i < sample.length; i++) {
-      if (this.cfg.predictionType === 'epsilon') {
-        x0[i] = (sample[i] - sb * modelOutput[i]) / sa;
-        eps[i] = modelOutput[i];
-      } else if (this.cfg.predictionType === 'v_prediction') {
-        x0[i] = sa * sample[i] - sb * modelOutput[i];
-        eps[i] = sa * modelOutput[i] + sb * sample[i];
-      } else {
-        x0[i] = modelOutput[i];
-        eps[i] = (sample[i] - sa * modelOutput[i]) / sb;
-      }
+      if (prediction === 'epsilon') eps[i] = modelOutput[i];
+      else if (prediction === 'v_prediction') eps[i] = sa * modelOutput[i] + sb * sample[i];
+      else eps[i] = (sample[i] - sa * modelOutput[i]) / sb;
     }
     return { x0, eps };
   }

@@ -1,18 +1,6 @@
 import type { NoiseGenerator } from '../noise';
-import {
-  alphasCumprod,
-  interpIndex,
-  karrasSigmas,
-  linspace,
-  resolveConfig,
-  roundHalfEven,
-  sigmaToT,
-  trainSigmas,
-  type DiffusionScheduler,
-  type ResolvedConfig,
-  type SchedulerConfig,
-  type StepResult,
-} from './common';
+import { interpIndex, karrasSigmas, linspace, predictOriginalVP, roundHalfEven, sigmaToT, trainSigmas, TrainingSchedule } from './common';
+import type { DiffusionScheduler, SchedulerConfig, StepResult } from './common';
 
 /**
  * diffusers `DPMSolverMultistepScheduler` with algorithm_type "dpmsolver++", solver_order 2,
@@ -24,11 +12,9 @@ import {
  * training range, timesteps = round(sigma_to_t(σ_i)); then σ = 0 appended.
  * Latents live in the variance-preserving space: init_noise_sigma = 1, no input scaling.
  */
-export class DPMSolverMultistepScheduler implements DiffusionScheduler {
+export class DPMSolverMultistepScheduler extends TrainingSchedule implements DiffusionScheduler {
   readonly name: string = 'dpmpp-2m-karras';
   readonly initNoiseSigma = 1;
-  private readonly cfg: ResolvedConfig;
-  private readonly ac: Float64Array;
   private readonly useKarras: boolean;
   timesteps: number[] = [];
   sigmas: number[] = [];
@@ -36,8 +22,7 @@ export class DPMSolverMultistepScheduler implements DiffusionScheduler {
   private lastIndex = -1;
 
   constructor(config: SchedulerConfig, opts: { karras?: boolean } = {}) {
-    this.cfg = resolveConfig(config, { spacing: 'linspace', setAlphaToOne: false });
-    this.ac = alphasCumprod(this.cfg);
+    super(config, { spacing: 'linspace', setAlphaToOne: false });
     this.useKarras = opts.karras ?? config.use_karras_sigmas ?? true;
   }
 
@@ -80,12 +65,7 @@ export class DPMSolverMultistepScheduler implements DiffusionScheduler {
 
   step(modelOutput: Float32Array, index: number, sample: Float32Array, _gen: NoiseGenerator): StepResult {
     const cur = DPMSolverMultistepScheduler.alphaSigma(this.sigmas[index]);
-    const x0 = new Float32Array(sample.length);
-    for (let i = 0; i < x0.length; i++) {
-      if (this.cfg.predictionType === 'epsilon') x0[i] = (sample[i] - cur.sigma * modelOutput[i]) / cur.alpha;
-      else if (this.cfg.predictionType === 'v_prediction') x0[i] = cur.alpha * sample[i] - cur.sigma * modelOutput[i];
-      else x0[i] = modelOutput[i];
-    }
+    const x0 = predictOriginalVP(this.cfg.predictionType, modelOutput, sample, cur.alpha, cur.sigma);
     // A restart (img2img starting mid-schedule) or a jump resets the multistep history.
     if (this.lastIndex !== index - 1) this.outputs = [];
     this.lastIndex = index;

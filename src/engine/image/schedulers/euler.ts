@@ -1,36 +1,21 @@
 import type { NoiseGenerator } from '../noise';
-import {
-  alphasCumprod,
-  interpIndex,
-  karrasSigmas,
-  resolveConfig,
-  scale,
-  sigmaToT,
-  spacedTimesteps,
-  trainSigmas,
-  type DiffusionScheduler,
-  type ResolvedConfig,
-  type SchedulerConfig,
-  type StepResult,
-} from './common';
+import { interpIndex, karrasSigmas, scale, sigmaToT, spacedTimesteps, trainSigmas, TrainingSchedule } from './common';
+import type { DiffusionScheduler, SchedulerConfig, StepResult } from './common';
 
 /**
  * diffusers `EulerDiscreteScheduler` (s_churn = 0, the default): sigmas σ = √((1−ᾱ)/ᾱ) interpolated
  * linearly at the (possibly fractional) timesteps, a final σ = 0, `scale_model_input` x/√(σ²+1)
  * and `init_noise_sigma` = σ_max ("linspace"/"trailing") or √(σ_max²+1) ("leading").
  */
-export class EulerScheduler implements DiffusionScheduler {
+export class EulerScheduler extends TrainingSchedule implements DiffusionScheduler {
   readonly name: string = 'euler';
-  protected readonly cfg: ResolvedConfig;
-  protected readonly ac: Float64Array;
   protected readonly useKarras: boolean;
   timesteps: number[] = [];
   /** n + 1 values, the last one 0. */
   sigmas: number[] = [];
 
   constructor(config: SchedulerConfig) {
-    this.cfg = resolveConfig(config, { spacing: 'linspace', setAlphaToOne: false });
-    this.ac = alphasCumprod(this.cfg);
+    super(config, { spacing: 'linspace', setAlphaToOne: false });
     this.useKarras = config.use_karras_sigmas ?? false;
   }
 

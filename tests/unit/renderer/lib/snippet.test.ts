@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toSnippetHtml } from '../../../../src/main/library/generations';
+import { toSnippetHtml } from '../../../../src/main/library/generation-search';
 import { parseSnippet } from '../../../../src/renderer/src/lib/snippet';
 
 // The FTS snippet() markers the library wraps around matches before escaping.
