@@ -14,7 +14,7 @@ import type { ModelManager } from './models/manager';
 import { findCatalogEntry, type Catalog } from './models/catalog';
 import { catalogItems, resolveHubRepo } from './models/catalog-items';
 import { listHubGgufQuants } from './models/gguf-pull';
-import { remoteModelHandlers, type RemoteModelDeps } from './models/remote-models';
+import { forgetUnusedKey, remoteBaseUrlOf, remoteModelHandlers, type RemoteModelDeps } from './models/remote-models';
 import { rendererSaves } from './shutdown';
 import type { EventBus } from './ipc/events';
 import { librarySafetyHandlers } from './library-safety';
@@ -209,7 +209,9 @@ export function createHandlers(deps: ApiDeps): Handlers {
     'models.list': () => ({ items: library.listModels() }),
     'models.import': ({ path: dir, name }) => deps.models.importFolder(path.resolve(dir), name),
     'models.remove': async ({ id }) => {
+      const server = await remoteBaseUrlOf(library.findModel(id)?.path);
       const removed = await deps.models.remove(id);
+      if (server) await forgetUnusedKey(deps.remoteModels, server);
       return { id: removed.id, usedBy: removed.usedBy };
     },
     'models.catalog': () => ({ items: catalogItems(deps.catalog, library.listModels()) }),

@@ -92,6 +92,15 @@ describe('adding an OpenAI-compatible server with an API key', () => {
     expect(result.tokens).toBe(4);
   });
 
+  it('keeps a server\'s key while a model of that server is installed, and forgets it with the last one', async () => {
+    const second = await call(client!, 'models.addRemote', { baseUrl: server.url, allowHttp: true, model: servedId, name: 'Tiny again' });
+    expect(second).toMatchObject({ ok: true, value: { id: 'tiny-again' } });
+    expect(await call(client!, 'models.remove', { id: 'tiny-again' })).toMatchObject({ ok: true });
+    expect(secrets.values.get(remoteKeyName(server.url))).toBe(KEY);
+    expect(await call(client!, 'models.remove', { id: 'tiny-over-there' })).toMatchObject({ ok: true });
+    expect(secrets.values.has(remoteKeyName(server.url))).toBe(false);
+  });
+
   it('without a keychain (browser mode, CLI) a key is refused with what to do, and nothing is left behind', async () => {
     const plain = await openStudio(tempDataDir('atelier-remote-form-nokeys-'), 'browser');
     try {

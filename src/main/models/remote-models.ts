@@ -100,3 +100,30 @@ export function remoteModelHandlers(deps: RemoteModelDeps): Pick<Handlers, 'mode
     },
   };
 }
+
+/** The server a registered model file describes, when it is a remote model (`*.openai.json`). */
+export async function remoteBaseUrlOf(modelPath: string | undefined): Promise<string | null> {
+  if (!modelPath?.toLowerCase().endsWith('.openai.json')) return null;
+  const baseUrl = await readBaseUrl(modelPath);
+  return baseUrl && URL.canParse(baseUrl) ? baseUrl : null;
+}
+
+/**
+ * After a remote model was removed: its server's key goes too when no other registered model uses
+ * that server, so a key is kept exactly as long as something can send it.
+ */
+export async function forgetUnusedKey(deps: Pick<RemoteModelDeps, 'secrets' | 'listModels' | 'applyKeys'>, baseUrl: string): Promise<boolean> {
+  const origin = new URL(baseUrl).origin;
+  for (const model of deps.listModels()) {
+    const other = await remoteBaseUrlOf(model.path);
+    if (other && new URL(other).origin === origin) return false;
+  }
+  if ((await deps.secrets.get(remoteKeyName(baseUrl)).catch(() => null)) === null) return false;
+  try {
+    await deps.secrets.set(remoteKeyName(baseUrl), '');
+    await deps.applyKeys(await storedRemoteKeys(deps));
+  } catch (error) {
+    throw new StudioError('INTERNAL', `The model was removed, but the API key kept for ${origin} could not be deleted (${error instanceof Error ? error.message : String(error)}). Remove another model of that server or delete it from the system keychain.`);
+  }
+  return true;
+}
