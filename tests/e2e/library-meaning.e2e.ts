@@ -125,7 +125,8 @@ describe('Library: search by meaning and "More like this"', () => {
     const count = (kind: string) => index.locator(`[data-testid="queue-meaning-kind"][data-kind="${kind}"]`).getByTestId('queue-meaning-count');
     await expect.poll(() => count('image').textContent(), SLOW).toBe(`${PICTURES.length} / ${PICTURES.length}`);
     await expect.poll(() => count('music').textContent(), SLOW).toBe(`${TONES.length} / ${TONES.length}`);
-    expect(await index.getAttribute('data-state')).toBe('done');
+    // The count reaches the total one pass before the loop ends (it looks once more for new items): wait for the state.
+    await expect.poll(() => index.getAttribute('data-state'), SLOW).toBe('done');
     await index.getByRole('button', { name: 'Pause indexing' }).click();
     await expect.poll(() => page.evaluate(async () => (await window.studio.meaning.status({})).paused), SLOW).toBe(true);
     await index.getByRole('button', { name: 'Resume indexing' }).click();
