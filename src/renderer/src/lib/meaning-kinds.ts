@@ -1,9 +1,7 @@
-import type { MeaningStatus } from '../../../shared/contract';
+import type { MeaningStatus, SearchableKind } from '../../../shared/contract';
 
-export type MeaningKind = MeaningStatus['kinds'][number]['kind'];
-
-/** What the index calls each kind it searches by meaning, as a heading ("Pictures: 3 of 5"). */
-export const MEANING_KIND_LABEL: Record<MeaningKind, string> = { image: 'Pictures', text: 'Texts', music: 'Music' };
+/** What the views call each kind the index searches by meaning, inside a sentence ("searches pictures"). */
+export const MEANING_KIND_LABEL: Record<SearchableKind, string> = { image: 'pictures', text: 'texts', music: 'music' };
 
 /** Whether a model is chosen that searches this kind of generation by meaning. */
 export function searchableByMeaning(status: MeaningStatus | null, kind: string): boolean {

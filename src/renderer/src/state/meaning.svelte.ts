@@ -1,9 +1,8 @@
 import type { CatalogItem, MeaningStatus, SearchableKind } from '../../../shared/contract';
 import { messageOf } from '../lib/errors';
+import { MEANING_KIND_LABEL } from '../lib/meaning-kinds';
 import { isDtype, models } from './models.svelte';
 import { toasts } from './toasts.svelte';
-
-export const SEARCHABLE_LABEL: Record<SearchableKind, string> = { image: 'pictures', text: 'texts', music: 'music' };
 
 type UsableKind = MeaningStatus['kinds'][number]['kind'];
 
@@ -49,7 +48,7 @@ class Meaning {
   async use(model: string, kind?: UsableKind, name = model): Promise<void> {
     try {
       this.status = await window.studio.meaning.useModel({ model, ...(kind ? { kind } : {}) });
-      toasts.show(`Search by meaning uses ${name}${kind ? ` for ${SEARCHABLE_LABEL[kind]}` : ''}; indexing runs in the Queue`, 'success');
+      toasts.show(`Search by meaning uses ${name}${kind ? ` for ${MEANING_KIND_LABEL[kind]}` : ''}; indexing runs in the Queue`, 'success');
     } catch (error) {
       toasts.error(messageOf(error));
     }
