@@ -14,6 +14,7 @@ import type { ModelManager } from './models/manager';
 import { findCatalogEntry, type Catalog } from './models/catalog';
 import { catalogItems, resolveHubRepo } from './models/catalog-items';
 import { listHubGgufQuants } from './models/gguf-pull';
+import { modelFormat } from './models/installed-models';
 import { forgetUnusedKey, remoteBaseUrlOf, remoteModelHandlers, type RemoteModelDeps } from './models/remote-models';
 import { rendererSaves } from './shutdown';
 import type { EventBus } from './ipc/events';
@@ -206,7 +207,7 @@ export function createHandlers(deps: ApiDeps): Handlers {
     },
     'jobs.resume': ({ jobId }) => ({ jobId: queue.resume(jobId).id }),
 
-    'models.list': () => ({ items: library.listModels() }),
+    'models.list': async () => ({ items: await Promise.all(library.listModels().map(async (m) => ({ ...m, format: await modelFormat(m.path) }))) }),
     'models.import': ({ path: dir, name }) => deps.models.importFolder(path.resolve(dir), name),
     'models.remove': async ({ id }) => {
       const server = await remoteBaseUrlOf(library.findModel(id)?.path);

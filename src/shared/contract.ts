@@ -225,6 +225,8 @@ export const InstalledModel = z.object({
   bytes: z.number(),
   source: z.string(),
   installedAt: z.number(),
+  /** What runs it, as models.list tells: 'gguf' (llama.cpp), 'server' (an OpenAI-compatible server), 'onnx'. */
+  format: z.enum(['onnx', 'gguf', 'server']).optional(),
 });
 export type InstalledModel = z.infer<typeof InstalledModel>;
 

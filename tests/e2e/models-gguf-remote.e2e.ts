@@ -63,6 +63,10 @@ describe('GGUF quantisations and text servers in Chromium', () => {
     const installed = await page.evaluate(async () => (await window.studio.models.list({})).items.find((m) => m.source.startsWith('hf:Qwen/')) ?? null);
     expect(installed?.kind).toBe('text');
     expect(readdirSync(installed!.path).filter((n) => n.endsWith('.gguf'))).toEqual(['qwen2.5-0.5b-instruct-fp16.gguf']);
+    // Downloaded as a folder, it is still named as what runs it in the Write tab's picker.
+    expect(installed?.format).toBe('gguf');
+    await page.getByTestId('nav-write').click();
+    await expect.poll(() => page.locator('#write-model option').allTextContents()).toContain(`${installed!.name} · GGUF`);
   });
 
   it("adds Atelier's own loopback endpoint in Settings → Text servers, and its model appears in the Write tab", async () => {

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { InstalledModel } from '../../shared/contract';
 import type { ModelInspection } from '../../shared/engine-protocol';
 import { StudioError } from '../../shared/errors';
+import { ggufInFolder, isGgufName } from '../../shared/gguf-names';
 import type { ModelKind } from '../../shared/params';
 import type { InstalledModelRecord, Library } from '../library';
 import { fsyncDirectory } from '../files/fsync';
@@ -75,6 +77,33 @@ async function listModelFiles(target: string): Promise<{ base: string; files: { 
   const info = await fs.stat(target);
   if (info.isFile()) return { base: path.dirname(target), files: [{ path: path.basename(target), size: info.size }] };
   return { base: target, files: await listTree(target) };
+}
+
+/**
+ * What runs an installed model, for the labels of the model lists ("· GGUF", "· server"): read from
+ * its path as the engine reads it. Unknown (undefined) when the path is gone; the engine's own
+ * inspection still decides what runs.
+ */
+export async function modelFormat(modelPath: string): Promise<InstalledModel['format']> {
+  const info = await fs.stat(modelPath).catch(() => null);
+  if (!info) return undefined;
+  if (info.isDirectory()) {
+    const names = await fs.readdir(modelPath).catch(() => null);
+    if (!names) return undefined;
+    return ggufInFolder(names).kind === 'none' ? 'onnx' : 'gguf';
+  }
+  if (/\.openai\.json$/i.test(modelPath)) return 'server';
+  if (isGgufName(modelPath)) return 'gguf';
+  const handle = await fs.open(modelPath, 'r').catch(() => null);
+  if (!handle) return undefined;
+  try {
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(head, 0, 4, 0);
+    // An Ollama blob is named by its digest; its magic says it is GGUF.
+    return bytesRead === 4 && head.toString('latin1') === 'GGUF' ? 'gguf' : undefined;
+  } finally {
+    await handle.close();
+  }
 }
 
 export function isInside(parent: string, child: string): boolean {
