@@ -83,9 +83,19 @@ describe('Library: search by meaning and "More like this"', () => {
     expect(title).toMatch(/^Meaning: (0\.9\d|1\.00) similarity/);
     await screenshot(page, 'library-meaning-search');
 
-    // Words only: no prompt says "red".
-    await page.getByTestId('library-meaning-toggle').click();
+    // Results come best match first; the library's sort is not offered for them.
+    expect(await page.getByTestId('library-ranked').textContent()).toBe('Best match first');
+    expect(await page.getByTestId('library-sort').count()).toBe(0);
+    const toggle = page.getByTestId('library-meaning-toggle');
+    const background = () => toggle.evaluate((el) => getComputedStyle(el).backgroundColor);
+    const pressedBackground = await background();
+
+    // Words only: no prompt says "red". The toggle looks off as well as saying so.
+    await toggle.click();
     await expect.poll(() => page.getByTestId('library-item').count(), SLOW).toBe(0);
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    await page.mouse.move(0, 0);
+    await expect.poll(background).not.toBe(pressedBackground);
     await page.getByTestId('library-meaning-toggle').click();
     await expect.poll(() => page.getByTestId('library-item').count(), SLOW).toBeGreaterThan(0);
     expect(app.errors).toEqual([]);
