@@ -81,6 +81,28 @@ describe('search by meaning for music with the oracle CLAP', () => {
     expect(studio.meaning.modelFor('music')?.model).toBe(fx.embedClapOracle);
   });
 
+  it('scores how closely each piece follows its prompt with CLAP, as pictures are with CLIP', async () => {
+    const scratch = path.join(dataDir, 'scratch');
+    const low = await commitTone(studio.library, scratch, 'india', 100, 'a deep bass drone');
+    const high = await commitTone(studio.library, scratch, 'juliet', 6000, 'a deep bass drone');
+    const unprompted = await commitTone(studio.library, scratch, 'kilo', 100, '');
+    studio.meaning.start();
+    await studio.meaning.idle();
+    expect(studio.meaning.status().error).toBeNull();
+    const lowScore = studio.library.getGeneration(low.id).adherence;
+    const highScore = studio.library.getGeneration(high.id).adherence;
+    expect(lowScore?.model).toBe(fx.embedClapOracle);
+    expect(highScore?.model).toBe(fx.embedClapOracle);
+    // The low drone follows "a deep bass drone"; the high whine under the same prompt does not.
+    expect(lowScore!.score).toBeGreaterThan(90);
+    expect(highScore!.score).toBeLessThan(lowScore!.score - 50);
+    expect(studio.library.getGeneration(unprompted.id).adherence).toBeNull();
+    expect(studio.library.findEmbedding(fx.embedClapOracle, unprompted.id)).not.toBeNull();
+    // Sorting by adherence puts the music that follows its prompt first.
+    const sorted = await call<{ items: Generation[] }>(studio, 'library.list', { kind: 'music', sort: 'adherence', limit: 2 });
+    expect(sorted.items[0]!.id).toBe(low.id);
+  });
+
   it('a piece that is not WAV is skipped with its reason, and the pieces after it are still indexed', async () => {
     const scratch = path.join(dataDir, 'scratch');
     const mp3 = path.join(scratch, 'imported.mp3');

@@ -130,7 +130,7 @@ export interface Library {
   /** The generation an asset belongs to and whether it is in the trash. */
   findAssetOwner(assetId: string): { generationId: string; deletedAt: number | null } | null;
   // Vectors for search by meaning (see vectors.ts); batch diversity (batch-diversity.ts)
-  /** Stores vectors (and pictures' prompt adherence) in one transaction, rewriting scored records; an item with a vector keeps it. */
+  /** Stores vectors (and pictures' and music's prompt adherence) in one transaction, rewriting scored records; an item with a vector keeps it. */
   insertEmbeddings(model: string, rows: (vectors.NewEmbedding & { adherence?: number })[]): number;
   findEmbedding(model: string, generationId: string): Float32Array | null;
   listEmbeddings(model: string, ids: string[]): Map<string, Float32Array>;

@@ -206,32 +206,27 @@ export class MeaningIndex {
     const inputs: EmbedInput[] = [];
     const rows: { generationId: string; vector: number; prompt: number | null }[] = [];
     for (const item of items) {
-      if (kind === 'image') {
-        const asset = item.imageAssetId ? library.resolveAsset(item.imageAssetId) : null;
-        if (!asset) {
-          this.skipped.set(item.id, "its picture is missing from the library's files");
-          continue;
-        }
-        inputs.push({ type: 'image', path: asset.path });
-        const vector = inputs.length - 1;
-        let prompt: number | null = null;
-        if (item.prompt.trim()) {
-          inputs.push({ type: 'text', text: item.prompt });
-          prompt = inputs.length - 1;
-        }
-        rows.push({ generationId: item.id, vector, prompt });
-      } else if (kind === 'music') {
-        const asset = item.audioAssetId ? library.resolveAsset(item.audioAssetId) : null;
-        if (!asset) {
-          this.skipped.set(item.id, "its audio is missing from the library's files");
-          continue;
-        }
-        inputs.push({ type: 'audio', path: asset.path });
-        rows.push({ generationId: item.id, vector: inputs.length - 1, prompt: null });
-      } else {
+      if (kind === 'text') {
         inputs.push({ type: 'text', text: item.outputText?.trim() ? item.outputText : item.prompt });
         rows.push({ generationId: item.id, vector: inputs.length - 1, prompt: null });
+        continue;
       }
+      const [assetId, type, what] = kind === 'image' ? [item.imageAssetId, 'image' as const, 'picture'] : [item.audioAssetId, 'audio' as const, 'audio'];
+      const asset = assetId ? library.resolveAsset(assetId) : null;
+      if (!asset) {
+        this.skipped.set(item.id, `its ${what} is missing from the library's files`);
+        continue;
+      }
+      inputs.push({ type, path: asset.path });
+      const vector = inputs.length - 1;
+      let prompt: number | null = null;
+      // CLIP embeds pictures and words in one space, CLAP music and words: the prompt's vector
+      // beside the item's gives how closely the item follows its prompt.
+      if (item.prompt.trim()) {
+        inputs.push({ type: 'text', text: item.prompt });
+        prompt = inputs.length - 1;
+      }
+      rows.push({ generationId: item.id, vector, prompt });
     }
     if (rows.length === 0) return;
     const result = await this.deps.embed(model.dir, inputs);
