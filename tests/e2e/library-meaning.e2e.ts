@@ -120,6 +120,8 @@ describe('Library: search by meaning and "More like this"', () => {
     await page.getByTestId('library-search').fill('');
     await expect.poll(() => page.getByTestId('library-item').count(), SLOW).toBe(ITEMS);
     await page.getByTestId('library-item').filter({ hasText: 'tune kilo' }).click();
+    // Music has its prompt adherence too, scored by the CLAP model that indexed it.
+    await expect.poll(() => page.getByTestId('library-adherence').textContent(), SLOW).toMatch(/Prompt adherence[\s\S]*CLAP model/);
     await page.getByTestId('library-more-like-this').click();
     await page.getByTestId('library-similar-banner').waitFor();
     await expect.poll(async () => (await captions(page)).slice(0, 2).sort(), SLOW).toEqual(['tune mike', 'tune papa']);
