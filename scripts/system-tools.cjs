@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The system tools `npm test` needs besides Node and npm: Debian's Chromium for the end-to-end tests,
- * and sox, ffprobe (ffmpeg) and exiftool, which check the WAV and PNG files Atelier writes.
+ * sox, ffprobe (ffmpeg) and exiftool, which check the WAV and PNG files Atelier writes, and openssl,
+ * which makes the certificates of the TLS tests.
  *
  *   node scripts/system-tools.cjs check    exits 1 at once with one line naming what is missing
  *   node scripts/system-tools.cjs install  installs them (apt-get on Debian/Ubuntu; says what to do elsewhere)
@@ -17,6 +18,7 @@ const TOOLS = [
   { name: 'sox', apt: 'sox', present: () => runs('soxi', ['-h']) },
   { name: 'ffprobe', apt: 'ffmpeg', present: () => runs('ffprobe', ['-version']) },
   { name: 'exiftool', apt: 'libimage-exiftool-perl', present: () => runs('exiftool', ['-ver']) },
+  { name: 'openssl', apt: 'openssl', present: () => runs('openssl', ['version']) },
 ];
 
 function runs(command, args) {

@@ -88,7 +88,8 @@ async function exists(file: string): Promise<boolean> {
 /**
  * A Hugging Face hub client: lists a repository's files and downloads them with resume (Range +
  * If-Range), size and digest verification while streaming, and an atomic rename into place.
- * Redirects are followed by hand so the token only ever goes to the hub's own host.
+ * Redirects are followed by hand so the token only ever goes to the hub's own host, and never
+ * from https down to plain http.
  */
 export class HubClient {
   readonly endpoint: string;
@@ -380,7 +381,13 @@ export class HubClient {
       const location = res.header('location');
       if (status >= 300 && status < 400 && location) {
         res.destroy();
-        current = new URL(location, current);
+        const next = new URL(location, current);
+        // A redirect may keep or raise the protection of the connection, never drop it: files are
+        // hash-checked, but what a repository holds is nobody else's business on the way.
+        if ((current.protocol === 'https:' && next.protocol !== 'https:') || (next.protocol !== 'https:' && next.protocol !== 'http:')) {
+          throw new StudioError('NETWORK', `The hub sent ${context.what} of ${context.repo} on to ${next.protocol}//${next.host}, which is not https; Atelier does not follow it. Try again later, or use another hub endpoint in Settings → Downloads.`);
+        }
+        current = next;
         continue;
       }
       if (status === 200 || status === 206) return res;
