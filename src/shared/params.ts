@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UpscaleParams } from './upscale';
+import { MAX_IMAGE_SIDE } from './image-canvas';
 
 /** Generation parameters per kind. The library stores these JSON objects verbatim. */
 export const Seed = z.number().int().min(0).max(2 ** 32 - 1);
@@ -43,7 +44,7 @@ export const RecommendedImageSettings = z
 export type RecommendedImageSettings = z.infer<typeof RecommendedImageSettings>;
 export type Scheduler = z.infer<typeof Scheduler>;
 
-const multipleOf8 = z.number().int().min(64).max(2048).multipleOf(8);
+const multipleOf8 = z.number().int().min(64).max(MAX_IMAGE_SIDE).multipleOf(8);
 
 const margin = z.number().int().min(0).max(1024).multipleOf(8);
 export const OutpaintMargins = z.strictObject({ left: margin, top: margin, right: margin, bottom: margin });

@@ -172,4 +172,39 @@ describe('inpainting in Chromium', () => {
     await screenshot(page, 'inpaint-remix');
     expect(errors).toEqual([]);
   });
+
+  it('outpaints from the Image view: the canvas is previewed before it runs, one too large is refused there, and the result has the margins', async () => {
+    // Continues from the remix above: its picture is the init image, 128 × 128.
+    const margin = async (side: string, px: number): Promise<void> => {
+      await page.getByTestId(`outpaint-${side}`).fill(String(px));
+      await page.getByTestId(`outpaint-${side}`).press('Tab');
+    };
+    await margin('left', 64);
+    await margin('right', 32);
+    await expect.poll(() => page.getByTestId('outpaint-result').textContent()).toMatch(/Result 224 × 128/);
+    await page.getByTestId('outpaint-preview').evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await screenshot(page, 'outpaint-preview');
+
+    // Too large: said under the margins, and Generate refuses before any job is made.
+    await margin('left', 1024);
+    await margin('right', 1024);
+    await expect.poll(() => page.getByTestId('outpaint-result').textContent()).toMatch(/2176 × 128 is too large: keep each side within 2048/);
+    const jobsBefore = await page.evaluate(async () => (await window.studio.jobs.list({})).items.length);
+    await page.getByTestId('image-generate').click();
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'outpainted picture would be 2176 × 128' }).count()).toBe(1);
+    expect(await page.evaluate(async () => (await window.studio.jobs.list({})).items.length)).toBe(jobsBefore);
+
+    await margin('left', 64);
+    await margin('right', 32);
+    await page.getByTestId('image-generate').click();
+    await expect.poll(async () => page.evaluate(async () => (await window.studio.jobs.list({})).items.length), { timeout: 60_000 }).toBe(jobsBefore + 1);
+    await expect.poll(async () => page.evaluate(async () => (await window.studio.jobs.list({})).items[0]?.state), { timeout: 60_000 }).toMatch(/done|failed|cancelled/);
+    const job = await page.evaluate(async () => (await window.studio.jobs.list({})).items[0]!);
+    expect(job.state).toBe('done');
+    const made = await page.evaluate(async (id) => window.studio.library.get({ id }), job.generationIds[0]!);
+    expect(made.params.outpaint).toEqual({ left: 64, top: 0, right: 32, bottom: 0 });
+    const picture = made.assets.find((a) => a.role === 'image')!;
+    expect((await assetPixels(picture.id, 3)).length).toBe(224 * 128 * 3);
+    expect(errors).toEqual([]);
+  });
 });

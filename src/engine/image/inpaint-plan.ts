@@ -1,4 +1,5 @@
 import { StudioError } from '../../shared/errors';
+import { MAX_IMAGE_SIDE } from '../../shared/image-canvas';
 import type { ImageParams } from '../../shared/params';
 import {
   composite,
@@ -26,7 +27,6 @@ export const DEFAULT_OUTPAINT_FEATHER = 16;
 const SEAM_OVERLAP = 8;
 /** Context kept around the mask in "only masked area" (A1111's default padding). */
 const MASKED_ONLY_PADDING = 32;
-const MAX_CANVAS = 2048;
 
 /**
  * How one img2img / inpaint / outpaint run maps onto the denoiser: the picture it encodes at the
@@ -57,7 +57,7 @@ export async function planInpaint(params: ImageParams, initPath: string, maskPat
     const { prefill, original, distance } = outpaintCanvas(init, m);
     const CW = prefill.width;
     const CH = prefill.height;
-    if (CW > MAX_CANVAS || CH > MAX_CANVAS) throw new StudioError('INVALID_INPUT', `The outpainted canvas would be ${CW}×${CH}; keep it within ${MAX_CANVAS}×${MAX_CANVAS}.`);
+    if (CW > MAX_IMAGE_SIDE || CH > MAX_IMAGE_SIDE) throw new StudioError('INVALID_INPUT', `The outpainted canvas would be ${CW}×${CH}; keep it within ${MAX_IMAGE_SIDE}×${MAX_IMAGE_SIDE}.`);
     // A user mask over the original repaints there too (placed into the canvas).
     const user = new Uint8Array(CW * CH);
     if (maskPath !== undefined) {

@@ -1,4 +1,5 @@
 import type { EventPayload, Generation } from '../../../shared/contract';
+import { MAX_IMAGE_SIDE, outpaintedSize } from '../../../shared/image-canvas';
 import type { ImageParams, Scheduler } from '../../../shared/params';
 import { messageOf } from '../lib/errors';
 import { GenerationJob, keepSeedOf, resolveSeed, type SeedMode } from './generation-job.svelte';
@@ -56,6 +57,9 @@ class ImageStudio {
   maskEditing = $state(false);
   maskEditorKey = $state(0);
   outpaintValid = $derived(Object.values(this.outpaint).every((v) => Number.isInteger(v) && v >= 0 && v % 8 === 0 && v <= 1024));
+  /** The canvas an outpaint makes of the init picture at the chosen size; null while nothing is outpainted. */
+  outpaintSize = $derived(this.initAssetId !== null && Object.values(this.outpaint).some((v) => v > 0) ? outpaintedSize(this.width, this.height, this.outpaint) : null);
+  outpaintFits = $derived(this.outpaintSize === null || (this.outpaintSize.width <= MAX_IMAGE_SIDE && this.outpaintSize.height <= MAX_IMAGE_SIDE));
   parentId = $state<string | null>(null);
   /** What the last dropped PNG filled in (or why it could not), shown under the prompt. */
   importNote = $state<{ tone: 'info' | 'error'; text: string } | null>(null);
@@ -75,7 +79,7 @@ class ImageStudio {
   previews = $state.raw<Record<string, EventPayload<'jobs.preview'>>>({});
 
   preview = $derived(this.run.jobId ? this.previews[this.run.jobId] : undefined);
-  sizeValid = $derived(this.width % 8 === 0 && this.height % 8 === 0 && this.width >= 64 && this.height >= 64 && this.width <= 2048 && this.height <= 2048);
+  sizeValid = $derived(this.width % 8 === 0 && this.height % 8 === 0 && this.width >= 64 && this.height >= 64 && this.width <= MAX_IMAGE_SIDE && this.height <= MAX_IMAGE_SIDE);
 
   init(): void {
     if (!this.run.init()) return;
@@ -123,6 +127,10 @@ class ImageStudio {
     }
     if (!this.outpaintValid) {
       this.run.error = 'Outpaint margins must be multiples of 8 (0 to 1024).';
+      return;
+    }
+    if (!this.outpaintFits && this.outpaintSize) {
+      this.run.error = `The outpainted picture would be ${this.outpaintSize.width} × ${this.outpaintSize.height}; keep each side within ${MAX_IMAGE_SIDE} (smaller margins or a smaller size).`;
       return;
     }
     if (this.initAssetId && this.maskPng) {
