@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -101,6 +102,24 @@ describe('search by meaning for music with the oracle CLAP', () => {
     // Sorting by adherence puts the music that follows its prompt first.
     const sorted = await call<{ items: Generation[] }>(studio, 'library.list', { kind: 'music', sort: 'adherence', limit: 2 });
     expect(sorted.items[0]!.id).toBe(low.id);
+  });
+
+  it('scores music that was indexed before music had a score, keeping its vectors', async () => {
+    const ids = TONES.map(([name]) => by[name]!.id);
+    const scores = ids.map((id) => studio.library.getGeneration(id).adherence);
+    expect(scores.every((a) => a?.model === fx.embedClapOracle)).toBe(true);
+    const vectorsBefore = studio.library.listEmbeddings(fx.embedClapOracle, ids);
+    // As a library indexed by the version before looks: vectors, no scores.
+    const db = new Database(path.join(dataDir, 'library', 'atelier.db'));
+    db.prepare(`UPDATE generations SET adherence = NULL, adherence_model = NULL WHERE id IN (${ids.map(() => '?').join(',')})`).run(...ids);
+    db.close();
+    expect(studio.library.getGeneration(ids[0]!).adherence).toBeNull();
+    studio.meaning.start();
+    await studio.meaning.idle();
+    expect(studio.meaning.status().error).toBeNull();
+    expect(ids.map((id) => studio.library.getGeneration(id).adherence)).toEqual(scores);
+    const vectorsAfter = studio.library.listEmbeddings(fx.embedClapOracle, ids);
+    for (const id of ids) expect(Array.from(vectorsAfter.get(id)!)).toEqual(Array.from(vectorsBefore.get(id)!));
   });
 
   it('a piece that is not WAV is skipped with its reason, and the pieces after it are still indexed', async () => {

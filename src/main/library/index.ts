@@ -136,6 +136,7 @@ export interface Library {
   listEmbeddings(model: string, ids: string[]): Map<string, Float32Array>;
   /** Live items of `kind` without a vector for `model`, oldest first (`onlyId`: just that one; `exclude`: not these). */
   listUnindexed(model: string, kind: GenerationKind, limit: number, options?: { onlyId?: string; exclude?: string[] }): vectors.UnindexedItem[];
+  listUnscored(model: string, kind: 'image' | 'music', limit: number, exclude: string[]): { id: string; prompt: string; vector: Float32Array }[];
   countIndexed(model: string, kind: GenerationKind): { indexed: number; total: number };
   /** The model for `kind` changed: vectors of every other model for that kind go. */
   deleteOtherEmbeddings(kind: GenerationKind, keepModel: string): number;
@@ -426,6 +427,7 @@ export function openLibrary(dir: string, opts: LibraryOptions = {}): Library {
     findEmbedding: (model, id) => vectors.findEmbedding(live(), model, id),
     listEmbeddings: (model, ids) => vectors.listEmbeddings(live(), model, ids),
     listUnindexed: (model, kind, limit, options) => vectors.listUnindexed(live(), model, kind, limit, options),
+    listUnscored: (model, kind, limit, exclude) => vectors.listUnscored(live(), model, kind, limit, exclude),
     countIndexed: (model, kind) => vectors.countIndexed(live(), model, kind),
     deleteOtherEmbeddings: (kind, keepModel) => vectors.deleteOtherModels(live(), kind, keepModel),
     searchByVector: (model, query, options) => vectors.searchByVector(live(), model, query, options),

@@ -127,6 +127,22 @@ export function listUnindexed(db: ReadableDB, model: string, kind: GenerationKin
     .map((r) => ({ id: r.id, prompt: r.prompt, outputText: r.output_text, imageAssetId: r.asset_id, audioAssetId: r.audio_id }));
 }
 
+/**
+ * Live pictures or music with a vector for `model` and a prompt, but no prompt adherence by that
+ * model: indexed before music was scored, or scored by the model chosen before. Oldest first.
+ */
+export function listUnscored(db: ReadableDB, model: string, kind: 'image' | 'music', limit: number, exclude: string[]): { id: string; prompt: string; vector: Float32Array }[] {
+  return prepare<{ id: string; prompt: string; vector: Buffer }>(
+    db,
+    `SELECT g.id, g.prompt, e.vector FROM generations g JOIN embeddings e ON e.model = ? AND e.generation_id = g.id
+     WHERE g.deleted_at IS NULL AND g.kind = ? AND trim(g.prompt) <> '' AND (g.adherence IS NULL OR g.adherence_model IS NOT ?)
+       AND g.id NOT IN (SELECT value FROM json_each(?))
+     ORDER BY g.created_at, g.id LIMIT ?`,
+  )
+    .all(model, kind, model, JSON.stringify(exclude), limit)
+    .map((r) => ({ id: r.id, prompt: r.prompt, vector: fromBlob(r.vector) }));
+}
+
 /** How many live generations of `kind` could be indexed, and how many have a vector for `model`. */
 export function countIndexed(db: ReadableDB, model: string, kind: GenerationKind): { indexed: number; total: number } {
   const row = prepare<{ total: number; indexed: number }>(

@@ -45,6 +45,12 @@ export interface MeaningIndexDeps {
   batchSize?: number;
 }
 
+/** Failures of the model or the engine itself, not of one item: they stop an index run. */
+function isFatal(error: unknown): boolean {
+  const code = toErrorShape(error).code;
+  return code === 'MODEL_INVALID' || code === 'ENGINE_CRASHED' || code === 'CANCELLED' || code === 'OUT_OF_MEMORY';
+}
+
 /** Reciprocal-rank fusion constant: the usual 60, so neither list's top dominates by itself. */
 const RRF_K = 60;
 
@@ -161,6 +167,8 @@ export class MeaningIndex {
   private async run(): Promise<void> {
     const batch = this.deps.batchSize ?? 16;
     this.skipped.clear();
+    // Items scored in this run are not tried again, whatever the score came out as.
+    const scored = new Set<string>();
     for (;;) {
       this.again = false;
       let didWork = false;
@@ -177,8 +185,39 @@ export class MeaningIndex {
           didWork = true;
           this.emit();
         }
+        if (kind !== 'text' && (await this.scoreIndexed(model, kind, batch, scored))) didWork = true;
       }
       if (!didWork && !this.again) return;
+    }
+  }
+
+  /**
+   * Prompt adherence for items that have a vector but no score by this model (music indexed before
+   * music was scored, or scored by a model chosen before): only their prompts are embedded, beside
+   * the stored vectors. Whether there was any.
+   */
+  private async scoreIndexed(model: MeaningModel, kind: 'image' | 'music', batch: number, scored: Set<string>): Promise<boolean> {
+    let any = false;
+    for (;;) {
+      if (this.stopped || this.paused) return any;
+      await this.deps.generationsIdle();
+      if (this.stopped || this.paused) return any;
+      const items = this.deps.library.listUnscored(model.model, kind, batch, [...scored]);
+      if (items.length === 0) return any;
+      for (const item of items) scored.add(item.id);
+      let result: EmbedResult;
+      try {
+        result = await this.deps.embed(model.dir, items.map((item) => ({ type: 'text', text: item.prompt })));
+      } catch (error) {
+        if (isFatal(error)) throw error;
+        // A score is a nicety: these items keep their vectors and go without one until the next run.
+        continue;
+      }
+      this.deps.library.insertEmbeddings(
+        model.model,
+        items.map((item, i) => ({ generationId: item.id, vector: item.vector, adherence: clipScore(item.vector, result.vectors[i]!) })),
+      );
+      any = true;
     }
   }
 
@@ -190,14 +229,13 @@ export class MeaningIndex {
     try {
       await this.indexBatch(model, kind, items);
     } catch (error) {
-      const shape = toErrorShape(error);
       // The model or the engine failed, not one item: the run stops and says why.
-      if (shape.code === 'MODEL_INVALID' || shape.code === 'ENGINE_CRASHED' || shape.code === 'CANCELLED' || shape.code === 'OUT_OF_MEMORY') throw error;
+      if (isFatal(error)) throw error;
       if (items.length > 1) {
         for (const item of items) await this.indexItems(model, kind, [item]);
         return;
       }
-      this.skipped.set(items[0]!.id, shape.message);
+      this.skipped.set(items[0]!.id, toErrorShape(error).message);
     }
   }
 
