@@ -54,7 +54,9 @@ describe('GGUF models from the command line', () => {
     const refused = await fails(['models', 'import', truncated, '--library', library]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/This GGUF file is not a model Atelier can run.*truncated.*\[MODEL_INVALID\]/);
-    const list = JSON.parse((await atelier(['models', 'list', '--library', library, '--json'])).stdout) as { items: { id: string }[] };
-    expect(list.items.map((m) => m.id)).toEqual([imported.id]);
+    const list = JSON.parse((await atelier(['models', 'list', '--library', library, '--json'])).stdout) as { items: { id: string; format?: string }[] };
+    expect(list.items.map((m) => [m.id, m.format])).toEqual([[imported.id, 'gguf']]);
+    // The table says what runs each model.
+    expect((await atelier(['models', 'list', '--library', library])).stdout).toMatch(new RegExp(`^${imported.id} +text +gguf +[\\d.]+ MB  `, 'm'));
   });
 });

@@ -11,7 +11,7 @@ import { need, type Cli } from './context';
 export async function modelsCommand(cli: Cli, sub: string | undefined, rest: string[]): Promise<number> {
   if (sub === 'list') {
     const { items } = await cli.call('models.list', {});
-    cli.print({ items }, () => (items.length ? items.map((m) => `${m.id.padEnd(30)} ${m.kind.padEnd(5)} ${(m.bytes / 1e6).toFixed(1).padStart(8)} MB  ${m.path}`).join('\n') : 'No models installed. Import a folder with: atelier models import DIR'));
+    cli.print({ items }, () => (items.length ? items.map((m) => `${m.id.padEnd(30)} ${m.kind.padEnd(9)} ${(m.format ?? '—').padEnd(6)} ${(m.bytes / 1e6).toFixed(1).padStart(8)} MB  ${m.path}`).join('\n') : 'No models installed. Import a folder with: atelier models import DIR'));
     return 0;
   }
   if (sub === 'inspect') {
