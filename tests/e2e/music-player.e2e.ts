@@ -73,6 +73,32 @@ describe('Music: waveform player, loop and export', () => {
     await screenshot(page, 'music-player');
   });
 
+  it('draws the bars in the theme colours, and again when the theme changes', async () => {
+    /** The commonest opaque colour across the canvas's middle row: the bars not yet played. */
+    const barColour = () =>
+      page
+        .getByTestId('waveform-canvas')
+        .first()
+        .evaluate((canvas: HTMLCanvasElement) => {
+          const context = canvas.getContext('2d');
+          if (!context || canvas.width === 0) return null;
+          const { data } = context.getImageData(0, Math.floor(canvas.height / 2), canvas.width, 1);
+          const seen = new Map<string, number>();
+          for (let i = 0; i < data.length; i += 4) {
+            if (data[i + 3] !== 255) continue;
+            const key = `${data[i]},${data[i + 1]},${data[i + 2]}`;
+            seen.set(key, (seen.get(key) ?? 0) + 1);
+          }
+          return [...seen.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+        });
+    // --color-border-strong: light-dark(#8c8e99, #6d7080). A canvas given the light-dark() text itself draws black.
+    await expect.poll(barColour).toBe('140,142,153');
+    await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+    await expect.poll(barColour).toBe('109,112,128');
+    await page.evaluate(() => document.documentElement.removeAttribute('data-theme'));
+    await expect.poll(barColour).toBe('140,142,153');
+  });
+
   it('plays (current time advances) and seeks with the keyboard', async () => {
     await page.getByTestId('music-play').first().click();
     await expect.poll(time, { timeout: 60_000 }).toBeGreaterThan(0.3);
