@@ -1,5 +1,5 @@
 import { StudioError } from '../../shared/errors';
-import { MAX_IMAGE_SIDE } from '../../shared/image-canvas';
+import { MAX_IMAGE_SIDE, outpaintedSize } from '../../shared/image-canvas';
 import type { ImageParams } from '../../shared/params';
 import {
   composite,
@@ -53,11 +53,11 @@ export async function planInpaint(params: ImageParams, initPath: string, maskPat
   if (params.outpaint) {
     if (params.maskedOnly) throw new StudioError('INVALID_INPUT', 'Outpainting and "only masked area" cannot be combined: outpaint first, then inpaint a part of the result.');
     const m = params.outpaint;
+    // Refused before the picture is read and the canvas's buffers are made.
+    const { width: CW, height: CH } = outpaintedSize(W, H, m);
+    if (CW > MAX_IMAGE_SIDE || CH > MAX_IMAGE_SIDE) throw new StudioError('INVALID_INPUT', `The outpainted canvas would be ${CW}×${CH}; keep it within ${MAX_IMAGE_SIDE}×${MAX_IMAGE_SIDE}.`);
     const init = await readRgb(initPath, { width: W, height: H });
     const { prefill, original, distance } = outpaintCanvas(init, m);
-    const CW = prefill.width;
-    const CH = prefill.height;
-    if (CW > MAX_IMAGE_SIDE || CH > MAX_IMAGE_SIDE) throw new StudioError('INVALID_INPUT', `The outpainted canvas would be ${CW}×${CH}; keep it within ${MAX_IMAGE_SIDE}×${MAX_IMAGE_SIDE}.`);
     // A user mask over the original repaints there too (placed into the canvas).
     const user = new Uint8Array(CW * CH);
     if (maskPath !== undefined) {

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { StudioError } from '../../shared/errors';
+import { outpaintedSize } from '../../shared/image-canvas';
 import type { OutpaintMargins } from '../../shared/params';
 
 /**
@@ -266,8 +267,7 @@ export interface OutpaintCanvas {
  * streaks that img2img keeps, and noise has no colour continuity at all: both show seams.
  */
 export function outpaintCanvas(img: Rgb, m: OutpaintMargins): OutpaintCanvas {
-  const width = img.width + m.left + m.right;
-  const height = img.height + m.top + m.bottom;
+  const { width, height } = outpaintedSize(img.width, img.height, m);
   const mirror = new Float32Array(width * height * 3);
   const distance = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {

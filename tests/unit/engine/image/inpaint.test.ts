@@ -8,6 +8,7 @@ import { ensureImageFixtures, type ImageFixturePaths } from '../../../../scripts
 import { inInpaintDisc, LCM_GUIDANCE, inpaintMaskPicture, oracleLatent, oraclePicture } from '../../../../scripts/fixtures/image-oracle';
 import { generateImage } from '../../../../src/engine/image/pipeline';
 import { featherMask, latentMask, maskedOnlyCrop, outpaintCanvas } from '../../../../src/engine/image/inpaint';
+import { planInpaint } from '../../../../src/engine/image/inpaint-plan';
 import { NoiseGenerator } from '../../../../src/engine/image/noise';
 import { createScheduler, type SchedulerConfig } from '../../../../src/engine/image/schedulers';
 import { encodePng } from '../../../../src/engine/media/png';
@@ -349,6 +350,14 @@ describe('outpainting', () => {
       return Math.max(m - X, X - (m + W - 1), m - Y, Y - (m + W - 1)) >= 16;
     });
     expect(psnr(select(pixels.data, far), select(whole, far))).toBeGreaterThanOrEqual(40);
+  });
+
+  it('refuses a canvas over 2048 px before it reads the picture or builds the canvas', async () => {
+    const missing = join(tmp, 'never-read.png');
+    await expect(planInpaint(params({ width: 1024, height: 512, strength: 1, outpaint: { left: 1024, top: 0, right: 8, bottom: 0 } }), missing, undefined)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'The outpainted canvas would be 2056×512; keep it within 2048×2048.',
+    });
   });
 
   it('the pre-fill is continuous with the original at the seam and keeps it exactly', () => {
