@@ -9,6 +9,11 @@ export type GgufInFolder = { kind: 'file'; name: string } | { kind: 'ambiguous';
 
 export const GGUF_SPLIT_PART = /-(\d{5})-of-(\d{5})\.gguf$/i;
 
+/** Whether a file's first bytes are the GGUF magic: Ollama stores its models as blobs named by digest (sha256-…). */
+export function isGgufMagic(head: Uint8Array): boolean {
+  return head.length >= 4 && head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46;
+}
+
 export function isGgufName(name: string): boolean {
   return name.toLowerCase().endsWith('.gguf');
 }

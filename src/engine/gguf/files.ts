@@ -1,6 +1,6 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { GGUF_SPLIT_PART, ggufInFolder, isGgufName } from '../../shared/gguf-names';
+import { GGUF_SPLIT_PART, ggufInFolder, isGgufMagic, isGgufName } from '../../shared/gguf-names';
 
 /**
  * Where the GGUF model of a path is: the path itself when it is a .gguf file (or an Ollama blob),
@@ -8,13 +8,13 @@ import { GGUF_SPLIT_PART, ggufInFolder, isGgufName } from '../../shared/gguf-nam
  */
 export type GgufLocation = { kind: 'file'; file: string } | { kind: 'ambiguous'; files: string[] } | { kind: 'none' };
 
-/** Whether a file starts with the GGUF magic: Ollama stores its models as blobs named by digest (sha256-…). */
+/** Whether a file starts with the GGUF magic (see isGgufMagic). */
 export function hasGgufMagic(file: string): boolean {
   let fd: number | null = null;
   try {
     fd = openSync(file, 'r');
     const head = Buffer.alloc(4);
-    return readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === 'GGUF';
+    return isGgufMagic(head.subarray(0, readSync(fd, head, 0, 4, 0)));
   } catch {
     return false;
   } finally {

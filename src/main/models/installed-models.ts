@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { InstalledModel } from '../../shared/contract';
 import type { ModelInspection } from '../../shared/engine-protocol';
 import { StudioError } from '../../shared/errors';
-import { ggufInFolder, isGgufName } from '../../shared/gguf-names';
+import { ggufInFolder, isGgufMagic, isGgufName } from '../../shared/gguf-names';
 import type { ModelKind } from '../../shared/params';
 import type { InstalledModelRecord, Library } from '../library';
 import { fsyncDirectory } from '../files/fsync';
@@ -100,7 +100,7 @@ export async function modelFormat(modelPath: string): Promise<InstalledModel['fo
     const head = Buffer.alloc(4);
     const { bytesRead } = await handle.read(head, 0, 4, 0);
     // An Ollama blob is named by its digest; its magic says it is GGUF.
-    return bytesRead === 4 && head.toString('latin1') === 'GGUF' ? 'gguf' : undefined;
+    return isGgufMagic(head.subarray(0, bytesRead)) ? 'gguf' : undefined;
   } finally {
     await handle.close();
   }
