@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BLOCK_BYTES, BLOCKS, ChunkedDecoder, HttpGetError, httpGet, parseHead } from '../../src/main/models/http-get';
+import { localhostCertificate } from './helpers/tls-cert';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -225,25 +222,19 @@ describe('ChunkedDecoder', () => {
 
 describe('httpGet over TLS (openssl makes the certificate; `npm test` checks it is installed)', () => {
   it('checks the certificate, and downloads through TLS with an extra trusted CA', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-tls-'));
-    try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' });
-      const cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
-      const body = randomBytes(5 * 1024 * 1024);
-      const server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert }, (_req, res) => {
-        res.writeHead(200, { 'content-length': body.length });
-        res.end(body);
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      closers.push(() => server.close());
-      const url = new URL(`https://localhost:${(server.address() as net.AddressInfo).port}/file`);
-      await expect(httpGet(url, {})).rejects.toMatchObject({ code: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY|CERT/) });
-      const res = await httpGet(url, {}, { ca: cert });
-      const { sink, bytes } = slowSink(0);
-      await res.pipe({ sink });
-      expect(sha(bytes())).toBe(sha(body));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { key, cert } = localhostCertificate();
+    const body = randomBytes(5 * 1024 * 1024);
+    const server = https.createServer({ key, cert }, (_req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => server.close());
+    const url = new URL(`https://localhost:${(server.address() as net.AddressInfo).port}/file`);
+    await expect(httpGet(url, {})).rejects.toMatchObject({ code: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY|CERT/) });
+    const res = await httpGet(url, {}, { ca: cert });
+    const { sink, bytes } = slowSink(0);
+    await res.pipe({ sink });
+    expect(sha(bytes())).toBe(sha(body));
   });
 });

@@ -1,16 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient } from '../../src/main/models/hub-client';
+import { localhostCertificate } from './helpers/tls-cert';
+
 const TREE = JSON.stringify([{ type: 'file', path: 'config.json', size: 2, oid: 'a'.repeat(40) }]);
 
 describe('hub redirects over TLS (openssl makes the certificate; `npm test` checks it is installed)', () => {
-  let dir: string;
   let cert: string;
   let hub: https.Server;
   let plain: http.Server;
@@ -18,16 +15,15 @@ describe('hub redirects over TLS (openssl makes the certificate; `npm test` chec
   let hubUrl: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'atelier-hub-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' });
-    cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+    const made = localhostCertificate();
+    cert = made.cert;
     plain = http.createServer((_req, res) => {
       plainRequests++;
       res.writeHead(200, { 'content-type': 'application/json' }).end(TREE);
     });
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
     const plainUrl = `http://127.0.0.1:${(plain.address() as net.AddressInfo).port}`;
-    hub = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert }, (req, res) => {
+    hub = https.createServer({ key: made.key, cert }, (req, res) => {
       const url = new URL(req.url ?? '/', 'https://localhost');
       // /api/models/down/… goes on to plain http; /api/models/up/… to another https path; /tree-of-up answers.
       if (url.pathname.startsWith('/api/models/down/')) res.writeHead(302, { location: `${plainUrl}/tree` }).end();
@@ -42,7 +38,6 @@ describe('hub redirects over TLS (openssl makes the certificate; `npm test` chec
   afterAll(() => {
     hub?.close();
     plain?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('follows a redirect that stays on https', async () => {
